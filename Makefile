@@ -1,0 +1,40 @@
+# The two commands: `make run` and `make test`. Everything else is a helper of theirs.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+DEMO_UNITS ?= 3000
+PORT ?= 8000
+
+.PHONY: run test test-fast lint setup demo messages clean
+
+$(STAMP): requirements.txt
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/pip install --disable-pip-version-check -q -r requirements.txt
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py load_regions --province 14 --province 53
+	$(BIN)/python manage.py load_standards
+	$(BIN)/python manage.py seed_demo --units $(DEMO_UNITS) --seed 1 --assessments --users
+
+run: demo
+	$(BIN)/python manage.py rollup --all
+	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
+
+test: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+
+messages: $(STAMP)
+	$(BIN)/python manage.py makemessages -l en -l zh_Hans --ignore=.venv --ignore=bench
+	$(BIN)/python manage.py compilemessages --ignore=.venv
+
+clean:
+	rm -rf $(VENV) db.sqlite3* media staticfiles

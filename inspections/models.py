@@ -1,0 +1,158 @@
+"""Self-assessments and their review workflow, and incidents that break a zero."""
+
+import uuid
+from pathlib import Path
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from standards.models import Campaign, IncidentKind, Item, Standard
+from units.models import Unit
+
+
+class Status(models.TextChoices):
+    DRAFT = "draft", _("草稿")
+    SUBMITTED = "submitted", _("已提交")
+    RETURNED = "returned", _("已退回")
+    APPROVED = "approved", _("已审核通过")
+    OVERTURNED = "overturned", _("抽查否定")
+
+
+EDITABLE_STATUSES = (Status.DRAFT, Status.RETURNED)
+
+
+class Assessment(models.Model):
+    unit = models.ForeignKey(Unit, verbose_name=_("单位"), on_delete=models.PROTECT, related_name="assessments")
+    campaign = models.ForeignKey(Campaign, verbose_name=_("创建活动"), on_delete=models.PROTECT,
+                                 related_name="assessments")
+    year = models.PositiveIntegerField(_("年度"))
+    # Pinned when the assessment is created; a newer standard version never changes it.
+    standard = models.ForeignKey(Standard, verbose_name=_("标准版本"), on_delete=models.PROTECT,
+                                 related_name="assessments")
+    status = models.CharField(_("状态"), max_length=12, choices=Status.choices, default=Status.DRAFT,
+                              db_index=True)
+    # Optimistic lock: a save must name the version it was edited from.
+    lock_version = models.PositiveIntegerField(default=0)
+    # Derived from the item scores by inspections.scoring and stored whenever they change,
+    # so the roll-up can read them set-wise; the property test checks them against a
+    # brute-force recomputation from the item scores.
+    total_score = models.DecimalField(_("得分"), max_digits=6, decimal_places=1, default=0)
+    max_score = models.DecimalField(_("适用满分"), max_digits=6, decimal_places=1, default=0)
+    final_score = models.DecimalField(_("折算得分"), max_digits=6, decimal_places=2, default=0)
+    veto_failed = models.BooleanField(_("否决项未达标"), default=False)
+    return_reason = models.TextField(_("退回原因"), blank=True)
+    overturn_reason = models.TextField(_("抽查否定原因"), blank=True)
+    submitted_at = models.DateTimeField(_("提交时间"), null=True, blank=True)
+    approved_at = models.DateTimeField(_("审核通过时间"), null=True, blank=True)
+    reviewed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                    related_name="+", verbose_name=_("审核人"))
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+", verbose_name=_("填报人"))
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    history = HistoricalRecords(excluded_fields=["updated_at"])
+
+    class Meta:
+        verbose_name = _("自评")
+        verbose_name_plural = _("自评")
+        constraints = [
+            models.UniqueConstraint(fields=["unit", "campaign", "year"], name="one_assessment_per_unit_year")
+        ]
+        indexes = [models.Index(fields=["campaign", "year", "status"], name="assessment_rollup_idx")]
+        ordering = ["-year", "unit__code"]
+
+    def __str__(self):
+        return f"{self.unit.name} {self.year} {self.get_status_display()}"
+
+    @property
+    def editable(self) -> bool:
+        return self.status in EDITABLE_STATUSES
+
+
+class ItemScore(models.Model):
+    assessment = models.ForeignKey(Assessment, on_delete=models.CASCADE, related_name="scores")
+    item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="+")
+    self_score = models.DecimalField(_("自评分"), max_digits=5, decimal_places=1, null=True, blank=True)
+    reviewer_score = models.DecimalField(_("审核分"), max_digits=5, decimal_places=1, null=True, blank=True)
+    note = models.TextField(_("说明"), blank=True)
+    reviewer_note = models.TextField(_("审核意见"), blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("条目得分")
+        verbose_name_plural = _("条目得分")
+        constraints = [models.UniqueConstraint(fields=["assessment", "item"], name="one_score_per_item")]
+        ordering = ["item__order", "item_id"]
+
+    def __str__(self):
+        return f"{self.item.code}: {self.effective_score}"
+
+    @property
+    def effective_score(self):
+        """The score that counts: the reviewer's where they adjusted it, else the self-score."""
+        return self.reviewer_score if self.reviewer_score is not None else self.self_score
+
+
+def evidence_path(instance, filename):
+    # Generated name; the original is kept in the row, never used on disk.
+    suffix = Path(filename).suffix.lower()[:10]
+    return f"evidence/{timezone.now():%Y/%m}/{uuid.uuid4().hex}{suffix}"
+
+
+class Evidence(models.Model):
+    score = models.ForeignKey(ItemScore, on_delete=models.CASCADE, related_name="evidence")
+    file = models.FileField(_("文件"), upload_to=evidence_path, max_length=200)
+    original_name = models.CharField(_("原文件名"), max_length=200)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveIntegerField()
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("佐证材料")
+        verbose_name_plural = _("佐证材料")
+        ordering = ["uploaded_at"]
+
+    def __str__(self):
+        return self.original_name
+
+
+class IncidentStatus(models.TextChoices):
+    RECORDED = "recorded", _("已登记")
+    CONFIRMED = "confirmed", _("已确认")
+    DISMISSED = "dismissed", _("不属实（已排除）")
+
+
+class Incident(models.Model):
+    """A petition, accident or case against a unit. Unless dismissed, it breaks the zero
+    of its kind for its calendar year in every campaign that names that kind."""
+
+    unit = models.ForeignKey(Unit, verbose_name=_("单位"), on_delete=models.PROTECT, related_name="incidents")
+    kind = models.CharField(_("类型"), max_length=20, choices=IncidentKind.choices)
+    occurred_on = models.DateField(_("发生日期"))
+    description = models.TextField(_("情况描述"))
+    status = models.CharField(_("状态"), max_length=10, choices=IncidentStatus.choices,
+                              default=IncidentStatus.RECORDED)
+    reason = models.TextField(_("确认/排除理由"), blank=True)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL,
+                                    related_name="+", verbose_name=_("登记人"))
+    recorded_at = models.DateTimeField(_("登记时间"), auto_now_add=True)
+    judged_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                  related_name="+", verbose_name=_("确认人"))
+    judged_at = models.DateTimeField(null=True, blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("事件")
+        verbose_name_plural = _("事件")
+        ordering = ["-occurred_on", "-id"]
+        indexes = [models.Index(fields=["unit", "occurred_on"], name="incident_unit_date_idx")]
+
+    def __str__(self):
+        return f"{self.unit.name} {self.get_kind_display()} {self.occurred_on}"

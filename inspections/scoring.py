@@ -1,0 +1,58 @@
+"""Scoring of one assessment: raw total, 合理缺项 conversion to 100, veto.
+
+Items that do not apply to the unit's category are reasonable omissions: the final
+score is obtained ÷ the maximum of the applicable items × 100, so every category is
+judged against the same pass mark. A veto item (一票否决) is met only at full score.
+"""
+
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+
+from standards.models import Item
+
+
+@dataclass(frozen=True)
+class Result:
+    total: Decimal
+    max_total: Decimal
+    final: Decimal
+    veto_failed: bool
+    failed_veto_codes: tuple[str, ...]
+    missing_codes: tuple[str, ...]
+
+
+def applicable_items(standard, category: str):
+    field = "for_village_community" if category == "village_community" else "for_enterprise_institution"
+    return Item.objects.filter(standard=standard, **{field: True}).select_related("area").order_by("order", "id")
+
+
+def compute(items, scores: dict[int, Decimal | None]) -> Result:
+    """items: the applicable Items; scores: item id -> effective score (None = not entered)."""
+    total = Decimal(0)
+    max_total = Decimal(0)
+    failed = []
+    missing = []
+    for item in items:
+        max_total += item.max_score
+        s = scores.get(item.id)
+        if s is None:
+            missing.append(item.code)
+            s = Decimal(0)
+        total += s
+        if item.veto and s < item.max_score:
+            failed.append(item.code)
+    final = (total / max_total * 100).quantize(Decimal("0.01"), ROUND_HALF_UP) if max_total else Decimal(0)
+    return Result(total, max_total, final, bool(failed), tuple(failed), tuple(missing))
+
+
+def rescore(assessment) -> Result:
+    """Recompute and store the derived totals of an assessment from its item scores."""
+    items = list(applicable_items(assessment.standard, assessment.unit.category))
+    scores = {s.item_id: s.effective_score for s in assessment.scores.all()}
+    result = compute(items, scores)
+    assessment.total_score = result.total
+    assessment.max_score = result.max_total
+    assessment.final_score = result.final
+    assessment.veto_failed = result.veto_failed
+    assessment.save(update_fields=["total_score", "max_score", "final_score", "veto_failed", "updated_at"])
+    return result

@@ -1,0 +1,77 @@
+"""Load the shipped standards and campaigns (standards/data/*.json). Idempotent: what
+exists is left as administrators edited it; only what is missing is created."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from pathlib import Path
+
+from django.db import transaction
+from django.utils import timezone
+
+from units.models import Region
+
+from .models import Area, Campaign, Item, Standard, Target
+
+DATA = Path(__file__).resolve().parent / "data"
+STANDARD_FILES = ["shanxi-sanling-v1.json", "jinzhong-sanzhi-sanling-v1.json"]
+
+
+@transaction.atomic
+def load_standard(data: dict) -> tuple[Standard, bool]:
+    existing = Standard.objects.filter(code=data["code"], version=data["version"]).first()
+    if existing:
+        return existing, False
+    std = Standard.objects.create(code=data["code"], version=data["version"], name=data["name"],
+                                  note=data.get("note", ""), published_at=timezone.now())
+    order = 0
+    for a_idx, a in enumerate(data["areas"]):
+        area = Area.objects.create(standard=std, code=a["code"], title=a["title"], order=a_idx)
+        for it in a["items"]:
+            order += 1
+            ind = it.get("indicator") or {}
+            Item.objects.create(
+                standard=std, area=area, code=it["code"], title=it["title"], guidance=it.get("guidance", ""),
+                max_score=Decimal(str(it["max_score"])), veto=bool(it.get("veto")),
+                for_village_community="village_community" in it["categories"],
+                for_enterprise_institution="enterprise_institution" in it["categories"],
+                evidence=it.get("evidence", ""), order=order,
+                indicator_name=ind.get("name", ""), indicator_comparison=ind.get("comparison", ""),
+                indicator_threshold=Decimal(str(ind["threshold"])) if ind else None,
+                indicator_unit=ind.get("unit", ""),
+            )
+    return std, True
+
+
+@transaction.atomic
+def load_campaign(data: dict) -> tuple[Campaign | None, str]:
+    if Campaign.objects.filter(slug=data["slug"]).exists():
+        return Campaign.objects.get(slug=data["slug"]), "exists"
+    scope = Region.objects.filter(code=data["scope"]).first()
+    if scope is None:
+        return None, f"skipped: scope region {data['scope']} not loaded"
+    code, version = data["standard"]
+    std = Standard.objects.get(code=code, version=version)
+    c = Campaign(slug=data["slug"], name=data["name"], scope=scope, standard=std,
+                 start_year=data["start_year"], end_year=data["end_year"], zero_kinds=data["zero_kinds"],
+                 categories=data["categories"], pass_mark=Decimal(str(data["pass_mark"])),
+                 city_grade_pass_mark=(Decimal(str(data["city_grade_pass_mark"]))
+                                       if data.get("city_grade_pass_mark") is not None else None))
+    c.full_clean()
+    c.save()
+    for t in data["targets"]:
+        Target.objects.create(campaign=c, region_id=t["region"], category=t["category"], year=t["year"],
+                              rate=Decimal(str(t["rate"])))
+    return c, "created"
+
+
+def load_all(stdout=None) -> None:
+    for name in STANDARD_FILES:
+        std, created = load_standard(json.loads((DATA / name).read_text(encoding="utf-8")))
+        if stdout:
+            stdout.write(f"{std}: {'created' if created else 'already loaded'} ({std.items.count()} items)")
+    for data in json.loads((DATA / "campaigns.json").read_text(encoding="utf-8")):
+        c, what = load_campaign(data)
+        if stdout:
+            stdout.write(f"campaign {data['slug']}: {what}")

@@ -1,0 +1,182 @@
+"""Standards, campaigns and targets are data of a campaign, never code."""
+
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from units.models import Category, Region
+
+
+class IncidentKind(models.TextChoices):
+    PETITION = "petition", _("越级访/集体访/非访")
+    PUBLIC_SAFETY = "public_safety", _("公共安全事故")
+    PRODUCTION_SAFETY = "production_safety", _("生产安全事故")
+    CRIMINAL_CASE = "criminal_case", _("刑事案件")
+    PUBLIC_ORDER_CASE = "public_order_case", _("治安案件")
+    HOMICIDE = "homicide", _("命案")
+    DISPUTE = "dispute", _("未化解矛盾纠纷")
+
+
+class Standard(models.Model):
+    """A versioned scoring standard. Assessments pin the version they were scored on;
+    a new version is a new row, so publishing never changes old assessments."""
+
+    code = models.SlugField(_("标准代码"), max_length=60)
+    version = models.PositiveIntegerField(_("版本"), default=1)
+    name = models.CharField(_("名称"), max_length=200)
+    note = models.TextField(_("说明"), blank=True)
+    published_at = models.DateTimeField(_("发布时间"), null=True, blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("创建标准")
+        verbose_name_plural = _("创建标准")
+        constraints = [models.UniqueConstraint(fields=["code", "version"], name="standard_code_version")]
+        ordering = ["code", "-version"]
+
+    def __str__(self):
+        return f"{self.name} v{self.version}"
+
+    def max_total(self, category: str) -> Decimal:
+        return sum((i.max_score for i in self.items.all() if i.applies_to(category)), Decimal(0))
+
+
+class Area(models.Model):
+    standard = models.ForeignKey(Standard, on_delete=models.CASCADE, related_name="areas")
+    code = models.CharField(_("编号"), max_length=10)
+    title = models.CharField(_("领域"), max_length=200)
+    order = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("标准领域")
+        verbose_name_plural = _("标准领域")
+        ordering = ["order", "code"]
+        constraints = [models.UniqueConstraint(fields=["standard", "code"], name="area_code_unique")]
+
+    def __str__(self):
+        return f"{self.code} {self.title}"
+
+
+class Item(models.Model):
+    standard = models.ForeignKey(Standard, on_delete=models.CASCADE, related_name="items")
+    area = models.ForeignKey(Area, on_delete=models.CASCADE, related_name="items")
+    code = models.CharField(_("编号"), max_length=10)
+    title = models.CharField(_("标准内容"), max_length=300)
+    guidance = models.TextField(_("评分细则"), blank=True)
+    max_score = models.DecimalField(_("分值"), max_digits=5, decimal_places=1,
+                                    validators=[MinValueValidator(Decimal("0.5"))])
+    veto = models.BooleanField(_("一票否决"), default=False, help_text=_("只有满分才算达到"))
+    # Two booleans rather than a list so the roll-up can filter in SQL on any backend.
+    for_village_community = models.BooleanField(_("适用于村（社区）"), default=True)
+    for_enterprise_institution = models.BooleanField(_("适用于企事业单位"), default=True)
+    evidence = models.TextField(_("佐证材料"), blank=True)
+    indicator_name = models.CharField(_("量化指标"), max_length=60, blank=True)
+    indicator_comparison = models.CharField(_("比较"), max_length=2, blank=True, default="",
+                                            choices=[(">=", "≥"), ("<=", "≤"), ("=", "=")])
+    indicator_threshold = models.DecimalField(_("阈值"), max_digits=6, decimal_places=2, null=True, blank=True)
+    indicator_unit = models.CharField(_("单位"), max_length=10, blank=True)
+    order = models.PositiveIntegerField(default=0)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("标准条目")
+        verbose_name_plural = _("标准条目")
+        ordering = ["order", "id"]
+        constraints = [models.UniqueConstraint(fields=["standard", "code"], name="item_code_unique")]
+
+    def __str__(self):
+        return f"{self.code} {self.title}"
+
+    @property
+    def categories(self) -> list[str]:
+        out = []
+        if self.for_village_community:
+            out.append(Category.VILLAGE_COMMUNITY.value)
+        if self.for_enterprise_institution:
+            out.append(Category.ENTERPRISE_INSTITUTION.value)
+        return out
+
+    def applies_to(self, category: str) -> bool:
+        return category in self.categories
+
+    @property
+    def indicator_text(self) -> str:
+        if not self.indicator_name:
+            return ""
+        cmp = dict(self._meta.get_field("indicator_comparison").choices).get(self.indicator_comparison, "")
+        return f"{self.indicator_name} {cmp} {self.indicator_threshold:g}{self.indicator_unit}"
+
+
+class Campaign(models.Model):
+    slug = models.SlugField(_("标识"), max_length=60, unique=True)
+    name = models.CharField(_("名称"), max_length=200)
+    scope = models.ForeignKey(Region, verbose_name=_("范围"), on_delete=models.PROTECT, related_name="campaigns")
+    standard = models.ForeignKey(Standard, verbose_name=_("标准版本"), on_delete=models.PROTECT,
+                                 related_name="campaigns")
+    start_year = models.PositiveIntegerField(_("起始年度"))
+    end_year = models.PositiveIntegerField(_("结束年度"))
+    zero_kinds = models.JSONField(_("“零”事项"), default=list,
+                                  help_text=_("破坏本活动“零”目标的事件类型"))
+    categories = models.JSONField(_("参与类别"), default=list)
+    pass_mark = models.DecimalField(_("达标分数线"), max_digits=5, decimal_places=1, default=Decimal("90"),
+                                    validators=[MinValueValidator(0), MaxValueValidator(100)])
+    # Seed 004: city-level attainment may ask a higher score than district-level.
+    city_grade_pass_mark = models.DecimalField(_("市级达标分数线"), max_digits=5, decimal_places=1,
+                                               null=True, blank=True,
+                                               validators=[MinValueValidator(0), MaxValueValidator(100)])
+    active = models.BooleanField(_("进行中"), default=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("创建活动")
+        verbose_name_plural = _("创建活动")
+        ordering = ["slug"]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def years(self) -> list[int]:
+        return list(range(self.start_year, self.end_year + 1))
+
+    def clean(self):
+        if self.start_year and self.end_year and self.end_year < self.start_year:
+            raise ValidationError({"end_year": _("结束年度不能早于起始年度。")})
+        bad = [k for k in self.zero_kinds or [] if k not in IncidentKind.values]
+        if bad:
+            raise ValidationError({"zero_kinds": _("未知的事件类型：%(kinds)s") % {"kinds": "、".join(bad)}})
+        badc = [c for c in self.categories or [] if c not in Category.values]
+        if badc:
+            raise ValidationError({"categories": _("未知的单位类别：%(c)s") % {"c": "、".join(badc)}})
+
+
+class Target(models.Model):
+    """A target rate for (region, category, year). A region without its own target takes
+    its nearest ancestor's (reports.targets resolves that)."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="targets")
+    region = models.ForeignKey(Region, verbose_name=_("区划"), on_delete=models.PROTECT)
+    category = models.CharField(_("类别"), max_length=25, choices=Category.choices)
+    year = models.PositiveIntegerField(_("年度"))
+    rate = models.DecimalField(_("目标达标率"), max_digits=5, decimal_places=4,
+                               validators=[MinValueValidator(0), MaxValueValidator(1)])
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("目标")
+        verbose_name_plural = _("目标")
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "region", "category", "year"], name="target_unique")
+        ]
+        ordering = ["campaign", "year", "region", "category"]
+
+    def __str__(self):
+        return f"{self.campaign.slug} {self.year} {self.region_id} {self.category} {self.rate:.0%}"

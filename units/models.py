@@ -1,0 +1,223 @@
+"""The tree everything hangs on: regions keyed by statistical division code, units, users."""
+
+from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+
+class Level(models.TextChoices):
+    PROVINCE = "province", _("省")
+    CITY = "city", _("市")
+    COUNTY = "county", _("县/区")
+    TOWNSHIP = "township", _("乡镇/街道")
+
+
+# How many leading digits of the 12-digit code name a region at each level: a region's
+# subtree is every code that starts with its prefix, so no recursive query is needed.
+PREFIX_LENGTH = {Level.PROVINCE: 2, Level.CITY: 4, Level.COUNTY: 6, Level.TOWNSHIP: 9}
+LEVEL_ORDER = [Level.PROVINCE, Level.CITY, Level.COUNTY, Level.TOWNSHIP]
+PARENT_LEVEL = {Level.CITY: Level.PROVINCE, Level.COUNTY: Level.CITY, Level.TOWNSHIP: Level.COUNTY}
+
+code_validator = RegexValidator(r"^\d{12}$", _("区划代码必须是 12 位数字。"))
+
+
+class Region(models.Model):
+    code = models.CharField(_("区划代码"), max_length=12, primary_key=True, validators=[code_validator])
+    name = models.CharField(_("名称"), max_length=100)
+    level = models.CharField(_("层级"), max_length=10, choices=Level.choices, db_index=True)
+    parent = models.ForeignKey(
+        "self", verbose_name=_("上级区划"), null=True, blank=True,
+        on_delete=models.PROTECT, related_name="children",
+    )
+    is_demo = models.BooleanField(_("演示数据"), default=False, help_text=_("生成的演示区划，非真实数据"))
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("区划")
+        verbose_name_plural = _("区划")
+        ordering = ["code"]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def prefix(self) -> str:
+        return self.code[: PREFIX_LENGTH[self.level]]
+
+    @staticmethod
+    def prefix_of(code: str, level: str) -> str:
+        return code[: PREFIX_LENGTH[level]]
+
+    def ancestor_codes(self) -> list[str]:
+        """Codes of this region and every ancestor, nearest first (derived from the code)."""
+        idx = LEVEL_ORDER.index(self.level)
+        return [
+            self.code[: PREFIX_LENGTH[lvl]].ljust(12, "0") for lvl in reversed(LEVEL_ORDER[: idx + 1])
+        ]
+
+    def clean(self):
+        if not self.code or not self.level:
+            return
+        n = PREFIX_LENGTH.get(self.level)
+        if n and self.code[n:] != "0" * (12 - n):
+            raise ValidationError({"code": _("%(level)s 级区划代码应在前 %(n)s 位之后全部为 0。")
+                                   % {"level": self.get_level_display(), "n": n}})
+        if self.level == Level.PROVINCE:
+            if self.parent_id:
+                raise ValidationError({"parent": _("省级区划没有上级。")})
+            return
+        if not self.parent_id:
+            raise ValidationError({"parent": _("必须指定上级区划。")})
+        parent = self.parent
+        if parent.level != PARENT_LEVEL[self.level]:
+            raise ValidationError({"parent": _("上级区划层级不正确：%(level)s 的上级应为 %(parent)s。")
+                                   % {"level": self.get_level_display(),
+                                      "parent": Level(PARENT_LEVEL[self.level]).label}})
+        if not self.code.startswith(parent.prefix) or self.code[: n] == parent.prefix.ljust(n, "0"):
+            raise ValidationError({"code": _("区划代码 %(code)s 必须以上级“%(parent)s”的前缀 %(prefix)s 开头，并在本级有自己的编号。")
+                                   % {"code": self.code, "parent": parent.name, "prefix": parent.prefix}})
+
+
+class UnitKind(models.TextChoices):
+    VILLAGE = "village", _("村")
+    COMMUNITY = "community", _("社区")
+    SCHOOL = "school", _("学校")
+    KINDERGARTEN = "kindergarten", _("幼儿园")
+    HOSPITAL = "hospital", _("医院")
+    SCENIC_AREA = "scenic_area", _("景区")
+    MARKET = "market", _("商场市场")
+    FACTORY_MINE = "factory_mine", _("厂矿")
+    STATION = "station", _("车站")
+    AIRPORT = "airport", _("机场")
+    RELIGIOUS_SITE = "religious_site", _("宗教场所")
+    CULTURAL_RELIC = "cultural_relic", _("文物古建筑")
+    ENTERPRISE_OUTLET = "enterprise_outlet", _("大型企业生产经营网点")
+    ENTERPRISE = "enterprise", _("其他企业")
+    INSTITUTION = "institution", _("事业单位")
+
+
+class Category(models.TextChoices):
+    VILLAGE_COMMUNITY = "village_community", _("村（社区）")
+    ENTERPRISE_INSTITUTION = "enterprise_institution", _("企事业单位")
+
+
+def category_of(kind: str) -> str:
+    if kind in (UnitKind.VILLAGE, UnitKind.COMMUNITY):
+        return Category.VILLAGE_COMMUNITY
+    return Category.ENTERPRISE_INSTITUTION
+
+
+unit_code_validator = RegexValidator(r"^\d{12,15}$", _("单位代码必须是 12 至 15 位数字。"))
+
+
+class Unit(models.Model):
+    """A creating body (创建主体). Archived, never deleted, so its history stays."""
+
+    township = models.ForeignKey(
+        Region, verbose_name=_("乡镇/街道"), on_delete=models.PROTECT, related_name="units",
+        limit_choices_to={"level": Level.TOWNSHIP},
+    )
+    code = models.CharField(_("单位代码"), max_length=15, unique=True, validators=[unit_code_validator])
+    name = models.CharField(_("单位名称"), max_length=200)
+    kind = models.CharField(_("类型"), max_length=20, choices=UnitKind.choices)
+    # Stored (not just derived) so the roll-up can group by it in the database.
+    category = models.CharField(_("类别"), max_length=25, choices=Category.choices, editable=False)
+    address = models.CharField(_("地址"), max_length=300, blank=True)
+    contact_person = models.CharField(_("联系人"), max_length=50, blank=True)
+    contact_phone = models.CharField(_("联系电话"), max_length=30, blank=True)
+    active = models.BooleanField(_("有效"), default=True, help_text=_("归档的单位不再参与创建统计"))
+    is_demo = models.BooleanField(_("演示数据"), default=False)
+    created_at = models.DateTimeField(_("登记时间"), auto_now_add=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("创建单位")
+        verbose_name_plural = _("创建单位")
+        ordering = ["code"]
+        indexes = [models.Index(fields=["township", "category", "active"], name="unit_rollup_idx")]
+
+    def __str__(self):
+        return f"{self.name}（{self.code}）"
+
+    def save(self, *args, **kwargs):
+        self.category = category_of(self.kind)
+        if kwargs.get("update_fields") is not None and "kind" in kwargs["update_fields"]:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "category"}
+        super().save(*args, **kwargs)
+
+    def clean(self):
+        if self.township_id and self.code:
+            township = self.township
+            if township.level != Level.TOWNSHIP:
+                raise ValidationError({"township": _("单位必须属于乡镇/街道。")})
+            if not self.code.startswith(township.prefix):
+                raise ValidationError({"code": _("单位代码 %(code)s 不在所属乡镇“%(name)s”的代码前缀 %(prefix)s 之内。")
+                                       % {"code": self.code, "name": township.name, "prefix": township.prefix}})
+
+
+class Role(models.TextChoices):
+    TOWNSHIP_OFFICER = "township_officer", _("乡镇/街道工作人员")
+    COUNTY_REVIEWER = "county_reviewer", _("县级审核人员")
+    CITY_STAFF = "city_staff", _("市级政法委")
+    PROVINCE_STAFF = "province_staff", _("省级政法委")
+    ADMIN = "admin", _("管理员")
+    API_CLIENT = "api_client", _("接口客户端")
+
+
+ROLE_LEVEL = {
+    Role.TOWNSHIP_OFFICER: Level.TOWNSHIP,
+    Role.COUNTY_REVIEWER: Level.COUNTY,
+    Role.CITY_STAFF: Level.CITY,
+    Role.PROVINCE_STAFF: Level.PROVINCE,
+}
+
+
+class User(AbstractUser):
+    role = models.CharField(_("角色"), max_length=20, choices=Role.choices, default=Role.TOWNSHIP_OFFICER)
+    region = models.ForeignKey(
+        Region, verbose_name=_("管辖区划"), null=True, blank=True, on_delete=models.PROTECT,
+        related_name="users", help_text=_("管理员可留空表示全部区划"),
+    )
+
+    class Meta:
+        verbose_name = _("用户")
+        verbose_name_plural = _("用户")
+
+    def clean(self):
+        super().clean()
+        level = ROLE_LEVEL.get(self.role)
+        if level and not self.region_id:
+            raise ValidationError({"region": _("该角色必须指定管辖区划。")})
+        if level and self.region.level != level:
+            raise ValidationError({"region": _("角色“%(role)s”的管辖区划必须是%(level)s级。")
+                                   % {"role": self.get_role_display(), "level": Level(level).label}})
+        if self.role == Role.API_CLIENT and not self.region_id:
+            raise ValidationError({"region": _("接口客户端必须限定在一个区划内。")})
+
+
+class AuditEvent(models.Model):
+    """Who did what to which object, for actions that are not plain field edits
+    (state changes, logins, exports, token issue/revoke). Field edits are in the
+    simple-history tables."""
+
+    at = models.DateTimeField(_("时间"), auto_now_add=True, db_index=True)
+    actor = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, verbose_name=_("操作人"))
+    action = models.CharField(_("动作"), max_length=60, db_index=True)
+    target_type = models.CharField(_("对象类型"), max_length=60, blank=True)
+    target_id = models.CharField(_("对象"), max_length=60, blank=True)
+    detail = models.JSONField(_("详情"), default=dict, blank=True)
+    ip = models.GenericIPAddressField(_("IP"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("审计记录")
+        verbose_name_plural = _("审计记录")
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["target_type", "target_id"])]
+
+    def __str__(self):
+        return f"{self.at:%Y-%m-%d %H:%M} {self.action} {self.target_type}#{self.target_id}"
