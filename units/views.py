@@ -13,3 +13,8 @@ def home(request):
     if access.is_staff_reader(user):
         return redirect("reports:dashboard")
     return render(request, "home.html")
+
+
+@login_required
+def unit_list(request):
+    return render(request, "base.html", {})
