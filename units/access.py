@@ -41,17 +41,17 @@ def visible_regions(user: User) -> QuerySet[Region]:
 
 def visible_units(user: User) -> QuerySet[Unit]:
     # township_id *is* the township's 12-digit code, so no join is needed.
-    return Unit.objects.filter(_prefix_filter(user, "township_id"))
+    return Unit.objects.filter(_prefix_filter(user, "township__code"))
 
 
 def scope(user: User, qs: QuerySet, *, unit_field: str = "unit") -> QuerySet:
     """Restrict any queryset of objects hanging off a unit to the user's jurisdiction."""
-    return qs.filter(_prefix_filter(user, f"{unit_field}__township_id"))
+    return qs.filter(_prefix_filter(user, f"{unit_field}__township__code"))
 
 
 def scope_regions(user: User, qs: QuerySet, *, region_field: str = "region") -> QuerySet:
     """Restrict a queryset of objects keyed by region (snapshots, targets) to the jurisdiction."""
-    return qs.filter(_prefix_filter(user, f"{region_field}_id"))
+    return qs.filter(_prefix_filter(user, f"{region_field}__code"))
 
 
 def unit_for(user: User, unit_id) -> Unit:

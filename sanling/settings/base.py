@@ -160,6 +160,7 @@ CELERY_BEAT_SCHEDULE = {
         "task": "reports.tasks.rollup_all",
         "schedule": crontab(hour=1, minute=30),
     },
+    "rollup-dirty": {"task": "reports.tasks.rollup_dirty", "schedule": 120.0},
 }
 
 if REDIS_URL:

@@ -1,0 +1,228 @@
+"""Roll attainment up from units to township, county, city and province.
+
+One grouped query counts total and attained units per (township, category) in the
+database; the higher levels are sums of those township rows by code prefix (a few
+thousand rows at most — never a loop over units). The results replace the campaign-year's
+snapshot inside one transaction that holds the campaign-year's RollupState row locked,
+so readers see the old snapshot or the new one, two roll-ups never interleave, and a
+worker killed mid-way leaves the previous snapshot intact.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.db import transaction
+from django.db.models import Count, Sum
+from django.utils import timezone
+
+from standards.models import Campaign, Target
+from units.models import PREFIX_LENGTH, Level, Region
+
+from . import attainment
+from .models import AttainmentHistory, AttainmentSnapshot, RollupState
+
+LEVELS_UP = [Level.TOWNSHIP, Level.COUNTY, Level.CITY, Level.PROVINCE]
+RATE_PLACES = Decimal("0.000001")
+
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass
+class Figures:
+    total: int = 0
+    attained: int = 0
+
+
+def gap_units(target: Decimal | None, total: int, attained: int) -> int:
+    """How many more units must attain: max(0, ceil(target × total) − attained)."""
+    if target is None:
+        return 0
+    return max(0, math.ceil(target * total) - attained)
+
+
+def rate_of(total: int, attained: int) -> Decimal:
+    if not total:
+        return Decimal(0)
+    return (Decimal(attained) / Decimal(total)).quantize(RATE_PLACES, ROUND_HALF_UP)
+
+
+def township_counts(campaign: Campaign, year: int, *, prefix: str | None = None) -> dict[tuple[str, str], Figures]:
+    """The one query over units: (township code, category) -> total and attained."""
+    qs = attainment.with_assessment(attainment.scope_units(campaign, prefix=prefix), campaign, year)
+    rows = qs.values("township_id", "category").annotate(
+        total=Count("id"), attained=Count("id", filter=attainment.attained_q(campaign, year))
+    ).order_by()
+    return {(r["township_id"], r["category"]): Figures(r["total"], r["attained"]) for r in rows}
+
+
+class TargetResolver:
+    """Own target or nearest ancestor's, for one campaign-year (one query)."""
+
+    def __init__(self, campaign: Campaign, year: int):
+        self.targets = {
+            (t.region_id, t.category): t.rate
+            for t in Target.objects.filter(campaign=campaign, year=year).only("region_id", "category", "rate")
+        }
+
+    def for_region(self, region: Region, category: str) -> Decimal | None:
+        for code in region.ancestor_codes():
+            rate = self.targets.get((code, category))
+            if rate is not None:
+                return rate
+        return None
+
+
+def _regions_in_scope(prefix: str) -> list[Region]:
+    return list(Region.objects.filter(code__startswith=prefix).only("code", "level", "name"))
+
+
+def _aggregate(regions: list[Region], township_figs: dict[tuple[str, str], Figures],
+               categories: list[str]) -> dict[tuple[str, str], Figures]:
+    """Sum township figures into every region of the list by code prefix."""
+    sums: dict[tuple[str, str], Figures] = defaultdict(Figures)
+    by_prefix = {}
+    for r in regions:
+        by_prefix[(r.level, r.prefix)] = r.code
+    for (tcode, cat), f in township_figs.items():
+        for lvl in LEVELS_UP:
+            code = by_prefix.get((lvl, tcode[: PREFIX_LENGTH[lvl]]))
+            if code is not None:
+                s = sums[(code, cat)]
+                s.total += f.total
+                s.attained += f.attained
+    return {(r.code, cat): sums.get((r.code, cat), Figures()) for r in regions for cat in categories}
+
+
+def _rows(model, campaign, year, regions, figs, resolver, now, **extra):
+    by_code = {r.code: r for r in regions}
+    out = []
+    for (code, cat), f in figs.items():
+        region = by_code[code]
+        target = resolver.for_region(region, cat)
+        gap = gap_units(target, f.total, f.attained)
+        out.append(model(
+            campaign=campaign, year=year, region_id=code, level=region.level, category=cat,
+            total_units=f.total, attained_units=f.attained, rate=rate_of(f.total, f.attained),
+            target_rate=target, met=None if target is None else gap == 0, gap_units=gap,
+            computed_at=now, **extra,
+        ))
+    return out
+
+
+def _lock_state(campaign: Campaign, year: int) -> RollupState:
+    RollupState.objects.get_or_create(campaign=campaign, year=year)
+    return RollupState.objects.select_for_update().get(campaign=campaign, year=year)
+
+
+def _write_history(campaign, year, rows, now) -> None:
+    day = timezone.localdate(now)
+    codes = [r.region_id for r in rows]
+    AttainmentHistory.objects.filter(campaign=campaign, year=year, day=day, region_id__in=codes).delete()
+    hist = [AttainmentHistory(day=day, **{f: getattr(r, f) for f in HISTORY_FIELDS}) for r in rows]
+    AttainmentHistory.objects.bulk_create(hist, batch_size=2000)
+
+
+HISTORY_FIELDS = ["campaign_id", "year", "region_id", "level", "category", "total_units", "attained_units",
+                  "rate", "target_rate", "met", "gap_units", "computed_at"]
+
+
+def run(*, campaign_id: int, year: int, progress: Progress | None = None) -> int:
+    """Full roll-up of one campaign-year. Idempotent. Returns the number of snapshot rows."""
+    say = progress or (lambda *a: None)
+    campaign = Campaign.objects.select_related("scope").get(pk=campaign_id)
+    started = time.monotonic()
+    with transaction.atomic():
+        state = _lock_state(campaign, year)
+        say("count", 0, 3)
+        figs = township_counts(campaign, year)
+        say("aggregate", 1, 3)
+        # Every region of the scope's subtree gets a row, with or without units.
+        regions = _regions_in_scope(campaign.scope.prefix)
+        all_figs = _aggregate(regions, figs, campaign.categories)
+        now = timezone.now()
+        rows = _rows(AttainmentSnapshot, campaign, year, regions, all_figs, TargetResolver(campaign, year), now)
+        say("write", 2, 3)
+        AttainmentSnapshot.objects.filter(campaign=campaign, year=year).delete()
+        AttainmentSnapshot.objects.bulk_create(rows, batch_size=2000)
+        _write_history(campaign, year, rows, now)
+        state.computed_at = now
+        state.duration_ms = int((time.monotonic() - started) * 1000)
+        state.dirty = False
+        state.dirty_since = None
+        state.save()
+        say("done", 3, 3)
+    return len(rows)
+
+
+def run_for_township(*, campaign_id: int, year: int, township_code: str) -> None:
+    """Incremental update after one unit changed: recount its township from units, then
+    re-sum its ancestors from the township rows already in the snapshot."""
+    campaign = Campaign.objects.select_related("scope").get(pk=campaign_id)
+    if not township_code.startswith(campaign.scope.prefix):
+        return
+    with transaction.atomic():
+        state = _lock_state(campaign, year)
+        if state.computed_at is not None:
+            _update_path(campaign, year, township_code)
+            return
+    # No snapshot yet to update incrementally: build the whole one.
+    run(campaign_id=campaign_id, year=year)
+
+
+def _update_path(campaign: Campaign, year: int, township_code: str) -> None:
+    township = Region.objects.get(pk=township_code)
+    path_codes = [c for c in township.ancestor_codes() if c.startswith(campaign.scope.prefix)]
+    path = list(Region.objects.filter(code__in=path_codes))
+    resolver = TargetResolver(campaign, year)
+    now = timezone.now()
+    figs = township_counts(campaign, year, prefix=township.prefix)
+    t_figs = {(township.code, cat): figs.get((township.code, cat), Figures()) for cat in campaign.categories}
+    rows = _rows(AttainmentSnapshot, campaign, year, [township], t_figs, resolver, now)
+    _replace(campaign, year, rows)
+    for region in sorted(path, key=lambda r: -PREFIX_LENGTH[r.level]):
+        if region.level == Level.TOWNSHIP:
+            continue
+        sums = AttainmentSnapshot.objects.filter(
+            campaign=campaign, year=year, level=Level.TOWNSHIP, region__code__startswith=region.prefix,
+        ).values("category").annotate(t=Sum("total_units"), a=Sum("attained_units")).order_by()
+        got = {s["category"]: Figures(s["t"] or 0, s["a"] or 0) for s in sums}
+        r_figs = {(region.code, cat): got.get(cat, Figures()) for cat in campaign.categories}
+        rows += (more := _rows(AttainmentSnapshot, campaign, year, [region], r_figs, resolver, now))
+        _replace(campaign, year, more)
+    _write_history(campaign, year, rows, now)
+    RollupState.objects.filter(campaign=campaign, year=year).update(computed_at=now)
+
+
+def _replace(campaign, year, rows) -> None:
+    AttainmentSnapshot.objects.filter(
+        campaign=campaign, year=year, region_id__in=[r.region_id for r in rows]
+    ).delete()
+    AttainmentSnapshot.objects.bulk_create(rows)
+
+
+def mark_dirty(*, campaign_id: int, year: int) -> None:
+    """Record that figures are stale and an update could not be queued."""
+    state, _ = RollupState.objects.get_or_create(campaign_id=campaign_id, year=year)
+    RollupState.objects.filter(pk=state.pk, dirty=False).update(dirty=True, dirty_since=timezone.now())
+
+
+def unit_rollup_targets(unit_id: int, year: int | None = None) -> list[tuple[int, int, str]]:
+    """(campaign id, year, township code) to update after a change to a unit."""
+    from units.models import Unit
+
+    unit = Unit.objects.filter(pk=unit_id).first()
+    if unit is None:
+        return []
+    out = []
+    for c in attainment.campaigns_covering(unit):
+        for y in ([year] if year is not None else c.years):
+            if c.start_year <= y <= c.end_year:
+                out.append((c.pk, y, unit.township_id))
+    return out
+

@@ -1,0 +1,255 @@
+"""The roll-up against the rule: hand-made cases, then a property test that builds
+random small trees and compares every snapshot row with a brute-force computation."""
+
+import datetime as dt
+import math
+from collections import defaultdict
+from decimal import Decimal
+
+import pytest
+from django.db import transaction
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from inspections.models import Assessment, Incident
+from inspections.scoring import applicable_items, compute
+from reports import rollup
+from reports.attainment import reasons_for
+from reports.models import AttainmentHistory, AttainmentSnapshot
+from standards.models import Target
+from tests.factories import RegionFactory, UnitFactory, make_assessment, make_incident
+from units.models import Level, Unit
+
+YEAR = 2022
+
+
+def snap(campaign, code, category="village_community"):
+    return AttainmentSnapshot.objects.get(campaign=campaign, year=YEAR, region_id=code, category=category)
+
+
+def test_gap_formula():
+    assert rollup.gap_units(Decimal("0.8"), 10, 7) == 1
+    assert rollup.gap_units(Decimal("0.8"), 10, 8) == 0
+    assert rollup.gap_units(Decimal("0.9"), 11, 9) == 1  # ceil(9.9) = 10
+    assert rollup.gap_units(Decimal("0.8"), 5, 5) == 0
+    assert rollup.gap_units(None, 5, 0) == 0
+
+
+def test_rollup_counts_every_level_and_target(tree, campaign, canary):
+    # given: in t1 three villages (one attains, one short of the pass mark, one unassessed),
+    # in t2 one attaining village, and the canary in another city attains too
+    ok1 = UnitFactory(township=tree.t1)
+    short = UnitFactory(township=tree.t1)
+    UnitFactory(township=tree.t1)
+    ok2 = UnitFactory(township=tree.t2)
+    make_assessment(unit=ok1, campaign=campaign, status="approved")
+    make_assessment(unit=short, campaign=campaign, status="approved", scores={"1.1": Decimal(20)})
+    make_assessment(unit=ok2, campaign=campaign, status="approved")
+    make_assessment(unit=canary, campaign=campaign, status="approved")
+    # when
+    rollup.run(campaign_id=campaign.id, year=YEAR)
+    # then
+    t1 = snap(campaign, tree.t1.code)
+    assert (t1.total_units, t1.attained_units) == (3, 1)
+    assert t1.target_rate == Decimal("0.8") and t1.met is False and t1.gap_units == 2  # ceil(2.4)=3 − 1
+    county = snap(campaign, tree.county.code)
+    assert (county.total_units, county.attained_units) == (4, 2)
+    assert snap(campaign, tree.city.code).attained_units == 2
+    prov = snap(campaign, tree.province.code)
+    assert (prov.total_units, prov.attained_units) == (5, 3)
+    assert prov.rate == Decimal("0.6")
+    ei = snap(campaign, tree.province.code, "enterprise_institution")
+    assert (ei.total_units, ei.attained_units, ei.met) == (0, 0, True)
+    assert AttainmentHistory.objects.filter(campaign=campaign, year=YEAR, region_id=tree.province.code).count() == 2
+
+
+def test_nearest_ancestor_target_and_own_target(tree, campaign):
+    UnitFactory(township=tree.t1)
+    Target.objects.create(campaign=campaign, region=tree.city, category="village_community", year=YEAR,
+                          rate=Decimal("0.5"))
+    rollup.run(campaign_id=campaign.id, year=YEAR)
+    assert snap(campaign, tree.t1.code).target_rate == Decimal("0.5")  # from the city
+    assert snap(campaign, tree.canary_township.code).target_rate == Decimal("0.8")  # from the province
+
+
+def test_incident_dismissed_and_other_year_and_kind(tree, campaign):
+    # given: four approved full-score villages
+    units = [UnitFactory(township=tree.t1) for _ in range(4)]
+    for u in units:
+        make_assessment(unit=u, campaign=campaign, status="approved")
+    make_incident(unit=units[0], kind="criminal_case", occurred_on=dt.date(YEAR, 3, 1))
+    make_incident(unit=units[1], kind="criminal_case", occurred_on=dt.date(YEAR, 3, 1), status="dismissed")
+    make_incident(unit=units[2], kind="criminal_case", occurred_on=dt.date(YEAR - 1, 12, 31))
+    make_incident(unit=units[3], kind="homicide", occurred_on=dt.date(YEAR, 5, 1))  # not a 三零 kind
+    # when
+    rollup.run(campaign_id=campaign.id, year=YEAR)
+    # then: only the confirmed/recorded incident of a campaign kind in that year revokes
+    assert snap(campaign, tree.t1.code).attained_units == 3
+    assert [r.code for r in reasons_for(units[0], campaign, YEAR)] == ["no_incident"]
+    assert reasons_for(units[1], campaign, YEAR) == []
+
+
+def test_veto_overturned_archived_and_reasons(tree, campaign):
+    veto = UnitFactory(township=tree.t1)
+    over = UnitFactory(township=tree.t1)
+    archived = UnitFactory(township=tree.t1, active=False)
+    make_assessment(unit=veto, campaign=campaign, status="approved", scores={"1.2": Decimal(29)})
+    a = make_assessment(unit=over, campaign=campaign, status="overturned")
+    Assessment.objects.filter(pk=a.pk).update(overturn_reason="材料造假")
+    make_assessment(unit=archived, campaign=campaign, status="approved")
+    rollup.run(campaign_id=campaign.id, year=YEAR)
+    t1 = snap(campaign, tree.t1.code)
+    assert (t1.total_units, t1.attained_units) == (2, 0)  # the archived unit is not counted
+    veto_reasons = reasons_for(veto, campaign, YEAR)
+    assert [r.code for r in veto_reasons] == ["veto"] and "1.2" in veto_reasons[0].text
+    over_reasons = reasons_for(over, campaign, YEAR)
+    assert over_reasons[0].code == "approved" and "材料造假" in over_reasons[0].text
+
+
+def test_reasonable_omission_converts_to_100(tree, campaign):
+    # An enterprise scores 85 of its 90 applicable points = 94.44 → attains with pass mark 85;
+    # a village with 85 of 100 = 85.00 → attains exactly at the mark; 84.9 does not.
+    ent = UnitFactory(township=tree.t1, kind="school")
+    a = make_assessment(unit=ent, campaign=campaign, status="approved", scores={"1.1": Decimal(35)})
+    assert a.max_score == 90 and a.final_score == Decimal("94.44")
+    v85 = UnitFactory(township=tree.t1)
+    make_assessment(unit=v85, campaign=campaign, status="approved", scores={"1.1": Decimal(25)})
+    v849 = UnitFactory(township=tree.t1)
+    make_assessment(unit=v849, campaign=campaign, status="approved", scores={"1.1": Decimal("24.9")})
+    rollup.run(campaign_id=campaign.id, year=YEAR)
+    assert snap(campaign, tree.t1.code).attained_units == 1  # 85.00 yes, 84.90 no
+    assert snap(campaign, tree.t1.code, "enterprise_institution").attained_units == 1
+
+
+def test_rerun_is_idempotent_and_replaces(tree, campaign):
+    u = UnitFactory(township=tree.t1)
+    rollup.run(campaign_id=campaign.id, year=YEAR)
+    before = list(AttainmentSnapshot.objects.values_list("region_id", "category", "attained_units").order_by("pk"))
+    rollup.run(campaign_id=campaign.id, year=YEAR)
+    after = list(AttainmentSnapshot.objects.values_list("region_id", "category", "attained_units").order_by("pk"))
+    assert sorted(before) == sorted(after)
+    make_assessment(unit=u, campaign=campaign, status="approved")
+    rollup.run(campaign_id=campaign.id, year=YEAR)
+    assert snap(campaign, tree.province.code).attained_units == 1
+    assert AttainmentHistory.objects.filter(region_id=tree.province.code, category="village_community").count() == 1
+
+
+def test_incremental_update_matches_full(tree, campaign):
+    units = [UnitFactory(township=tree.t1) for _ in range(3)] + [UnitFactory(township=tree.t2)]
+    rollup.run(campaign_id=campaign.id, year=YEAR)
+    make_assessment(unit=units[0], campaign=campaign, status="approved")
+    rollup.run_for_township(campaign_id=campaign.id, year=YEAR, township_code=tree.t1.code)
+    incremental = {(s.region_id, s.category): (s.total_units, s.attained_units, s.gap_units)
+                   for s in AttainmentSnapshot.objects.filter(campaign=campaign, year=YEAR)}
+    rollup.run(campaign_id=campaign.id, year=YEAR)
+    full = {(s.region_id, s.category): (s.total_units, s.attained_units, s.gap_units)
+            for s in AttainmentSnapshot.objects.filter(campaign=campaign, year=YEAR)}
+    assert incremental == full
+    assert full[(tree.province.code, "village_community")][1] == 1
+
+
+def test_rollup_query_count_does_not_grow_with_units(tree, campaign, django_assert_max_num_queries):
+    for _ in range(30):
+        make_assessment(unit=UnitFactory(township=tree.t1), campaign=campaign, status="approved")
+    with django_assert_max_num_queries(20):
+        rollup.run(campaign_id=campaign.id, year=YEAR)
+
+
+# --- property test ---------------------------------------------------------------
+
+def brute_force(campaign, year):
+    """The rule computed the slow, obvious way, straight from item scores."""
+    counts = defaultdict(lambda: [0, 0])
+    zero = set(campaign.zero_kinds)
+    for unit in Unit.objects.all():
+        if not (unit.active and unit.township_id.startswith(campaign.scope.prefix)
+                and unit.category in campaign.categories):
+            continue
+        ok = False
+        a = Assessment.objects.filter(unit=unit, campaign=campaign, year=year).first()
+        if a is not None and a.status == "approved":
+            items = list(applicable_items(a.standard, unit.category))
+            res = compute(items, {s.item_id: s.effective_score for s in a.scores.all()})
+            incident = any(i.kind in zero and i.occurred_on.year == year and i.status != "dismissed"
+                           for i in Incident.objects.filter(unit=unit))
+            ok = res.final >= campaign.pass_mark and not res.veto_failed and not incident
+        for n in (9, 6, 4, 2):  # township, county, city, province prefixes
+            key = (unit.township_id[:n].ljust(12, "0"), unit.category)
+            counts[key][0] += 1
+            counts[key][1] += int(ok)
+    return counts
+
+
+unit_spec = st.fixed_dictionaries({
+    "township": st.integers(0, 2),
+    "kind": st.sampled_from(["village", "community", "school", "factory_mine"]),
+    "active": st.booleans(),
+    "status": st.sampled_from([None, "draft", "submitted", "returned", "approved", "approved", "overturned"]),
+    "scores": st.lists(st.sampled_from([Decimal(0), Decimal(5), Decimal("19.5"), None, "max"]), min_size=4,
+                       max_size=4),
+    "reviewer": st.booleans(),
+    "incidents": st.lists(st.tuples(st.sampled_from(["criminal_case", "homicide", "petition"]),
+                                    st.sampled_from([YEAR - 1, YEAR]),
+                                    st.sampled_from(["recorded", "confirmed", "dismissed"])), max_size=2),
+})
+
+
+class _Rollback(Exception):
+    pass
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                                                  HealthCheck.too_slow])
+@given(specs=st.lists(unit_spec, min_size=0, max_size=12), pass_mark=st.sampled_from([60, 85, 100]))
+def test_rollup_matches_brute_force(tree, campaign, specs, pass_mark):
+    try:
+        with transaction.atomic():
+            campaign.pass_mark = Decimal(pass_mark)
+            campaign.save(update_fields=["pass_mark"])
+            townships = [tree.t1, tree.t2, tree.canary_township]
+            items = {it.code: it for it in campaign.standard.items.all()}
+            for spec in specs:
+                unit = UnitFactory(township=townships[spec["township"]], kind=spec["kind"], active=spec["active"])
+                if spec["status"]:
+                    scores = {}
+                    for code, s in zip(("1.1", "1.2", "2.1", "2.2"), spec["scores"], strict=True):
+                        scores[code] = items[code].max_score if s == "max" else s
+                    a = make_assessment(unit=unit, campaign=campaign, status=spec["status"], scores=scores,
+                                        full=False)
+                    if spec["reviewer"]:
+                        # the reviewer raises 1.2 to full marks: the effective score changes
+                        sc = a.scores.filter(item__code="1.2").first()
+                        if sc:
+                            sc.reviewer_score = items["1.2"].max_score
+                            sc.save()
+                            from inspections.scoring import rescore
+
+                            rescore(a)
+                for kind, year, status in spec["incidents"]:
+                    make_incident(unit=unit, kind=kind, occurred_on=dt.date(year, 6, 1), status=status)
+            RegionFactory(code="140105003000", name="空乡", level=Level.TOWNSHIP, parent=tree.county)
+            rollup.run(campaign_id=campaign.id, year=YEAR)
+            expected = brute_force(campaign, YEAR)
+            rows = AttainmentSnapshot.objects.filter(campaign=campaign, year=YEAR)
+            assert rows.count() == 9 * 2  # every region of the tree (incl. the empty one) × 2 categories
+            for row in rows:
+                total, attained = expected.get((row.region_id, row.category), [0, 0])
+                assert (row.total_units, row.attained_units) == (total, attained), row.region_id
+                target = row.target_rate
+                assert row.gap_units == (max(0, math.ceil(target * total) - attained) if target else 0)
+            raise _Rollback
+    except _Rollback:
+        pass
+
+
+@pytest.mark.parametrize("year", [2020, 2022])
+def test_no_target_year_has_no_met(tree, campaign, year):
+    UnitFactory(township=tree.t1)
+    rollup.run(campaign_id=campaign.id, year=year)
+    row = snap_year(campaign, tree.t1.code, year)
+    assert (row.target_rate is None) == (year == 2020)
+    assert (row.met is None) == (year == 2020)
+
+
+def snap_year(campaign, code, year):
+    return AttainmentSnapshot.objects.get(campaign=campaign, year=year, region_id=code, category="village_community")
