@@ -25,9 +25,13 @@ run: demo
 	$(BIN)/python manage.py rollup --all
 	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
+# Fast tests on SQLite (and headless Chromium), then the integration tests against a
+# real PostgreSQL, Redis and Celery worker that tests/services.py starts from the
+# binaries on this machine (missing locally: loud notice and skip; with CI=true: fail).
 test: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -m "not integration" -n 2
+	$(BIN)/python -m tests.services -- $(BIN)/python -m pytest -m integration tests/integration
 
 lint: $(STAMP)
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .
