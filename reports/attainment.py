@@ -90,53 +90,74 @@ def annotate_conditions(qs: QuerySet[Unit], campaign: Campaign, year: int) -> Qu
     )
 
 
+def _num(d) -> str:
+    """85.0 -> '85', 85.5 -> '85.5'."""
+    return f"{d.normalize():f}"
+
+
 @dataclass(frozen=True)
 class Reason:
     code: str
     text: str
 
 
-def reasons_for(unit: Unit, campaign: Campaign, year: int) -> list[Reason]:
-    """Why a unit has not attained — empty when it has. One query for the conditions,
-    and detail lookups only for a failed condition."""
-    row = annotate_conditions(Unit.objects.filter(pk=unit.pk), campaign, year).values(
-        *[f"ok_{c}" for c in CONDITIONS], "a_status", "a_final", "a_id", "active", "category", "township_id"
-    ).first()
-    out: list[Reason] = []
-    if row is None:
-        return out
-    if not row["active"] or not row["township_id"].startswith(campaign.scope.prefix) \
-            or row["category"] not in campaign.categories:
-        return [Reason("in_scope", _("不在本活动创建范围内（已归档、不在范围区划内或类别不参与）"))]
-    if not row["ok_assessed"]:
-        out.append(Reason("assessed", _("未开展自评")))
-    elif not row["ok_approved"]:
-        if row["a_status"] == Status.OVERTURNED:
-            from inspections.models import Assessment
+def reasons_for_units(units: QuerySet[Unit], campaign: Campaign, year: int) -> dict[int, list[Reason]]:
+    """Why each unit has not attained (empty list when it has), for a whole page of units:
+    one query for the conditions, and one per failed condition kind for its details."""
+    from inspections.models import Assessment, ItemScore
+    from inspections.scoring import applicable_items
 
-            reason = Assessment.objects.filter(pk=row["a_id"]).values_list("overturn_reason", flat=True).first()
-            out.append(Reason("approved", _("被抽查否定：%(r)s") % {"r": reason or "—"}))
-        else:
-            out.append(Reason("approved", _("自评尚未审核通过（当前状态：%(s)s）")
-                              % {"s": Status(row["a_status"]).label}))
-    if row["ok_assessed"] and not row["ok_score"]:
-        short = campaign.pass_mark - row["a_final"]
-        out.append(Reason("score", _("得分 %(f)s，距达标分数线 %(p)s 还差 %(d)s 分")
-                          % {"f": f"{row['a_final']:.2f}", "p": f"{campaign.pass_mark:g}", "d": f"{short:.2f}"}))
-    if row["ok_assessed"] and not row["ok_veto"]:
-        from inspections.models import ItemScore
-        from inspections.scoring import applicable_items
-
-        items = {i.id: i for i in applicable_items(campaign.standard, row["category"]).filter(veto=True)}
-        failed = [items[s.item_id].code + " " + items[s.item_id].title
-                  for s in ItemScore.objects.filter(assessment_id=row["a_id"], item_id__in=items)
-                  if (s.effective_score or 0) < items[s.item_id].max_score]
-        out.append(Reason("veto", _("一票否决项未达标：%(items)s") % {"items": "；".join(failed) or "—"}))
-    if not row["ok_no_incident"]:
-        for inc in breaking_incidents(campaign, year).filter(unit_id=unit.pk).order_by("occurred_on")[:5]:
-            out.append(Reason("no_incident", _("%(date)s 发生%(kind)s") % {
+    rows = list(annotate_conditions(units, campaign, year).values(
+        "id", *[f"ok_{c}" for c in CONDITIONS], "a_status", "a_final", "a_id", "active", "category", "township_id"))
+    out: dict[int, list[Reason]] = {r["id"]: [] for r in rows}
+    veto_check, incident_check, overturned = [], [], {}
+    for r in rows:
+        reasons = out[r["id"]]
+        if not r["active"] or not r["township_id"].startswith(campaign.scope.prefix) \
+                or r["category"] not in campaign.categories:
+            reasons.append(Reason("in_scope", _("不在本活动创建范围内（已归档、不在范围区划内或类别不参与）")))
+            continue
+        if not r["ok_assessed"]:
+            reasons.append(Reason("assessed", _("未开展自评")))
+        elif not r["ok_approved"]:
+            if r["a_status"] == Status.OVERTURNED:
+                overturned[r["a_id"]] = r["id"]
+            else:
+                reasons.append(Reason("approved", _("自评尚未审核通过（当前状态：%(s)s）")
+                                      % {"s": Status(r["a_status"]).label}))
+        if r["ok_assessed"] and not r["ok_score"]:
+            short = campaign.pass_mark - r["a_final"]
+            reasons.append(Reason("score", _("得分 %(f)s，距达标分数线 %(p)s 还差 %(d)s 分")
+                                  % {"f": f"{r['a_final']:.2f}", "p": _num(campaign.pass_mark), "d": f"{short:.2f}"}))
+        if r["ok_assessed"] and not r["ok_veto"]:
+            veto_check.append(r)
+        if not r["ok_no_incident"]:
+            incident_check.append(r["id"])
+    if overturned:
+        for a_id, why in Assessment.objects.filter(pk__in=overturned).values_list("id", "overturn_reason"):
+            out[overturned[a_id]].insert(0, Reason("approved", _("被抽查否定：%(r)s") % {"r": why or "—"}))
+    if veto_check:
+        vetoes = {}
+        for cat in {r["category"] for r in veto_check}:
+            vetoes.update({i.id: i for i in applicable_items(campaign.standard, cat).filter(veto=True)})
+        failed: dict[int, list[str]] = {}
+        for s in ItemScore.objects.filter(assessment_id__in=[r["a_id"] for r in veto_check], item_id__in=vetoes):
+            item = vetoes[s.item_id]
+            if (s.effective_score or 0) < item.max_score:
+                failed.setdefault(s.assessment_id, []).append(f"{item.code} {item.title}")
+        for r in veto_check:
+            out[r["id"]].append(Reason("veto", _("一票否决项未达标：%(items)s")
+                                       % {"items": "；".join(failed.get(r["a_id"], [])) or "—"}))
+    if incident_check:
+        for inc in breaking_incidents(campaign, year).filter(unit_id__in=incident_check).order_by("occurred_on"):
+            out[inc.unit_id].append(Reason("no_incident", _("%(date)s 发生%(kind)s") % {
                 "date": inc.occurred_on.isoformat(), "kind": inc.get_kind_display()}))
     return out
+
+
+def reasons_for(unit: Unit, campaign: Campaign, year: int) -> list[Reason]:
+    """Why one unit has not attained — empty when it has."""
+    return reasons_for_units(Unit.objects.filter(pk=unit.pk), campaign, year).get(unit.pk, [])
 
 
 def campaigns_covering(unit: Unit, year: int | None = None) -> Iterable[Campaign]:

@@ -19,6 +19,8 @@ class AttainmentFigures(models.Model):
     target_rate = models.DecimalField(_("目标"), max_digits=5, decimal_places=4, null=True)
     met = models.BooleanField(_("完成目标"), null=True)
     gap_units = models.PositiveIntegerField(_("差距（单位数）"), default=0)
+    # {kind: [total, attained]} — the split by unit kind, so pages need no raw-unit query.
+    by_kind = models.JSONField(_("按类型"), default=dict)
     computed_at = models.DateTimeField(_("计算时间"))
 
     class Meta:

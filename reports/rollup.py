@@ -14,11 +14,11 @@ import math
 import time
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db import transaction
-from django.db.models import Count, Sum
+from django.db.models import Count
 from django.utils import timezone
 
 from standards.models import Campaign, Target
@@ -37,6 +37,14 @@ Progress = Callable[[str, int, int], None]
 class Figures:
     total: int = 0
     attained: int = 0
+    by_kind: dict = field(default_factory=dict)
+
+    def add(self, kind: str, total: int, attained: int) -> None:
+        self.total += total
+        self.attained += attained
+        k = self.by_kind.setdefault(kind, [0, 0])
+        k[0] += total
+        k[1] += attained
 
 
 def gap_units(target: Decimal | None, total: int, attained: int) -> int:
@@ -53,12 +61,16 @@ def rate_of(total: int, attained: int) -> Decimal:
 
 
 def township_counts(campaign: Campaign, year: int, *, prefix: str | None = None) -> dict[tuple[str, str], Figures]:
-    """The one query over units: (township code, category) -> total and attained."""
+    """The one query over units: (township code, category) -> total and attained, with
+    the split by kind (grouped by kind in SQL; the category follows from the kind)."""
     qs = attainment.with_assessment(attainment.scope_units(campaign, prefix=prefix), campaign, year)
-    rows = qs.values("township_id", "category").annotate(
+    rows = qs.values("township_id", "category", "kind").annotate(
         total=Count("id"), attained=Count("id", filter=attainment.attained_q(campaign, year))
     ).order_by()
-    return {(r["township_id"], r["category"]): Figures(r["total"], r["attained"]) for r in rows}
+    out: dict[tuple[str, str], Figures] = defaultdict(Figures)
+    for r in rows:
+        out[(r["township_id"], r["category"])].add(r["kind"], r["total"], r["attained"])
+    return dict(out)
 
 
 class TargetResolver:
@@ -94,8 +106,8 @@ def _aggregate(regions: list[Region], township_figs: dict[tuple[str, str], Figur
             code = by_prefix.get((lvl, tcode[: PREFIX_LENGTH[lvl]]))
             if code is not None:
                 s = sums[(code, cat)]
-                s.total += f.total
-                s.attained += f.attained
+                for kind, (t, a) in f.by_kind.items():
+                    s.add(kind, t, a)
     return {(r.code, cat): sums.get((r.code, cat), Figures()) for r in regions for cat in categories}
 
 
@@ -110,7 +122,7 @@ def _rows(model, campaign, year, regions, figs, resolver, now, **extra):
             campaign=campaign, year=year, region_id=code, level=region.level, category=cat,
             total_units=f.total, attained_units=f.attained, rate=rate_of(f.total, f.attained),
             target_rate=target, met=None if target is None else gap == 0, gap_units=gap,
-            computed_at=now, **extra,
+            by_kind=f.by_kind, computed_at=now, **extra,
         ))
     return out
 
@@ -129,7 +141,7 @@ def _write_history(campaign, year, rows, now) -> None:
 
 
 HISTORY_FIELDS = ["campaign_id", "year", "region_id", "level", "category", "total_units", "attained_units",
-                  "rate", "target_rate", "met", "gap_units", "computed_at"]
+                  "rate", "target_rate", "met", "gap_units", "by_kind", "computed_at"]
 
 
 def run(*, campaign_id: int, year: int, progress: Progress | None = None) -> int:
@@ -190,8 +202,11 @@ def _update_path(campaign: Campaign, year: int, township_code: str) -> None:
             continue
         sums = AttainmentSnapshot.objects.filter(
             campaign=campaign, year=year, level=Level.TOWNSHIP, region__code__startswith=region.prefix,
-        ).values("category").annotate(t=Sum("total_units"), a=Sum("attained_units")).order_by()
-        got = {s["category"]: Figures(s["t"] or 0, s["a"] or 0) for s in sums}
+        ).values("category", "by_kind")
+        got: dict[str, Figures] = defaultdict(Figures)
+        for s in sums:
+            for kind, (t, a) in s["by_kind"].items():
+                got[s["category"]].add(kind, t, a)
         r_figs = {(region.code, cat): got.get(cat, Figures()) for cat in campaign.categories}
         rows += (more := _rows(AttainmentSnapshot, campaign, year, [region], r_figs, resolver, now))
         _replace(campaign, year, more)

@@ -1,7 +1,203 @@
+from celery.result import AsyncResult
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import render
+from django.core.paginator import Paginator
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from units import access
+from units.audit import audit, client_ip
+from units.models import Level, Region, UnitKind
+
+from . import attainment, exports, selectors, tasks
+
+
+def _context(request):
+    campaign = selectors.pick_campaign(request.user, request.GET.get("campaign"))
+    year = selectors.pick_year(campaign, request.GET.get("year"))
+    region = selectors.dashboard_region(request.user, campaign, request.GET.get("region"))
+    return campaign, year, region
+
+
+def _qs(campaign, year, region=None, **extra):
+    from urllib.parse import urlencode
+
+    params = {"campaign": campaign.slug, "year": year}
+    if region is not None:
+        params["region"] = region.code
+    params.update(extra)
+    return "?" + urlencode(params)
 
 
 @login_required
 def dashboard(request):
-    return render(request, "reports/dashboard.html", {})
+    access.require(access.is_staff_reader(request.user) or request.user.role == "township_officer")
+    campaign, year, region = _context(request)
+    cards = selectors.region_rows(campaign, year, region)
+    children = selectors.children_rows(campaign, year, region)
+    cats = campaign.categories
+    chart = {
+        "categories": {c: str(dict(_category_labels()).get(c, c)) for c in cats},
+        "children": [
+            {"name": ch["region"].name, "code": ch["region"].code,
+             **{c: _pct(ch["rows"].get(c).rate) if ch["rows"].get(c) else None for c in cats},
+             **{f"{c}_target": _pct(ch["rows"][c].target_rate) if ch["rows"].get(c) and
+                ch["rows"][c].target_rate is not None else None for c in cats}}
+            for ch in children
+        ],
+        "trend": selectors.trend(campaign, region),
+        "kinds": _kind_split(cards),
+        "labels": {"units": _("单位数"), "attained": _("达标数"), "target": _("目标")},
+    }
+    ancestors = list(Region.objects.filter(code__in=region.ancestor_codes()[1:]).order_by("code"))
+    ancestors = [a for a in ancestors if access.can_see_region(request.user, a)
+                 and a.code.startswith(campaign.scope.prefix)]
+    state = selectors.state(campaign, year)
+    return render(request, "reports/dashboard.html", {
+        "campaign": campaign, "year": year, "region": region, "cards": [cards.get(c) for c in cats],
+        "children": children, "cats": cats, "chart": chart, "ancestors": ancestors,
+        "laggards": {c: selectors.laggards(children, c) for c in cats}, "state": state,
+        "campaigns": selectors.campaigns_for(request.user), "qs": _qs(campaign, year, region),
+        "is_township": region.level == Level.TOWNSHIP, "can_recompute": access.is_staff_reader(request.user),
+        "child_level": selectors.child_level(region.level),
+    })
+
+
+def _category_labels():
+    from units.models import Category
+
+    return Category.choices
+
+
+def _pct(rate):
+    return None if rate is None else round(float(rate) * 100, 1)
+
+
+def _kind_split(cards):
+    labels = dict(UnitKind.choices)
+    out = []
+    for row in cards.values():
+        for kind, (total, attained) in sorted(row.by_kind.items()):
+            out.append({"kind": str(labels.get(kind, kind)), "total": total, "attained": attained})
+    return out
+
+
+@login_required
+def township_units(request):
+    """A township's unit ledger for a campaign-year: status and, when not attained, why."""
+    access.require(access.is_staff_reader(request.user) or request.user.role == "township_officer")
+    campaign, year, region = _context(request)
+    access.require(region.level == Level.TOWNSHIP)
+    units = access.visible_units(request.user).filter(township=region).order_by("code")
+    show = request.GET.get("show", "")
+    page = Paginator(units, 100).get_page(request.GET.get("page"))
+    page_units = list(page.object_list)
+    ids = [u.id for u in page_units]
+    reasons = attainment.reasons_for_units(units.model.objects.filter(pk__in=ids), campaign, year)
+    rows = [{"unit": u, "reasons": reasons.get(u.id, []), "attained": not reasons.get(u.id)} for u in page_units]
+    if show == "not":
+        rows = [r for r in rows if not r["attained"]]
+    ancestors = [a for a in Region.objects.filter(code__in=region.ancestor_codes()[1:]).order_by("code")
+                 if access.can_see_region(request.user, a) and a.code.startswith(campaign.scope.prefix)]
+    return render(request, "reports/township_units.html", {
+        "campaign": campaign, "year": year, "region": region, "rows": rows, "page": page,
+        "qs": _qs(campaign, year, region), "ancestors": ancestors, "show": show,
+    })
+
+
+@login_required
+def unit_status(request, unit_id: int):
+    unit = access.unit_for(request.user, unit_id)
+    statuses = []
+    for c in attainment.campaigns_covering(unit):
+        if not access.can_see_region(request.user, unit.township):
+            continue
+        for y in reversed(c.years):
+            statuses.append({"campaign": c, "year": y, "reasons": attainment.reasons_for(unit, c, y)})
+    return render(request, "reports/unit_status.html", {"unit": unit, "statuses": statuses})
+
+
+@login_required
+def export_attainment(request, fmt: str):
+    access.require(access.is_staff_reader(request.user) and fmt in ("xlsx", "csv"))
+    campaign, year, region = _context(request)
+    rows = selectors.subtree_rows(request.user, campaign, year, region)
+    audit(actor=request.user, action="export.attainment", target=region,
+          detail={"campaign": campaign.slug, "year": year, "format": fmt}, ip=client_ip(request))
+    return exports.table_response(
+        fmt=fmt, filename=f"达标统计_{campaign.slug}_{year}_{region.code}", title=_("达标统计"),
+        header=exports.attainment_header(), rows=exports.attainment_rows(rows))
+
+
+@login_required
+def export_township(request, fmt: str):
+    access.require(fmt in ("xlsx", "csv"))
+    access.require(access.is_staff_reader(request.user) or request.user.role == "township_officer")
+    campaign, year, region = _context(request)
+    access.require(region.level == Level.TOWNSHIP)
+    units = access.visible_units(request.user).filter(township=region).order_by("code")
+    reasons = attainment.reasons_for_units(units, campaign, year)
+    audit(actor=request.user, action="export.township_ledger", target=region,
+          detail={"campaign": campaign.slug, "year": year, "format": fmt}, ip=client_ip(request))
+    header = [_("单位代码"), _("单位名称"), _("类型"), _("类别"), _("是否达标"), _("未达标原因")]
+    rows = ([u.code, u.name, u.get_kind_display(), u.get_category_display(),
+             _("是") if not reasons.get(u.id) else _("否"), "；".join(r.text for r in reasons.get(u.id, []))]
+            for u in units)
+    return exports.table_response(fmt=fmt, filename=f"单位台账_{campaign.slug}_{year}_{region.code}",
+                                  title=_("单位台账"), header=header, rows=rows)
+
+
+@login_required
+def published_list(request):
+    """Attained units of a region and year, by name, ready to publish (发文命名); printable."""
+    access.require(access.is_staff_reader(request.user))
+    campaign, year, region = _context(request)
+    units = (access.visible_units(request.user).filter(township__code__startswith=region.prefix)
+             .select_related("township"))
+    attained = (attainment.annotate_conditions(attainment.scope_units(campaign, prefix=region.prefix), campaign, year)
+                .filter(attained=True).filter(pk__in=units.values("pk"))
+                .select_related("township").order_by("category", "township_id", "code"))
+    audit(actor=request.user, action="export.published_list", target=region,
+          detail={"campaign": campaign.slug, "year": year}, ip=client_ip(request))
+    return render(request, "reports/published_list.html", {
+        "campaign": campaign, "year": year, "region": region, "units": attained, "qs": _qs(campaign, year, region)})
+
+
+@login_required
+@require_POST
+def recompute(request):
+    access.require(access.is_staff_reader(request.user))
+    campaign = get_object_or_404(selectors.campaigns_for(request.user), slug=request.POST.get("campaign"))
+    year = selectors.pick_year(campaign, request.POST.get("year"))
+    try:
+        result = tasks.rollup_campaign_year.delay(campaign.id, year)
+    except Exception:  # noqa: BLE001 - broker down: say so, keep serving the snapshot
+        tasks.rollup.mark_dirty(campaign_id=campaign.id, year=year)
+        return HttpResponse(f'<span class="warn">{_("任务队列暂不可用，已记录待重算，稍后自动更新。")}</span>')
+    audit(actor=request.user, action="rollup.requested", target=campaign, detail={"year": year},
+          ip=client_ip(request))
+    return task_progress(request, result.id)
+
+
+@login_required
+def task_progress(request, task_id: str):
+    access.require(access.is_staff_reader(request.user))
+    res = AsyncResult(task_id)
+    state = res.state
+    if state == "SUCCESS":
+        resp = HttpResponse(f'<span class="ok">{_("重算完成，正在刷新……")}</span>')
+        resp["HX-Refresh"] = "true"
+        return resp
+    if state == "FAILURE":
+        return HttpResponse(f'<span class="bad">{_("重算失败，请稍后重试或联系管理员。")}</span>')
+    info = res.info if isinstance(res.info, dict) else {}
+    done, total = info.get("done", 0), info.get("total", 3)
+    url = reverse("reports:task", args=[task_id])
+    label = _("正在重算：第 %(d)s/%(t)s 步") % {"d": done, "t": total}
+    return HttpResponse(
+        f'<span hx-get="{url}" hx-trigger="load delay:1s" hx-swap="outerHTML">'
+        f'<progress max="{total}" value="{done}"></progress> {label}</span>')
+
+

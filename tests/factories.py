@@ -33,10 +33,16 @@ class UserFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = User
         django_get_or_create = ("username",)
+        skip_postgeneration_save = True
 
     username = factory.Sequence(lambda n: f"user{n}")
     role = Role.TOWNSHIP_OFFICER
-    password = factory.PostGenerationMethodCall("set_password", "pw-Sanling-2026")
+
+    @factory.post_generation
+    def password(obj, create, extracted, **kwargs):
+        obj.set_password(extracted or "pw-Sanling-2026")
+        if create:
+            obj.save(update_fields=["password"])
 
 
 class StandardFactory(factory.django.DjangoModelFactory):

@@ -7,3 +7,6 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 AXES_ENABLED = True
+AXES_VERBOSE = False
+LOGGING = {"version": 1, "disable_existing_loggers": False,
+           "loggers": {"axes": {"level": "WARNING"}}}

@@ -235,6 +235,8 @@ def test_rollup_matches_brute_force(tree, campaign, specs, pass_mark):
             for row in rows:
                 total, attained = expected.get((row.region_id, row.category), [0, 0])
                 assert (row.total_units, row.attained_units) == (total, attained), row.region_id
+                assert sum(t for t, _ in row.by_kind.values()) == total
+                assert sum(a for _, a in row.by_kind.values()) == attained
                 target = row.target_rate
                 assert row.gap_units == (max(0, math.ceil(target * total) - attained) if target else 0)
             raise _Rollback

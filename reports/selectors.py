@@ -1,0 +1,117 @@
+"""Reads for the dashboards and exports. They read the snapshot, not raw units, except
+a township's own unit list (a few hundred rows, with the rule's reasons)."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+
+from django.db.models import QuerySet
+from django.http import Http404
+
+from standards.models import Campaign
+from units import access
+from units.models import LEVEL_ORDER, Level, Region, User
+
+from .models import AttainmentHistory, AttainmentSnapshot, RollupState
+
+
+def campaigns_for(user: User) -> QuerySet[Campaign]:
+    """Campaigns whose scope overlaps the user's jurisdiction (above or below it)."""
+    prefix = access.region_prefix(user)
+    qs = Campaign.objects.select_related("scope", "standard").filter(active=True).order_by("slug")
+    if prefix is None:
+        return qs.none()
+    if prefix == "":
+        return qs
+    overlapping = [c.pk for c in qs if c.scope.prefix.startswith(prefix) or prefix.startswith(c.scope.prefix)]
+    return qs.filter(pk__in=overlapping)
+
+
+def pick_campaign(user: User, slug: str | None) -> Campaign:
+    qs = campaigns_for(user)
+    campaign = qs.filter(slug=slug).first() if slug else None
+    if campaign is None:
+        campaign = qs.filter(slug="shanxi-sanling").first() or qs.first()
+    if campaign is None:
+        raise Http404
+    return campaign
+
+
+def pick_year(campaign: Campaign, raw: str | None) -> int:
+    try:
+        year = int(raw) if raw else None
+    except ValueError:
+        year = None
+    return year if year in campaign.years else campaign.end_year
+
+
+def dashboard_region(user: User, campaign: Campaign, code: str | None) -> Region:
+    """The region to show: visible to the user and inside the campaign's scope."""
+    if code:
+        region = access.region_for(user, code)
+        if not region.code.startswith(campaign.scope.prefix):
+            raise Http404
+        return region
+    home = access.home_region(user)
+    if home and home.code.startswith(campaign.scope.prefix):
+        return home
+    if access.can_see_region(user, campaign.scope):
+        return campaign.scope
+    raise Http404
+
+
+def region_rows(campaign: Campaign, year: int, region: Region) -> dict[str, AttainmentSnapshot]:
+    return {r.category: r for r in AttainmentSnapshot.objects.filter(campaign=campaign, year=year, region=region)}
+
+
+def child_level(level: str) -> str | None:
+    idx = LEVEL_ORDER.index(level)
+    return LEVEL_ORDER[idx + 1] if idx + 1 < len(LEVEL_ORDER) else None
+
+
+def children_rows(campaign: Campaign, year: int, region: Region) -> list[dict]:
+    """One entry per child region with its rows per category, in code order."""
+    level = child_level(region.level)
+    if level is None:
+        return []
+    rows = (AttainmentSnapshot.objects.filter(campaign=campaign, year=year, level=level,
+                                              region__code__startswith=region.prefix)
+            .select_related("region").order_by("region_id", "category"))
+    out: OrderedDict[str, dict] = OrderedDict()
+    for r in rows:
+        entry = out.setdefault(r.region_id, {"region": r.region, "rows": {}})
+        entry["rows"][r.category] = r
+    return list(out.values())
+
+
+def laggards(children: list[dict], category: str, n: int = 5) -> list[AttainmentSnapshot]:
+    rows = [c["rows"][category] for c in children if category in c["rows"] and c["rows"][category].total_units]
+    return sorted(rows, key=lambda r: (r.rate, -r.gap_units))[:n]
+
+
+def trend(campaign: Campaign, region: Region) -> dict[str, list]:
+    """Rate per campaign year (the latest history row of each year), per category."""
+    latest: dict[tuple[int, str], AttainmentHistory] = {}
+    for h in AttainmentHistory.objects.filter(campaign=campaign, region=region).order_by("year", "day"):
+        latest[(h.year, h.category)] = h
+    series = {cat: [] for cat in campaign.categories}
+    for cat in campaign.categories:
+        for y in campaign.years:
+            h = latest.get((y, cat))
+            series[cat].append(None if h is None else round(float(h.rate) * 100, 1))
+    return {"years": campaign.years, "series": series}
+
+
+def subtree_rows(user: User, campaign: Campaign, year: int, region: Region) -> QuerySet[AttainmentSnapshot]:
+    qs = AttainmentSnapshot.objects.filter(campaign=campaign, year=year, region__code__startswith=region.prefix)
+    return access.scope_regions(user, qs).select_related("region").order_by("region_id", "category")
+
+
+def state(campaign: Campaign, year: int) -> RollupState | None:
+    return RollupState.objects.filter(campaign=campaign, year=year).first()
+
+
+def level_label(level: str) -> str:
+    return Level(level).label
+
+
