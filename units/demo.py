@@ -36,6 +36,7 @@ KIND_NAMES = {
 }
 SYLLABLES = "东西南北中新安康和平兴隆福寿永宁庄河山水泉李王张刘陈杨赵黄周吴柳桃杏槐松柏"
 UNITS_PER_TOWNSHIP = 300
+CHUNK = 20_000
 
 
 def _copy_or_bulk(model, rows: list[dict], fields: list[str]) -> None:
@@ -125,8 +126,21 @@ def seed_assessments(*, campaign, year: int, seed: int, log=print) -> tuple[int,
     a_id, s_id, i_id = _next_id(Assessment), _next_id(ItemScore), _next_id(Incident)
     now = timezone.now().isoformat()
     a_rows, s_rows, i_rows = [], [], []
+    counts = [0, 0, 0]
+
+    def flush():
+        for n, (model, rows) in enumerate(((Assessment, a_rows), (ItemScore, s_rows), (Incident, i_rows))):
+            if rows:
+                _copy_or_bulk(model, rows, list(rows[0]))
+                counts[n] += len(rows)
+                rows.clear()
+
     statuses = ["approved"] * 70 + ["submitted"] * 10 + ["returned"] * 4 + ["draft"] * 4 + [None] * 12
-    for unit_id, cat in units:
+    for n_unit, (unit_id, cat) in enumerate(units):
+        # Flush every CHUNK units: ~20 item-score rows per unit, so memory stays at a
+        # few hundred MB even for a million units.
+        if n_unit and n_unit % CHUNK == 0:
+            flush()
         status = rng.choice(statuses)
         if status is not None:
             total = Decimal(0)
@@ -164,12 +178,11 @@ def seed_assessments(*, campaign, year: int, seed: int, log=print) -> tuple[int,
                            "reason": "", "recorded_by_id": None, "recorded_at": now, "judged_by_id": None,
                            "judged_at": None})
             i_id += 1
-    for model, rows in ((Assessment, a_rows), (ItemScore, s_rows), (Incident, i_rows)):
-        if rows:
-            _copy_or_bulk(model, rows, list(rows[0]))
-            _reset_sequence(model)
-    log(f"{campaign.slug} {year}: {len(a_rows)} assessments, {len(s_rows)} item scores, {len(i_rows)} incidents")
-    return len(a_rows), len(s_rows), len(i_rows)
+    flush()
+    for model in (Assessment, ItemScore, Incident):
+        _reset_sequence(model)
+    log(f"{campaign.slug} {year}: {counts[0]} assessments, {counts[1]} item scores, {counts[2]} incidents")
+    return tuple(counts)
 
 
 DEMO_PASSWORD = "Sanling@2026"  # noqa: S105 - printed demo credentials, demo data only

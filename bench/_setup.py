@@ -1,0 +1,65 @@
+"""Shared by the benchmarks: a throwaway PostgreSQL (and Redis) from this machine's
+binaries, Django configured against it, and a seeded demo province."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import platform
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+@contextlib.contextmanager
+def services(redis: bool = False):
+    from tests.services import postgresql
+    from tests.services import redis as redis_server
+
+    with postgresql() as pg, (redis_server() if redis else contextlib.nullcontext()) as rd:
+        os.environ["DATABASE_URL"] = pg["url"]
+        if rd:
+            os.environ["REDIS_URL"] = rd["url"]
+        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sanling.settings.base")
+        import django
+
+        django.setup()
+        yield pg, rd
+
+
+def seed(units: int, *, seed: int = 1, year: int = 2022) -> dict:
+    from django.core.management import call_command
+
+    t = time.monotonic()
+    call_command("migrate", verbosity=0)
+    call_command("load_regions", province=["14"], stdout=open(os.devnull, "w"))  # noqa: SIM115
+    call_command("load_standards", stdout=open(os.devnull, "w"))  # noqa: SIM115
+    call_command("seed_demo", units=units, seed=seed, assessments=True, campaign=["shanxi-sanling"], year=[year])
+    from django.db import connection
+
+    with connection.cursor() as cur:
+        cur.execute("VACUUM ANALYZE")
+    return {"seed_s": round(time.monotonic() - t, 1)}
+
+
+def machine() -> dict:
+    import django
+
+    from django.db import connection
+
+    with connection.cursor() as cur:
+        cur.execute("SHOW server_version")
+        pg = cur.fetchone()[0]
+    cpu = "?"
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    mem = subprocess.run(["free", "-g"], capture_output=True, text=True).stdout.splitlines()[1].split()[1]
+    return {"cpu": cpu, "cores": os.cpu_count(), "mem_gib": mem, "python": platform.python_version(),
+            "django": django.get_version(), "postgresql": pg, "date": time.strftime("%Y-%m-%d")}

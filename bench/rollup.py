@@ -1,0 +1,165 @@
+"""Benchmark the attainment roll-up on PostgreSQL.
+
+    python bench/rollup.py --units 100000
+
+Generates a demo province with seed_demo (assessments with all item scores, incidents)
+in a throwaway PostgreSQL, then times in one run: the full roll-up; the naive per-unit
+ORM loop (on a sample, extrapolated — it says so); and one hand-written SQL query, the
+floor. Checks all three agree, prints the ratios, and with --redis also the time from
+an approval to the province figure changing through a real Celery worker.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import time
+
+from _setup import machine, seed, services
+
+YEAR = 2022
+
+
+def timed(fn, repeat=3):
+    times, result = [], None
+    for _ in range(repeat):
+        t = time.perf_counter()
+        result = fn()
+        times.append(time.perf_counter() - t)
+    return statistics.median(times), result
+
+
+FLOOR_SQL = """
+SELECT u.township_id, u.category, count(*) AS total,
+       count(*) FILTER (WHERE a.status = 'approved' AND a.final_score >= %(pass)s AND NOT a.veto_failed
+                          AND NOT EXISTS (SELECT 1 FROM inspections_incident i
+                                          WHERE i.unit_id = u.id AND i.kind = ANY(%(kinds)s)
+                                            AND i.occurred_on BETWEEN %(d0)s AND %(d1)s
+                                            AND i.status <> 'dismissed')) AS attained
+FROM units_unit u
+LEFT JOIN inspections_assessment a ON a.unit_id = u.id AND a.campaign_id = %(c)s AND a.year = %(y)s
+WHERE u.active AND u.township_id LIKE %(prefix)s AND u.category = ANY(%(cats)s)
+GROUP BY u.township_id, u.category
+"""
+
+
+def floor(campaign):
+    import datetime as dt
+
+    from django.db import connection
+
+    with connection.cursor() as cur:
+        cur.execute(FLOOR_SQL, {"pass": campaign.pass_mark, "kinds": campaign.zero_kinds, "c": campaign.id,
+                                "y": YEAR, "d0": dt.date(YEAR, 1, 1), "d1": dt.date(YEAR, 12, 31),
+                                "prefix": campaign.scope.prefix + "%", "cats": campaign.categories})
+        return {(t, c): (n, a) for t, c, n, a in cur.fetchall()}
+
+
+def naive_sample(campaign, sample: int):
+    """What one would write without thinking: a loop over units with the ORM."""
+    from inspections.models import Assessment, Incident
+    from inspections.scoring import applicable_items, compute
+    from units.models import Unit
+
+    units = list(Unit.objects.filter(active=True, township__code__startswith=campaign.scope.prefix,
+                                     category__in=campaign.categories).order_by("?")[:sample])
+    t = time.perf_counter()
+    out = {}
+    for unit in units:
+        ok = False
+        a = Assessment.objects.filter(unit=unit, campaign=campaign, year=YEAR).first()
+        if a is not None and a.status == "approved":
+            items = list(applicable_items(a.standard, unit.category))
+            res = compute(items, {s.item_id: s.effective_score for s in a.scores.all()})
+            incident = Incident.objects.filter(unit=unit, kind__in=campaign.zero_kinds, occurred_on__year=YEAR) \
+                .exclude(status="dismissed").exists()
+            ok = res.final >= campaign.pass_mark and not res.veto_failed and not incident
+        out[unit.id] = ok
+    return time.perf_counter() - t, out
+
+
+def approval_latency(campaign):
+    """Approve one submitted assessment and time until the province snapshot changes,
+    through Redis and a real worker process (incremental update after commit)."""
+    import subprocess
+    import sys
+
+    from django.db import transaction
+
+    from inspections.models import Assessment, Status
+    from reports import tasks
+    from reports.models import AttainmentSnapshot
+    from tests.integration.conftest import ROOT
+
+    a = (Assessment.objects.filter(campaign=campaign, year=YEAR, status=Status.SUBMITTED, veto_failed=False,
+                                   final_score__gte=campaign.pass_mark, unit__incidents__isnull=True)
+         .select_related("unit").first())
+    prov = dict(campaign=campaign, year=YEAR, region_id=campaign.scope.code, category=a.unit.category)
+    before = AttainmentSnapshot.objects.get(**prov).attained_units
+    worker = subprocess.Popen([sys.executable, "-m", "celery", "-A", "sanling", "worker", "-c", "1",
+                               "--without-gossip", "--without-mingle", "-l", "WARNING"], cwd=ROOT)
+    try:
+        from sanling.celery import app
+
+        while not app.control.ping(timeout=0.5):
+            time.sleep(0.2)
+        t = time.perf_counter()
+        with transaction.atomic():
+            Assessment.objects.filter(pk=a.pk).update(status=Status.APPROVED)
+            transaction.on_commit(lambda: tasks.schedule_unit_rollup(a.unit_id, campaign.id, YEAR))
+        while AttainmentSnapshot.objects.get(**prov).attained_units == before:
+            time.sleep(0.02)
+            if time.perf_counter() - t > 60:
+                raise RuntimeError("province figure did not change within 60 s")
+        return time.perf_counter() - t
+    finally:
+        worker.terminate()
+        worker.wait(20)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--units", type=int, default=100_000)
+    ap.add_argument("--sample", type=int, default=2000, help="units in the naive loop's sample")
+    ap.add_argument("--redis", action="store_true", help="also time approval → province figure with a worker")
+    args = ap.parse_args()
+    with services(redis=args.redis):
+        from reports import rollup
+        from reports.models import AttainmentSnapshot
+        from standards.models import Campaign
+
+        info = seed(args.units)
+        campaign = Campaign.objects.select_related("scope").get(slug="shanxi-sanling")
+        full_s, _ = timed(lambda: rollup.run(campaign_id=campaign.id, year=YEAR))
+        floor_s, floor_rows = timed(lambda: floor(campaign))
+        snap = {(r.region_id, r.category): (r.total_units, r.attained_units)
+                for r in AttainmentSnapshot.objects.filter(campaign=campaign, year=YEAR, level="township")}
+        nonzero = {k: v for k, v in snap.items() if v[0]}
+        assert nonzero == floor_rows, "roll-up and SQL floor disagree"
+        naive_s, naive = naive_sample(campaign, args.sample)
+        from reports.attainment import annotate_conditions
+        from units.models import Unit
+
+        setwise = dict(annotate_conditions(Unit.objects.filter(pk__in=list(naive)), campaign, YEAR)
+                       .values_list("id", "attained"))
+        assert naive == setwise, "naive loop and the rule disagree on the sample"
+        total_units = sum(v[0] for v in floor_rows.values())
+        naive_extrapolated = naive_s / len(naive) * total_units
+        result = {
+            "units": total_units, **info,
+            "full_rollup_s": round(full_s, 3), "sql_floor_s": round(floor_s, 3),
+            "naive_sample_units": len(naive), "naive_sample_s": round(naive_s, 2),
+            "naive_extrapolated_s": round(naive_extrapolated, 1),
+            "speedup_vs_naive": round(naive_extrapolated / full_s, 1),
+            "ratio_to_floor": round(full_s / floor_s, 2),
+            "attained": sum(v[1] for v in floor_rows.values()),
+        }
+        if args.redis:
+            result["approval_to_province_s"] = round(approval_latency(campaign), 3)
+        result["machine"] = machine()
+        print(json.dumps(result, ensure_ascii=False, indent=2))
+
+
+if __name__ == "__main__":
+    main()
