@@ -98,7 +98,7 @@ def trend(campaign: Campaign, region: Region) -> dict[str, list]:
     for cat in campaign.categories:
         for y in campaign.years:
             h = latest.get((y, cat))
-            series[cat].append(None if h is None else round(float(h.rate) * 100, 1))
+            series[cat].append(None if h is None or not h.total_units else round(float(h.rate) * 100, 1))
     return {"years": campaign.years, "series": series}
 
 

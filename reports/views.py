@@ -42,7 +42,8 @@ def dashboard(request):
         "categories": {c: str(dict(_category_labels()).get(c, c)) for c in cats},
         "children": [
             {"name": ch["region"].name, "code": ch["region"].code,
-             **{c: _pct(ch["rows"].get(c).rate) if ch["rows"].get(c) else None for c in cats},
+             **{c: _pct(ch["rows"][c].rate) if ch["rows"].get(c) and ch["rows"][c].total_units else None
+                for c in cats},
              **{f"{c}_target": _pct(ch["rows"][c].target_rate) if ch["rows"].get(c) and
                 ch["rows"][c].target_rate is not None else None for c in cats}}
             for ch in children

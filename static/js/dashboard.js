@@ -7,6 +7,7 @@
     var el = document.getElementById(id);
     if (!el || !window.echarts) return null;
     var chart = echarts.init(el, null, { renderer: "canvas" });
+    chart.setOption({ animation: false });
     window.addEventListener("resize", function () { chart.resize(); });
     return chart;
   }
@@ -33,7 +34,7 @@
     bars.setOption({
       tooltip: { trigger: "axis", valueFormatter: pctFmt },
       legend: { top: 0 },
-      grid: { left: 40, right: 20, bottom: 60, top: 40 },
+      grid: { left: 40, right: 110, bottom: 60, top: 40 },
       xAxis: { type: "category", data: data.children.map(function (ch) { return ch.name; }), axisLabel: { interval: 0, rotate: data.children.length > 8 ? 35 : 0 } },
       yAxis: { type: "value", max: 100, axisLabel: { formatter: "{value}%" } },
       series: series
@@ -53,7 +54,9 @@
       xAxis: { type: "category", data: data.trend.years.map(String) },
       yAxis: { type: "value", max: 100, axisLabel: { formatter: "{value}%" } },
       series: cats.map(function (c, i) {
-        return { name: data.categories[c], type: "line", connectNulls: false, data: data.trend.series[c], itemStyle: { color: colors[i % 2] } };
+        return { name: data.categories[c], type: "line", connectNulls: true, showSymbol: true, symbolSize: 9,
+                 label: { show: true, formatter: function (p) { return pctFmt(p.value); } },
+                 data: data.trend.series[c], itemStyle: { color: colors[i % 2] } };
       })
     });
   }
