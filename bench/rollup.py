@@ -132,6 +132,7 @@ def main():
         info = seed(args.units)
         campaign = Campaign.objects.select_related("scope").get(slug="shanxi-sanling")
         full_s, _ = timed(lambda: rollup.run(campaign_id=campaign.id, year=YEAR))
+        query_s, _ = timed(lambda: rollup.township_counts(campaign, YEAR))
         floor_s, floor_rows = timed(lambda: floor(campaign))
         snap = {(r.region_id, r.category): (r.total_units, r.attained_units)
                 for r in AttainmentSnapshot.objects.filter(campaign=campaign, year=YEAR, level="township")}
@@ -148,7 +149,8 @@ def main():
         naive_extrapolated = naive_s / len(naive) * total_units
         result = {
             "units": total_units, **info,
-            "full_rollup_s": round(full_s, 3), "sql_floor_s": round(floor_s, 3),
+            "full_rollup_s": round(full_s, 3), "rollup_query_only_s": round(query_s, 3),
+            "sql_floor_s": round(floor_s, 3),
             "naive_sample_units": len(naive), "naive_sample_s": round(naive_s, 2),
             "naive_extrapolated_s": round(naive_extrapolated, 1),
             "speedup_vs_naive": round(naive_extrapolated / full_s, 1),

@@ -51,10 +51,14 @@ def _copy_or_bulk(model, rows: list[dict], fields: list[str]) -> None:
         for r in rows:
             w.writerow(["\\N" if r[f] is None else r[f] for f in fields])
         buf.seek(0)
+        sql = f"COPY {table} ({', '.join(cols)}) FROM STDIN WITH (FORMAT csv, NULL '\\N')"
         with connection.cursor() as cur:
-            cur.cursor.copy_expert(
-                f"COPY {table} ({', '.join(cols)}) FROM STDIN WITH (FORMAT csv, NULL '\\N')", buf
-            )
+            raw = cur.cursor
+            if hasattr(raw, "copy_expert"):  # psycopg2
+                raw.copy_expert(sql, buf)
+            else:  # psycopg 3
+                with raw.copy(sql) as copy:
+                    copy.write(buf.getvalue())
     else:
         model.objects.bulk_create([model(**r) for r in rows], batch_size=5000)
 
