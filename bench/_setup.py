@@ -48,7 +48,6 @@ def seed(units: int, *, seed: int = 1, year: int = 2022) -> dict:
 
 def machine() -> dict:
     import django
-
     from django.db import connection
 
     with connection.cursor() as cur:

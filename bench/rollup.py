@@ -137,14 +137,16 @@ def main():
         snap = {(r.region_id, r.category): (r.total_units, r.attained_units)
                 for r in AttainmentSnapshot.objects.filter(campaign=campaign, year=YEAR, level="township")}
         nonzero = {k: v for k, v in snap.items() if v[0]}
-        assert nonzero == floor_rows, "roll-up and SQL floor disagree"
+        if nonzero != floor_rows:
+            raise SystemExit("roll-up and SQL floor disagree")
         naive_s, naive = naive_sample(campaign, args.sample)
         from reports.attainment import annotate_conditions
         from units.models import Unit
 
         setwise = dict(annotate_conditions(Unit.objects.filter(pk__in=list(naive)), campaign, YEAR)
                        .values_list("id", "attained"))
-        assert naive == setwise, "naive loop and the rule disagree on the sample"
+        if naive != setwise:
+            raise SystemExit("naive loop and the rule disagree on the sample")
         total_units = sum(v[0] for v in floor_rows.values())
         naive_extrapolated = naive_s / len(naive) * total_units
         result = {
