@@ -17,12 +17,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count
 from django.utils import timezone
 
+from sanling.bulk import bulk_insert
 from standards.models import Campaign, Target
-from units.models import PREFIX_LENGTH, Level, Region
+from units.models import PREFIX_LENGTH, Level, Region, category_of
 
 from . import attainment
 from .models import AttainmentHistory, AttainmentSnapshot, RollupState
@@ -64,12 +65,12 @@ def township_counts(campaign: Campaign, year: int, *, prefix: str | None = None)
     """The one query over units: (township code, category) -> total and attained, with
     the split by kind (grouped by kind in SQL; the category follows from the kind)."""
     qs = attainment.with_assessment(attainment.scope_units(campaign, prefix=prefix), campaign, year)
-    rows = qs.values("township_id", "category", "kind").annotate(
+    rows = qs.values("township_id", "kind").annotate(
         total=Count("id"), attained=Count("id", filter=attainment.attained_q(campaign, year))
     ).order_by()
     out: dict[tuple[str, str], Figures] = defaultdict(Figures)
     for r in rows:
-        out[(r["township_id"], r["category"])].add(r["kind"], r["total"], r["attained"])
+        out[(r["township_id"], str(category_of(r["kind"])))].add(r["kind"], r["total"], r["attained"])
     return dict(out)
 
 
@@ -111,19 +112,23 @@ def _aggregate(regions: list[Region], township_figs: dict[tuple[str, str], Figur
     return {(r.code, cat): sums.get((r.code, cat), Figures()) for r in regions for cat in categories}
 
 
-def _rows(model, campaign, year, regions, figs, resolver, now, **extra):
+SNAPSHOT_FIELDS = ["campaign_id", "year", "region_id", "level", "category", "total_units", "attained_units",
+                   "rate", "target_rate", "met", "gap_units", "by_kind", "computed_at"]
+
+
+def _rows(campaign, year, regions, figs, resolver, now) -> list[dict]:
     by_code = {r.code: r for r in regions}
     out = []
     for (code, cat), f in figs.items():
         region = by_code[code]
         target = resolver.for_region(region, cat)
         gap = gap_units(target, f.total, f.attained)
-        out.append(model(
-            campaign=campaign, year=year, region_id=code, level=region.level, category=cat,
-            total_units=f.total, attained_units=f.attained, rate=rate_of(f.total, f.attained),
-            target_rate=target, met=None if target is None else gap == 0, gap_units=gap,
-            by_kind=f.by_kind, computed_at=now, **extra,
-        ))
+        out.append({
+            "campaign_id": campaign.pk, "year": year, "region_id": code, "level": region.level, "category": cat,
+            "total_units": f.total, "attained_units": f.attained, "rate": rate_of(f.total, f.attained),
+            "target_rate": target, "met": None if target is None else gap == 0, "gap_units": gap,
+            "by_kind": f.by_kind, "computed_at": now,
+        })
     return out
 
 
@@ -132,16 +137,24 @@ def _lock_state(campaign: Campaign, year: int) -> RollupState:
     return RollupState.objects.select_for_update().get(campaign=campaign, year=year)
 
 
-def _write_history(campaign, year, rows, now) -> None:
+def _write_history(campaign, year, codes: list[str] | None, now) -> None:
+    """Today's history rows := the snapshot's rows (all, or those of `codes`), copied in
+    the database with one INSERT … SELECT."""
     day = timezone.localdate(now)
-    codes = [r.region_id for r in rows]
-    AttainmentHistory.objects.filter(campaign=campaign, year=year, day=day, region_id__in=codes).delete()
-    hist = [AttainmentHistory(day=day, **{f: getattr(r, f) for f in HISTORY_FIELDS}) for r in rows]
-    AttainmentHistory.objects.bulk_create(hist, batch_size=2000)
-
-
-HISTORY_FIELDS = ["campaign_id", "year", "region_id", "level", "category", "total_units", "attained_units",
-                  "rate", "target_rate", "met", "gap_units", "by_kind", "computed_at"]
+    old = AttainmentHistory.objects.filter(campaign=campaign, year=year, day=day)
+    src = AttainmentSnapshot.objects.filter(campaign=campaign, year=year)
+    if codes is not None:
+        old = old.filter(region_id__in=codes)
+        src = src.filter(region_id__in=codes)
+    old.delete()
+    select_sql, params = src.values_list(*SNAPSHOT_FIELDS).query.sql_with_params()
+    qn = connection.ops.quote_name
+    h = AttainmentHistory._meta
+    cols = ", ".join(qn(h.get_field(f).column) for f in [*SNAPSHOT_FIELDS, "day"])
+    # Identifiers come from model metadata; values are bound parameters.
+    with connection.cursor() as cur:
+        cur.execute(f"INSERT INTO {qn(h.db_table)} ({cols}) SELECT q.*, %s FROM ({select_sql}) q",  # noqa: S608
+                    [day, *params])
 
 
 def run(*, campaign_id: int, year: int, progress: Progress | None = None) -> int:
@@ -158,11 +171,11 @@ def run(*, campaign_id: int, year: int, progress: Progress | None = None) -> int
         regions = _regions_in_scope(campaign.scope.prefix)
         all_figs = _aggregate(regions, figs, campaign.categories)
         now = timezone.now()
-        rows = _rows(AttainmentSnapshot, campaign, year, regions, all_figs, TargetResolver(campaign, year), now)
+        rows = _rows(campaign, year, regions, all_figs, TargetResolver(campaign, year), now)
         say("write", 2, 3)
         AttainmentSnapshot.objects.filter(campaign=campaign, year=year).delete()
-        AttainmentSnapshot.objects.bulk_create(rows, batch_size=2000)
-        _write_history(campaign, year, rows, now)
+        bulk_insert(AttainmentSnapshot, rows, SNAPSHOT_FIELDS)
+        _write_history(campaign, year, None, now)
         state.computed_at = now
         state.duration_ms = int((time.monotonic() - started) * 1000)
         state.dirty = False
@@ -195,7 +208,7 @@ def _update_path(campaign: Campaign, year: int, township_code: str) -> None:
     now = timezone.now()
     figs = township_counts(campaign, year, prefix=township.prefix)
     t_figs = {(township.code, cat): figs.get((township.code, cat), Figures()) for cat in campaign.categories}
-    rows = _rows(AttainmentSnapshot, campaign, year, [township], t_figs, resolver, now)
+    rows = _rows(campaign, year, [township], t_figs, resolver, now)
     _replace(campaign, year, rows)
     for region in sorted(path, key=lambda r: -PREFIX_LENGTH[r.level]):
         if region.level == Level.TOWNSHIP:
@@ -208,17 +221,17 @@ def _update_path(campaign: Campaign, year: int, township_code: str) -> None:
             for kind, (t, a) in s["by_kind"].items():
                 got[s["category"]].add(kind, t, a)
         r_figs = {(region.code, cat): got.get(cat, Figures()) for cat in campaign.categories}
-        rows += (more := _rows(AttainmentSnapshot, campaign, year, [region], r_figs, resolver, now))
+        rows += (more := _rows(campaign, year, [region], r_figs, resolver, now))
         _replace(campaign, year, more)
-    _write_history(campaign, year, rows, now)
+    _write_history(campaign, year, [r["region_id"] for r in rows], now)
     RollupState.objects.filter(campaign=campaign, year=year).update(computed_at=now)
 
 
-def _replace(campaign, year, rows) -> None:
+def _replace(campaign, year, rows: list[dict]) -> None:
     AttainmentSnapshot.objects.filter(
-        campaign=campaign, year=year, region_id__in=[r.region_id for r in rows]
+        campaign=campaign, year=year, region_id__in=[r["region_id"] for r in rows]
     ).delete()
-    AttainmentSnapshot.objects.bulk_create(rows)
+    bulk_insert(AttainmentSnapshot, rows, SNAPSHOT_FIELDS)
 
 
 def mark_dirty(*, campaign_id: int, year: int) -> None:

@@ -6,9 +6,7 @@ real (real ones are added by administrators), nor are the units, scores or incid
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import math
 import random
 from decimal import ROUND_HALF_UP, Decimal
@@ -16,6 +14,8 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.db import connection, transaction
 from django.db.models import Max
 from django.utils import timezone
+
+from sanling.bulk import bulk_insert
 
 from .models import Level, Region, Unit, UnitKind, category_of
 from .regions import ensure_demo_townships
@@ -40,27 +40,7 @@ CHUNK = 20_000
 
 
 def _copy_or_bulk(model, rows: list[dict], fields: list[str]) -> None:
-    """Insert plain rows fast: COPY on PostgreSQL, bulk_create elsewhere."""
-    if not rows:
-        return
-    table = model._meta.db_table
-    if connection.vendor == "postgresql":
-        cols = [model._meta.get_field(f).column for f in fields]
-        buf = io.StringIO()
-        w = csv.writer(buf)
-        for r in rows:
-            w.writerow(["\\N" if r[f] is None else r[f] for f in fields])
-        buf.seek(0)
-        sql = f"COPY {table} ({', '.join(cols)}) FROM STDIN WITH (FORMAT csv, NULL '\\N')"
-        with connection.cursor() as cur:
-            raw = cur.cursor
-            if hasattr(raw, "copy_expert"):  # psycopg2
-                raw.copy_expert(sql, buf)
-            else:  # psycopg 3
-                with raw.copy(sql) as copy:
-                    copy.write(buf.getvalue())
-    else:
-        model.objects.bulk_create([model(**r) for r in rows], batch_size=5000)
+    bulk_insert(model, rows, fields)
 
 
 def _reset_sequence(model) -> None:
