@@ -5,4 +5,9 @@ from . import views
 app_name = "units"
 urlpatterns = [
     path("", views.unit_list, name="list"),
+    path("new/", views.unit_create, name="create"),
+    path("<int:pk>/edit/", views.unit_edit, name="edit"),
+    path("<int:pk>/archive/", views.unit_archive, name="archive"),
+    path("import/", views.unit_import, name="import"),
+    path("import/template.xlsx", views.import_template, name="import_template"),
 ]

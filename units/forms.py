@@ -1,0 +1,51 @@
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from . import access
+from .models import Level, Unit, UnitKind
+
+
+class UnitFilterForm(forms.Form):
+    region = forms.ChoiceField(label=_("区划"), required=False)
+    kind = forms.ChoiceField(label=_("类型"), required=False, choices=[("", _("全部"))] + UnitKind.choices)
+    category = forms.ChoiceField(label=_("类别"), required=False,
+                                 choices=[("", _("全部")), ("village_community", _("村（社区）")),
+                                          ("enterprise_institution", _("企事业单位"))])
+    active = forms.ChoiceField(label=_("状态"), required=False,
+                               choices=[("1", _("有效")), ("0", _("已归档")), ("", _("全部"))])
+    q = forms.CharField(label=_("搜索"), required=False, max_length=100)
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        regions = access.visible_regions(user).filter(level__in=[Level.COUNTY, Level.TOWNSHIP]).order_by("code")
+        self.fields["region"].choices = [("", _("全部"))] + [
+            (r.code, ("　" if r.level == Level.TOWNSHIP else "") + r.name) for r in regions[:2000]]
+
+
+class UnitForm(forms.ModelForm):
+    class Meta:
+        model = Unit
+        fields = ["township", "code", "name", "kind", "address", "contact_person", "contact_phone"]
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        townships = access.visible_regions(user).filter(level=Level.TOWNSHIP).order_by("code")
+        self.fields["township"].queryset = townships
+        if self.instance.pk:
+            # Code and township identify the unit; they are fixed once registered.
+            self.fields["township"].disabled = True
+            self.fields["code"].disabled = True
+        elif townships.count() == 1:
+            self.fields["township"].initial = townships.first()
+        self.fields["kind"].error_messages["invalid_choice"] = _("未知的类型“%(value)s”。")
+
+    def validate_unique(self):
+        try:
+            self.instance.validate_unique(exclude=self._get_validation_exclusions())
+        except ValidationError:
+            self.add_error("code", _("单位代码 %(code)s 已被登记。") % {"code": self.cleaned_data.get("code")})
+
+
+class ImportForm(forms.Form):
+    file = forms.FileField(label=_("登记表（.xlsx 或 .csv）"))
