@@ -5,5 +5,10 @@ from . import views
 app_name = "inspections"
 urlpatterns = [
     path("", views.worklist, name="worklist"),
+    path("start/", views.start, name="start"),
+    path("<int:pk>/", views.detail, name="detail"),
+    path("<int:pk>/edit/", views.entry, name="entry"),
+    path("<int:pk>/review/", views.review, name="review"),
     path("queue/", views.queue, name="queue"),
+    path("evidence/<int:pk>/", views.evidence_download, name="evidence"),
 ]
