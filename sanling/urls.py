@@ -13,4 +13,6 @@ urlpatterns = [
     path("units/", include("units.urls")),
     path("assessments/", include("inspections.urls")),
     path("reports/", include("reports.urls")),
+    path("api/v1/", include("sanling.api_urls")),
 ]
+handler404 = "sanling.api.not_found"

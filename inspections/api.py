@@ -1,0 +1,201 @@
+"""API for assessments and incidents. The workflow rules live in the services; these
+views only translate between JSON and them."""
+
+from __future__ import annotations
+
+import django_filters
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from sanling.api import IntFilter, ReadOnlyForApiClients
+from standards.models import Campaign, IncidentKind
+from units import access
+
+from . import incidents, services
+from .models import Assessment, Incident, IncidentStatus
+
+
+class ScoreSerializer(serializers.Serializer):
+    item = serializers.CharField(help_text="item code, e.g. 3.2")
+    score = serializers.DecimalField(max_digits=5, decimal_places=1, allow_null=True, required=False,
+                                     coerce_to_string=False)
+    note = serializers.CharField(allow_blank=True, required=False, default="")
+    reviewer_score = serializers.DecimalField(max_digits=5, decimal_places=1, read_only=True, allow_null=True,
+                                              coerce_to_string=False)
+
+
+class AssessmentSerializer(serializers.ModelSerializer):
+    campaign = serializers.SlugRelatedField(slug_field="slug", queryset=Campaign.objects.all())
+    scores = serializers.SerializerMethodField()
+    lock_version = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = Assessment
+        fields = ["id", "unit", "campaign", "year", "status", "scores", "total_score", "max_score", "final_score",
+                  "veto_failed", "return_reason", "lock_version", "submitted_at", "approved_at"]
+        read_only_fields = ["status", "total_score", "max_score", "final_score", "veto_failed", "return_reason",
+                            "submitted_at", "approved_at"]
+
+    @extend_schema(responses=ScoreSerializer(many=True))
+    def get_scores(self, obj) -> list[dict]:
+        return [{"item": s.item.code, "score": s.self_score, "note": s.note, "reviewer_score": s.reviewer_score}
+                for s in obj.scores.all()]
+
+
+class AssessmentWrite(serializers.Serializer):
+    unit = serializers.IntegerField(required=False)
+    campaign = serializers.SlugField(required=False)
+    year = serializers.IntegerField(required=False)
+    scores = ScoreSerializer(many=True, required=False)
+    lock_version = serializers.IntegerField(required=False, help_text="version the edit is based on (PATCH)")
+
+
+class ReasonSerializer(serializers.Serializer):
+    reason = serializers.CharField()
+
+
+class AssessmentFilter(django_filters.FilterSet):
+    campaign = django_filters.CharFilter(field_name="campaign__slug")
+    unit = IntFilter(field_name="unit_id")
+    year = IntFilter()
+
+    class Meta:
+        model = Assessment
+        fields = ["campaign", "year", "status", "unit"]
+
+
+def _scores_by_item(assessment: Assessment, scores: list[dict]) -> dict:
+    by_code = {s.item.code: s.item_id for s in assessment.scores.select_related("item")}
+    unknown = [s["item"] for s in scores if s["item"] not in by_code]
+    if unknown:
+        raise serializers.ValidationError({"scores": [_("本自评没有这些条目：%(c)s") % {"c": "、".join(unknown)}]})
+    return {by_code[s["item"]]: (s.get("score"), s.get("note", "")) for s in scores}
+
+
+class AssessmentViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet):
+    serializer_class = AssessmentSerializer
+    filterset_class = AssessmentFilter
+    permission_classes = [ReadOnlyForApiClients]
+    http_method_names = ["get", "post", "patch", "head", "options"]
+
+    def get_queryset(self):
+        qs = Assessment.objects.select_related("campaign", "unit").prefetch_related("scores__item").order_by("id")
+        return access.scope(self.request.user, qs)
+
+    def _out(self, a, code=status.HTTP_200_OK):
+        a = self.get_queryset().get(pk=a.pk)
+        return Response(AssessmentSerializer(a).data, status=code)
+
+    @extend_schema(request=AssessmentWrite, responses={201: AssessmentSerializer})
+    def create(self, request, *args, **kwargs):
+        ser = AssessmentWrite(data=request.data)
+        ser.is_valid(raise_exception=True)
+        d = ser.validated_data
+        missing = {k: [_("必填")] for k in ("unit", "campaign", "year") if k not in d}
+        if missing:
+            raise serializers.ValidationError(missing)
+        unit = access.unit_for(request.user, d["unit"])
+        campaign = Campaign.objects.filter(slug=d["campaign"]).first()
+        if campaign is None:
+            raise serializers.ValidationError({"campaign": [_("未知的创建活动“%(s)s”。") % {"s": d["campaign"]}]})
+        a = services.assessment_start(unit=unit, campaign=campaign, year=d["year"], by=request.user)
+        if d.get("scores"):
+            a = services.assessment_save_scores(assessment=a, scores=_scores_by_item(a, d["scores"]),
+                                                lock_version=a.lock_version, by=request.user)
+        return self._out(a, status.HTTP_201_CREATED)
+
+    @extend_schema(request=AssessmentWrite, responses=AssessmentSerializer)
+    def partial_update(self, request, *args, **kwargs):
+        a = self.get_object()
+        ser = AssessmentWrite(data=request.data)
+        ser.is_valid(raise_exception=True)
+        d = ser.validated_data
+        a = services.assessment_save_scores(assessment=a, scores=_scores_by_item(a, d.get("scores", [])),
+                                            lock_version=d.get("lock_version", a.lock_version), by=request.user)
+        return self._out(a)
+
+    def update(self, request, *args, **kwargs):
+        return self.partial_update(request, *args, **kwargs)
+
+    @extend_schema(request=None, responses=AssessmentSerializer)
+    @action(detail=True, methods=["post"])
+    def submit(self, request, pk=None):
+        return self._out(services.assessment_submit(assessment=self.get_object(), by=request.user))
+
+    @extend_schema(request=None, responses=AssessmentSerializer)
+    @action(detail=True, methods=["post"])
+    def approve(self, request, pk=None):
+        return self._out(services.assessment_approve(assessment=self.get_object(), by=request.user))
+
+    @extend_schema(request=ReasonSerializer, responses=AssessmentSerializer)
+    @action(detail=True, methods=["post"], url_path="return")
+    def return_(self, request, pk=None):
+        ser = ReasonSerializer(data=request.data)
+        ser.is_valid(raise_exception=True)
+        return self._out(services.assessment_return(assessment=self.get_object(), reason=ser.validated_data["reason"],
+                                                    by=request.user))
+
+
+class IncidentSerializer(serializers.ModelSerializer):
+    kind = serializers.ChoiceField(choices=IncidentKind.choices)
+
+    def get_fields(self):
+        fields = super().get_fields()
+        request = self.context.get("request")
+        if request is not None and "unit" in fields and not fields["unit"].read_only:
+            # A unit outside the jurisdiction is reported exactly like a missing one.
+            fields["unit"].queryset = access.visible_units(request.user)
+        return fields
+
+    class Meta:
+        model = Incident
+        fields = ["id", "unit", "kind", "occurred_on", "description", "status", "reason", "recorded_at"]
+        read_only_fields = ["status", "reason", "recorded_at"]
+
+
+class IncidentJudge(serializers.Serializer):
+    status = serializers.ChoiceField(choices=[IncidentStatus.CONFIRMED, IncidentStatus.DISMISSED])
+    reason = serializers.CharField(allow_blank=True, required=False, default="")
+
+
+class IncidentFilter(django_filters.FilterSet):
+    unit = IntFilter(field_name="unit_id")
+
+    class Meta:
+        model = Incident
+        fields = ["unit", "kind", "status"]
+
+
+class IncidentViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet):
+    serializer_class = IncidentSerializer
+    filterset_class = IncidentFilter
+    permission_classes = [ReadOnlyForApiClients]
+    http_method_names = ["get", "post", "patch", "head", "options"]
+
+    def get_queryset(self):
+        return access.scope(self.request.user, Incident.objects.order_by("-occurred_on", "-id"))
+
+    def create(self, request, *args, **kwargs):
+        ser = self.get_serializer(data=request.data)
+        ser.is_valid(raise_exception=True)
+        d = ser.validated_data
+        inc = incidents.incident_record(unit=d["unit"], kind=d["kind"], occurred_on=d["occurred_on"],
+                                        description=d["description"], by=request.user)
+        return Response(IncidentSerializer(inc).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=IncidentJudge, responses=IncidentSerializer)
+    def partial_update(self, request, *args, **kwargs):
+        inc = self.get_object()
+        ser = IncidentJudge(data=request.data)
+        ser.is_valid(raise_exception=True)
+        inc = incidents.incident_judge(incident=inc, status=ser.validated_data["status"],
+                                       reason=ser.validated_data["reason"], by=request.user)
+        return Response(IncidentSerializer(inc).data)
+
+    def update(self, request, *args, **kwargs):
+        return self.partial_update(request, *args, **kwargs)
+
+

@@ -1,0 +1,111 @@
+"""API for attainment statistics, read from the snapshot."""
+
+from __future__ import annotations
+
+import django_filters
+from celery.result import AsyncResult
+from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from sanling.api import IntFilter, ReadOnlyForApiClients, require_role
+from units import access
+from units.audit import audit, client_ip
+
+from . import selectors, tasks
+from .models import AttainmentSnapshot
+
+
+class AttainmentSerializer(serializers.ModelSerializer):
+    campaign = serializers.CharField(source="campaign.slug")
+    region_code = serializers.CharField(source="region_id")
+    region_name = serializers.CharField(source="region.name")
+    rate = serializers.FloatField()
+    target_rate = serializers.FloatField(allow_null=True)
+
+    class Meta:
+        model = AttainmentSnapshot
+        fields = ["campaign", "year", "region_code", "region_name", "level", "category", "total_units",
+                  "attained_units", "rate", "target_rate", "met", "gap_units", "computed_at"]
+
+
+class AttainmentFilter(django_filters.FilterSet):
+    campaign = django_filters.CharFilter(field_name="campaign__slug")
+    region_code = django_filters.CharFilter(field_name="region_id")
+    parent_code = django_filters.CharFilter(field_name="region__parent_id")
+    year = IntFilter()
+
+    class Meta:
+        model = AttainmentSnapshot
+        fields = ["campaign", "year", "region_code", "parent_code", "level", "category", "met"]
+
+
+class RecomputeRequest(serializers.Serializer):
+    campaign = serializers.SlugField()
+    year = serializers.IntegerField()
+
+
+class AttainmentViewSet(viewsets.ReadOnlyModelViewSet):
+    serializer_class = AttainmentSerializer
+    permission_classes = [ReadOnlyForApiClients]
+    filterset_class = AttainmentFilter
+
+    def get_queryset(self):
+        qs = AttainmentSnapshot.objects.select_related("campaign", "region").order_by("campaign_id", "year",
+                                                                                       "region_id", "category")
+        return access.scope_regions(self.request.user, qs)
+
+    @extend_schema(parameters=[OpenApiParameter("campaign", OpenApiTypes.STR, required=True),
+                               OpenApiParameter("region_code", OpenApiTypes.STR, required=True),
+                               OpenApiParameter("category", OpenApiTypes.STR)],
+                   responses=inline_serializer("TrendPoint", {
+                       "year": serializers.IntegerField(), "category": serializers.CharField(),
+                       "rate": serializers.FloatField(), "target_rate": serializers.FloatField(allow_null=True),
+                       "total_units": serializers.IntegerField(), "attained_units": serializers.IntegerField()},
+                       many=True))
+    @action(detail=False, methods=["get"], pagination_class=None, filterset_class=None)
+    def trend(self, request):
+        """The rate per year for one region: the current snapshot of each campaign year."""
+        campaign = get_object_or_404(selectors.campaigns_for(request.user), slug=request.query_params.get("campaign"))
+        region = access.region_for(request.user, request.query_params.get("region_code", ""))
+        qs = access.scope_regions(request.user, AttainmentSnapshot.objects.filter(campaign=campaign, region=region))
+        if request.query_params.get("category"):
+            qs = qs.filter(category=request.query_params["category"])
+        rows = [{"year": r.year, "category": r.category, "rate": float(r.rate),
+                 "target_rate": None if r.target_rate is None else float(r.target_rate),
+                 "total_units": r.total_units, "attained_units": r.attained_units}
+                for r in qs.order_by("year", "category")]
+        return Response(rows)
+
+    @extend_schema(request=RecomputeRequest, responses={202: inline_serializer("TaskStarted", {
+        "task_id": serializers.CharField()})})
+    @action(detail=False, methods=["post"], pagination_class=None, filterset_class=None)
+    def recompute(self, request):
+        require_role(access.is_staff_reader(request.user))
+        ser = RecomputeRequest(data=request.data)
+        ser.is_valid(raise_exception=True)
+        campaign = get_object_or_404(selectors.campaigns_for(request.user), slug=ser.validated_data["campaign"])
+        year = ser.validated_data["year"]
+        if year not in campaign.years:
+            raise serializers.ValidationError({"year": [f"{campaign.start_year}–{campaign.end_year}"]})
+        result = tasks.rollup_campaign_year.delay(campaign.id, year)
+        audit(actor=request.user, action="rollup.requested", target=campaign, detail={"year": year},
+              ip=client_ip(request))
+        return Response({"task_id": result.id}, status=status.HTTP_202_ACCEPTED)
+
+
+class TaskView(APIView):
+    @extend_schema(responses=inline_serializer("TaskState", {"id": serializers.CharField(),
+                                                              "state": serializers.CharField(),
+                                                              "info": serializers.JSONField(allow_null=True)}))
+    def get(self, request, task_id: str):
+        require_role(access.is_staff_reader(request.user))
+        res = AsyncResult(task_id)
+        info = res.info if isinstance(res.info, dict) else (None if res.info is None else str(res.info))
+        return Response({"id": task_id, "state": res.state, "info": info})
+
+

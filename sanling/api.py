@@ -1,0 +1,135 @@
+"""Shared API pieces: the one exception handler, permissions, pagination."""
+
+from __future__ import annotations
+
+import django_filters
+from django import forms
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import exceptions, permissions
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_handler
+
+from units.models import Role
+
+
+def _flatten(detail) -> tuple[str, dict]:
+    if isinstance(detail, dict) and set(detail) == {"detail"}:
+        return str(detail["detail"]), {}
+    if isinstance(detail, dict):
+        fields = {k: [str(m) for m in (v if isinstance(v, list) else [v])] for k, v in detail.items()}
+        non_field = fields.pop("non_field_errors", None) or fields.pop("__all__", None)
+        first = non_field[0] if non_field else next(iter(fields.values()), [""])[0]
+        if non_field:
+            fields["non_field_errors"] = non_field
+        return first, fields
+    if isinstance(detail, list):
+        return (str(detail[0]) if detail else ""), {}
+    return str(detail), {}
+
+
+def exception_handler(exc, context):
+    """Every API error as {"error": {"code", "message", "fields"}} in the request language."""
+    if isinstance(exc, DjangoValidationError):
+        exc = exceptions.ValidationError(exc.message_dict if hasattr(exc, "error_dict") else exc.messages)
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied(str(exc) or None)
+    elif isinstance(exc, Http404):
+        exc = exceptions.NotFound(_("未找到。"))
+    response = drf_handler(exc, context)
+    if response is None:
+        return None
+    message, fields = _flatten(response.data)
+    code = getattr(exc, "default_code", "error")
+    if isinstance(exc, exceptions.ValidationError):
+        code = "invalid"
+    return Response({"error": {"code": code, "message": message, "fields": fields}},
+                    status=response.status_code, headers=_headers(response))
+
+
+def _headers(response):
+    return {k: v for k, v in response.items() if k in ("Retry-After", "WWW-Authenticate", "Allow")}
+
+
+class ReadOnlyForApiClients(permissions.IsAuthenticated):
+    """Signed-in users only; API-client accounts read, only people write."""
+
+    message = "接口客户端账号为只读。"
+
+    def has_permission(self, request, view):
+        if not super().has_permission(request, view):
+            return False
+        if request.method in permissions.SAFE_METHODS:
+            return True
+        return request.user.role != Role.API_CLIENT
+
+
+def error_response(message: str, *, code: str = "invalid", fields: dict | None = None, status: int = 400) -> Response:
+    """An error in the API's shape without raising: for views whose writes must survive
+    (a raised API exception rolls the request's transaction back)."""
+    return Response({"error": {"code": code, "message": message, "fields": fields or {}}}, status=status)
+
+
+def require_role(allowed: bool) -> None:
+    """API: a role that may not take an action gets 403 (objects it cannot see stay 404)."""
+    if not allowed:
+        raise exceptions.PermissionDenied(_("您的角色不能执行此操作。"))
+
+
+ERROR_SCHEMA = {
+    "type": "object",
+    "required": ["error"],
+    "properties": {"error": {
+        "type": "object",
+        "required": ["code", "message", "fields"],
+        "properties": {
+            "code": {"type": "string"},
+            "message": {"type": "string"},
+            "fields": {"type": "object", "additionalProperties": {"type": "array", "items": {"type": "string"}}},
+        },
+    }},
+}
+ERROR_STATUSES = {"400": "Invalid input", "401": "Not signed in", "403": "Not allowed for this role",
+                  "404": "Not found, or outside your jurisdiction", "429": "Throttled or locked out"}
+
+
+def document_errors(result, generator, request, public):
+    """drf-spectacular post-processing hook: every operation may answer with the error
+    shape of exception_handler() under these statuses."""
+    result.setdefault("components", {}).setdefault("schemas", {})["Error"] = ERROR_SCHEMA
+    ref = {"$ref": "#/components/schemas/Error"}
+    for path in result.get("paths", {}).values():
+        for operation in path.values():
+            responses = operation.setdefault("responses", {})
+            for status, text in ERROR_STATUSES.items():
+                responses.setdefault(status, {"description": text, "content": {"application/json": {"schema": ref}}})
+    return result
+
+
+INT_MIN, INT_MAX = -(2**31), 2**31 - 1
+
+
+@extend_schema_field({"type": "integer", "minimum": INT_MIN, "maximum": INT_MAX})
+class IntFilter(django_filters.NumberFilter):
+    """An integer filter bounded to what the database can hold (a huge or fractional
+    value is a 400, never a database error)."""
+
+    field_class = forms.IntegerField
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("min_value", INT_MIN)
+        kwargs.setdefault("max_value", INT_MAX)
+        super().__init__(*args, **kwargs)
+
+
+def not_found(request, exception=None):
+    """handler404: the API's error shape under /api/, Django's page elsewhere."""
+    from django.http import JsonResponse
+    from django.views.defaults import page_not_found
+
+    if request.path.startswith("/api/"):
+        return JsonResponse({"error": {"code": "not_found", "message": _("未找到。"), "fields": {}}}, status=404)
+    return page_not_found(request, exception)

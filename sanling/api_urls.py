@@ -1,0 +1,29 @@
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from rest_framework.routers import DefaultRouter
+
+from inspections.api import AssessmentViewSet, IncidentViewSet
+from reports.api import AttainmentViewSet, TaskView
+from standards.api import CampaignViewSet, StandardViewSet
+from units.api import RegionViewSet, TokenIssueView, TokenRevokeView, TokenView, UnitViewSet
+
+router = DefaultRouter()
+router.register("regions", RegionViewSet, basename="region")
+router.register("units", UnitViewSet, basename="unit")
+router.register("standards", StandardViewSet, basename="standard")
+router.register("campaigns", CampaignViewSet, basename="campaign")
+router.register("assessments", AssessmentViewSet, basename="assessment")
+router.register("incidents", IncidentViewSet, basename="incident")
+router.register("attainment", AttainmentViewSet, basename="attainment")
+
+app_name = "api"
+urlpatterns = [
+    path("auth/token/", TokenView.as_view(), name="token"),
+    path("auth/tokens/", TokenIssueView.as_view(), name="tokens"),
+    path("auth/tokens/<str:username>/", TokenRevokeView.as_view(), name="token-revoke"),
+    path("tasks/<str:task_id>/", TaskView.as_view(), name="task"),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+    path("redoc/", SpectacularRedocView.as_view(url_name="api:schema"), name="redoc"),
+    path("", include(router.urls)),
+]

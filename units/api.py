@@ -1,0 +1,212 @@
+"""API for regions, units and tokens."""
+
+from __future__ import annotations
+
+import django_filters
+from django.contrib.auth import authenticate
+from django.db.models import Q
+from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.authtoken.models import Token
+from rest_framework.decorators import action
+from rest_framework.permissions import AllowAny, IsAdminUser
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from sanling.api import ReadOnlyForApiClients, error_response, require_role
+
+from . import access, services
+from .audit import audit, client_ip
+from .models import Level, Region, Role, Unit, UnitKind, User, code_validator, unit_code_validator
+
+
+class TokenRequest(serializers.Serializer):
+    username = serializers.CharField()
+    password = serializers.CharField(style={"input_type": "password"}, trim_whitespace=False)
+
+
+class TokenView(APIView):
+    """Exchange username and password for a token. Failures count towards the lock-out."""
+
+    permission_classes = [AllowAny]
+    authentication_classes = []
+    throttle_scope = "token"
+
+    @extend_schema(request=TokenRequest, responses={200: inline_serializer("Token", {"token": serializers.CharField()})})
+    def post(self, request):
+        ser = TokenRequest(data=request.data)
+        ser.is_valid(raise_exception=True)
+        # The plain HttpRequest, so django-axes counts failures and applies the lock-out.
+        user = authenticate(request=request._request, username=ser.validated_data["username"],
+                            password=ser.validated_data["password"])
+        if user is None or not user.is_active:
+            # Returned, not raised: raising would roll back django-axes' record of the failure.
+            message = _("用户名或密码不正确；连续多次失败将暂时锁定账号。")
+            if getattr(request._request, "axes_locked_out", False):
+                message = _("登录失败次数过多，账号已暂时锁定，请稍后再试。")
+                return error_response(message, code="locked_out", status=403)
+            return error_response(message, fields={"non_field_errors": [message]})
+        token, created = Token.objects.get_or_create(user=user)
+        if created:
+            audit(actor=user, action="token.issued", target=user, ip=client_ip(request))
+        return Response({"token": token.key})
+
+
+class TokenIssueView(APIView):
+    """Administrators issue a token for an API-client account (replacing any old one)."""
+
+    permission_classes = [IsAdminUser]
+
+    @extend_schema(request=inline_serializer("TokenIssue", {"username": serializers.CharField()}),
+                   responses={201: inline_serializer("IssuedToken", {"username": serializers.CharField(),
+                                                                     "token": serializers.CharField()})})
+    def post(self, request):
+        user = get_object_or_404(User, username=request.data.get("username", ""), role=Role.API_CLIENT)
+        Token.objects.filter(user=user).delete()
+        token = Token.objects.create(user=user)
+        audit(actor=request.user, action="token.issued", target=user, ip=client_ip(request))
+        return Response({"username": user.username, "token": token.key}, status=status.HTTP_201_CREATED)
+
+
+
+class TokenRevokeView(APIView):
+    """Administrators revoke a user's token."""
+
+    permission_classes = [IsAdminUser]
+
+    @extend_schema(responses={204: OpenApiResponse(description="revoked")})
+    def delete(self, request, username: str):
+        user = get_object_or_404(User, username=username)
+        Token.objects.filter(user=user).delete()
+        audit(actor=request.user, action="token.revoked", target=user, ip=client_ip(request))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class RegionSerializer(serializers.ModelSerializer):
+    parent_code = serializers.CharField(source="parent_id", allow_null=True, required=False)
+
+    class Meta:
+        model = Region
+        fields = ["code", "name", "level", "parent_code", "is_demo"]
+        extra_kwargs = {"code": {"validators": [code_validator]}}
+
+
+class RegionFilter(django_filters.FilterSet):
+    parent_code = django_filters.CharFilter(field_name="parent_id")
+    code_prefix = django_filters.CharFilter(field_name="code", lookup_expr="startswith")
+
+    class Meta:
+        model = Region
+        fields = ["level", "parent_code", "code_prefix"]
+
+
+class RegionViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+    serializer_class = RegionSerializer
+    filterset_class = RegionFilter
+    lookup_field = "code"
+    lookup_value_regex = "[^/]+"
+    permission_classes = [ReadOnlyForApiClients]
+
+    def get_queryset(self):
+        return access.visible_regions(self.request.user).order_by("code")
+
+    def create(self, request, *args, **kwargs):
+        require_role(request.user.role == Role.ADMIN or request.user.is_superuser)
+        ser = self.get_serializer(data=request.data)
+        ser.is_valid(raise_exception=True)
+        d = ser.validated_data
+        parent = Region.objects.filter(code=d.get("parent_id") or "").first()
+        if d.get("parent_id") and parent is None:
+            raise serializers.ValidationError({"parent_code": [_("上级区划 %(c)s 不存在。") % {"c": d["parent_id"]}]})
+        if Region.objects.filter(code=d["code"]).exists():
+            raise serializers.ValidationError({"code": [_("区划代码 %(c)s 已存在。") % {"c": d["code"]}]})
+        region = services.region_create(code=d["code"], name=d["name"], level=d["level"], parent=parent,
+                                        by=request.user)
+        return Response(RegionSerializer(region).data, status=status.HTTP_201_CREATED)
+
+
+class UnitSerializer(serializers.ModelSerializer):
+    region_code = serializers.CharField(source="township_id")
+    category = serializers.CharField(read_only=True)
+    kind = serializers.ChoiceField(choices=UnitKind.choices)
+
+    class Meta:
+        model = Unit
+        fields = ["id", "code", "name", "kind", "category", "region_code", "active", "address", "contact_person",
+                  "contact_phone"]
+        read_only_fields = ["id", "active"]
+        # Uniqueness is checked (and reported in Chinese) by the view; the format stays.
+        extra_kwargs = {"code": {"validators": [unit_code_validator]}}
+
+
+class UnitFilter(django_filters.FilterSet):
+    region_code = django_filters.CharFilter(method="in_region", label="region code (any level: whole subtree)")
+    search = django_filters.CharFilter(method="search_text")
+
+    class Meta:
+        model = Unit
+        fields = ["region_code", "kind", "category", "active", "search"]
+
+    def in_region(self, qs, name, value):
+        region = Region.objects.filter(code=value).first()
+        return qs.filter(township__code__startswith=region.prefix) if region else qs.none()
+
+    def search_text(self, qs, name, value):
+        return qs.filter(Q(name__icontains=value) | Q(code__startswith=value))
+
+
+class UnitViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet):
+    serializer_class = UnitSerializer
+    filterset_class = UnitFilter
+    permission_classes = [ReadOnlyForApiClients]
+
+    def get_queryset(self):
+        return access.visible_units(self.request.user).select_related("township").order_by("code")
+
+    def create(self, request, *args, **kwargs):
+        require_role(access.can_edit_units(request.user))
+        ser = self.get_serializer(data=request.data)
+        ser.is_valid(raise_exception=True)
+        d = ser.validated_data
+        township = access.visible_regions(request.user).filter(code=d["township_id"], level=Level.TOWNSHIP).first()
+        if township is None:
+            raise serializers.ValidationError({"region_code": [
+                _("乡镇代码 %(c)s 不存在或不在您的管辖范围内。") % {"c": d["township_id"]}]})
+        if Unit.objects.filter(code=d["code"]).exists():
+            raise serializers.ValidationError({"code": [_("单位代码 %(c)s 已被登记。") % {"c": d["code"]}]})
+        unit = services.unit_register(township=township, code=d["code"], name=d["name"], kind=d["kind"],
+                                      address=d.get("address", ""), contact_person=d.get("contact_person", ""),
+                                      contact_phone=d.get("contact_phone", ""), by=request.user)
+        return Response(UnitSerializer(unit).data, status=status.HTTP_201_CREATED)
+
+    def update(self, request, *args, **kwargs):
+        require_role(access.can_edit_units(request.user))
+        unit = self.get_object()
+        ser = self.get_serializer(unit, data=request.data, partial=True)
+        ser.is_valid(raise_exception=True)
+        d = ser.validated_data
+        if ("code" in d and d["code"] != unit.code) or ("township_id" in d and d["township_id"] != unit.township_id):
+            raise serializers.ValidationError({"code": [_("单位代码和所属乡镇登记后不能修改。")]})
+        fields = {k: v for k, v in d.items() if k in services.UNIT_EDITABLE_FIELDS}
+        unit = services.unit_update(unit=unit, by=request.user, **fields)
+        return Response(UnitSerializer(unit).data)
+
+    @extend_schema(responses=inline_serializer("UnitStatus", {
+        "unit": serializers.IntegerField(), "campaign": serializers.CharField(), "year": serializers.IntegerField(),
+        "attained": serializers.BooleanField(),
+        "failed_conditions": inline_serializer("Reason", {"code": serializers.CharField(),
+                                                          "text": serializers.CharField()}, many=True)}),
+        parameters=[])
+    @action(detail=True, methods=["get"])
+    def status(self, request, pk=None):
+        from reports import attainment
+        from reports.selectors import pick_campaign, pick_year
+
+        unit = self.get_object()
+        campaign = pick_campaign(request.user, request.query_params.get("campaign"))
+        year = pick_year(campaign, request.query_params.get("year"))
+        reasons = attainment.reasons_for(unit, campaign, year)
+        return Response({"unit": unit.id, "campaign": campaign.slug, "year": year, "attained": not reasons,
+                         "failed_conditions": [{"code": r.code, "text": r.text} for r in reasons]})
