@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import django_filters
 from celery.result import AsyncResult
+from django.db import transaction
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
@@ -15,6 +16,7 @@ from rest_framework.views import APIView
 from sanling.api import IntFilter, ReadOnlyForApiClients, require_role
 from units import access
 from units.audit import audit, client_ip
+from units.models import Region
 
 from . import selectors, tasks
 from .models import AttainmentSnapshot
@@ -36,8 +38,17 @@ class AttainmentSerializer(serializers.ModelSerializer):
 class AttainmentFilter(django_filters.FilterSet):
     campaign = django_filters.CharFilter(field_name="campaign__slug")
     region_code = django_filters.CharFilter(field_name="region_id")
-    parent_code = django_filters.CharFilter(field_name="region__parent_id")
+    parent_code = django_filters.CharFilter(method="children_of")
     year = IntFilter()
+
+    def children_of(self, qs, name, value):
+        # By level and code prefix, so the snapshot's (campaign, year, level, region) index
+        # answers it without joining the region table.
+        parent = Region.objects.filter(code=value).only("code", "level").first()
+        level = parent and selectors.child_level(parent.level)
+        if not level:
+            return qs.none()
+        return qs.filter(level=level, region__code__startswith=parent.prefix)
 
     class Meta:
         model = AttainmentSnapshot
@@ -52,6 +63,12 @@ class RecomputeRequest(serializers.Serializer):
 class AttainmentViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = AttainmentSerializer
     permission_classes = [ReadOnlyForApiClients]
+
+    @classmethod
+    def as_view(cls, actions=None, **initkwargs):
+        # Reads of the snapshot need no request-wide transaction (two round trips saved on
+        # the hottest endpoint); recompute only queues a task.
+        return transaction.non_atomic_requests(super().as_view(actions, **initkwargs))
     filterset_class = AttainmentFilter
 
     def get_queryset(self):

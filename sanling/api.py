@@ -133,3 +133,4 @@ def not_found(request, exception=None):
     if request.path.startswith("/api/"):
         return JsonResponse({"error": {"code": "not_found", "message": _("未找到。"), "fields": {}}}, status=404)
     return page_not_found(request, exception)
+
