@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import django_filters
 from celery.result import AsyncResult
-from django.db import transaction
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
@@ -63,12 +62,6 @@ class RecomputeRequest(serializers.Serializer):
 class AttainmentViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = AttainmentSerializer
     permission_classes = [ReadOnlyForApiClients]
-
-    @classmethod
-    def as_view(cls, actions=None, **initkwargs):
-        # Reads of the snapshot need no request-wide transaction (two round trips saved on
-        # the hottest endpoint); recompute only queues a task.
-        return transaction.non_atomic_requests(super().as_view(actions, **initkwargs))
     filterset_class = AttainmentFilter
 
     def get_queryset(self):
