@@ -37,7 +37,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .
 
 messages: $(STAMP)
-	$(BIN)/python manage.py makemessages -l en -l zh_Hans --ignore=.venv --ignore=bench
+	$(BIN)/python manage.py makemessages -l en --ignore=.venv --ignore=bench --ignore=tests --ignore=staticfiles
 	$(BIN)/python manage.py compilemessages --ignore=.venv
 
 clean:
