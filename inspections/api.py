@@ -131,11 +131,12 @@ class AssessmentViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewse
         return self._out(services.assessment_approve(assessment=self.get_object(), by=request.user))
 
     @extend_schema(request=ReasonSerializer, responses=AssessmentSerializer)
-    @action(detail=True, methods=["post"], url_path="return")
+    @action(detail=True, methods=["post"], url_path="return", url_name="return")
     def return_(self, request, pk=None):
+        assessment = self.get_object()  # jurisdiction first: a foreign id is a 404 whatever the body
         ser = ReasonSerializer(data=request.data)
         ser.is_valid(raise_exception=True)
-        return self._out(services.assessment_return(assessment=self.get_object(), reason=ser.validated_data["reason"],
+        return self._out(services.assessment_return(assessment=assessment, reason=ser.validated_data["reason"],
                                                     by=request.user))
 
 

@@ -81,6 +81,10 @@ DATABASES = {
     "default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
 }
 DATABASES["default"]["ATOMIC_REQUESTS"] = True
+# Reuse connections (a new PostgreSQL backend per request costs milliseconds); checked
+# before reuse so a restarted database is reconnected transparently.
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets the dev server read while a roll-up writes; wait rather than fail on a lock.
     DATABASES["default"].setdefault("OPTIONS", {}).update(

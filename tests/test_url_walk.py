@@ -1,0 +1,139 @@
+"""Walk every URL pattern of the portal as every role.
+
+Each pattern must be classified below — a new URL nobody classified fails this test.
+Objects of another city (the canary's unit, assessment, incident, evidence, township)
+must answer 404 (or 403 for a role that may not act at all) through every pattern that
+takes an id, and no page, export or API list may show the canary to users of 太原."""
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from inspections import services
+from inspections.models import Evidence
+from reports import rollup
+from tests.factories import UnitFactory, make_assessment, make_incident
+
+pytestmark = pytest.mark.django_db
+
+PUBLIC = {"login", "logout", "set_language", "api:token", "api:schema", "api:docs", "api:redoc", "api:api-root"}
+ADMIN_ONLY = {"api:tokens", "api:token-revoke"}
+# name -> which canary object its id/code argument names
+BY_OBJECT = {
+    "units:edit": "unit", "units:archive": "unit", "reports:unit": "unit",
+    "inspections:detail": "assessment", "inspections:entry": "assessment", "inspections:review": "assessment",
+    "inspections:evidence": "evidence",
+    "api:unit-detail": "unit", "api:unit-status": "unit", "api:assessment-detail": "assessment",
+    "api:assessment-submit": "assessment", "api:assessment-approve": "assessment",
+    "api:assessment-return": "assessment", "api:incident-detail": "incident", "api:region-detail": "township",
+    "api:attainment-detail": "snapshot",
+}
+# lists, pages and exports without an id: checked for the canary in their content
+LISTS = {
+    "home", "units:list", "units:create", "units:import", "units:import_template",
+    "inspections:worklist", "inspections:queue", "inspections:start",
+    "reports:dashboard", "reports:township", "reports:published", "reports:export_attainment",
+    "reports:export_township", "reports:recompute", "reports:task",
+    "api:region-list", "api:unit-list", "api:standard-list", "api:standard-detail", "api:campaign-list",
+    "api:campaign-detail", "api:assessment-list", "api:incident-list", "api:attainment-list",
+    "api:attainment-trend", "api:attainment-recompute", "api:task",
+}
+ROLES = ["officer", "reviewer", "city", "api"]
+
+
+def all_names(resolver=None, ns=""):
+    resolver = resolver or get_resolver()
+    for p in resolver.url_patterns:
+        if isinstance(p, URLResolver):
+            inner = f"{ns}{p.namespace}:" if p.namespace else ns
+            if p.namespace == "admin":
+                continue  # the admin site: staff only, querysets scoped in units/admin.py (tested there)
+            yield from all_names(p, inner)
+        elif isinstance(p, URLPattern) and p.name:
+            yield f"{ns}{p.name}", p
+
+
+def first_patterns() -> dict:
+    """name -> its first pattern (routers add a format-suffixed twin under the same name)."""
+    out = {}
+    for name, p in all_names():
+        out.setdefault(name, p)
+    return out
+
+
+def test_every_url_is_classified():
+    names = {name for name, _ in all_names()}
+    unclassified = names - PUBLIC - ADMIN_ONLY - set(BY_OBJECT) - LISTS
+    assert unclassified == set(), f"classify these URLs in tests/test_url_walk.py: {sorted(unclassified)}"
+
+
+@pytest.fixture
+def canary_objects(tree, users, campaign, canary, settings, tmp_path):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    settings.MEDIA_ROOT = tmp_path
+    a = services.assessment_start(unit=canary, campaign=campaign, year=2022, by=users.admin)
+    item = a.scores.first().item_id
+    services.evidence_add(assessment=a, item_id=item, by=users.admin,
+                          upload=SimpleUploadedFile("x.pdf", b"%PDF-1.4\n%%EOF\n"))
+    make_assessment(unit=UnitFactory(township=tree.t1, name="本地村"), campaign=campaign, status="approved")
+    rollup.run(campaign_id=campaign.id, year=2022)
+    from reports.models import AttainmentSnapshot
+
+    return {"unit": canary.pk, "assessment": a.pk, "incident": make_incident(unit=canary).pk,
+            "evidence": Evidence.objects.get().pk, "township": canary.township_id,
+            "snapshot": AttainmentSnapshot.objects.get(region=tree.canary_township, category="village_community").pk}
+
+
+def url_for(pattern_name, pattern, value):
+    from django.urls import reverse
+
+    kwargs = {key: value for key in pattern.pattern.regex.groupindex}
+    return reverse(pattern_name, kwargs=kwargs)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_other_citys_objects_are_404_through_every_url(client, users, canary_objects, role):
+    client.force_login(getattr(users, role))
+    patterns = first_patterns()
+    for name, what in BY_OBJECT.items():
+        url = url_for(name, patterns[name], canary_objects[what])
+        for method in ("get", "post"):
+            resp = getattr(client, method)(url)
+            assert resp.status_code in (403, 404, 405), (role, method, url, resp.status_code)
+            assert "金丝雀村" not in resp.content.decode(errors="ignore"), (role, url)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_lists_and_exports_never_show_the_canary(client, users, campaign, tree, canary_objects, role):
+    from django.urls import NoReverseMatch, reverse
+
+    client.force_login(getattr(users, role))
+    patterns = first_patterns()
+    for name in sorted(LISTS):
+        try:
+            url = reverse(name)
+        except NoReverseMatch:
+            args = {k: "xlsx" if k == "fmt" else "0" for k in patterns[name].pattern.regex.groupindex}
+            url = reverse(name, kwargs=args)
+        for params in ({}, {"campaign": campaign.slug, "year": 2022},
+                       {"campaign": campaign.slug, "region": tree.canary_township.code}):
+            resp = client.get(url, params)
+            body = resp.content.decode(errors="ignore")
+            assert resp.status_code < 500, (role, url, params)
+            # the township's code may be echoed back from the query string; its data may not
+            for secret in ("金丝雀村", "140213001999", tree.canary_township.name):
+                assert secret not in body, (role, url, params, resp.status_code, secret)
+
+
+def test_anonymous_is_sent_to_login_or_refused(client, canary_objects):
+    patterns = first_patterns()
+    for name in sorted(set(BY_OBJECT) | LISTS | ADMIN_ONLY):
+        p = patterns[name]
+        kwargs = {k: canary_objects.get(BY_OBJECT.get(name, "unit"), "1") if k != "fmt" else "csv"
+                  for k in p.pattern.regex.groupindex}
+        from django.urls import reverse
+
+        resp = client.get(reverse(name, kwargs=kwargs or None))
+        assert resp.status_code in (302, 401, 403, 405), (name, resp.status_code)
+        if resp.status_code == 302:
+            assert "/accounts/login/" in resp["Location"]
