@@ -12,6 +12,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("units/", include("units.urls")),
     path("assessments/", include("inspections.urls")),
+    path("incidents/", include("inspections.incident_urls")),
     path("reports/", include("reports.urls")),
     path("api/v1/", include("sanling.api_urls")),
 ]

@@ -21,7 +21,7 @@ ADMIN_ONLY = {"api:tokens", "api:token-revoke"}
 BY_OBJECT = {
     "units:edit": "unit", "units:archive": "unit", "reports:unit": "unit",
     "inspections:detail": "assessment", "inspections:entry": "assessment", "inspections:review": "assessment",
-    "inspections:evidence": "evidence",
+    "inspections:evidence": "evidence", "incidents:judge": "incident",
     "api:unit-detail": "unit", "api:unit-status": "unit", "api:assessment-detail": "assessment",
     "api:assessment-submit": "assessment", "api:assessment-approve": "assessment",
     "api:assessment-return": "assessment", "api:incident-detail": "incident", "api:region-detail": "township",
@@ -30,7 +30,7 @@ BY_OBJECT = {
 # lists, pages and exports without an id: checked for the canary in their content
 LISTS = {
     "home", "units:list", "units:create", "units:import", "units:import_template",
-    "inspections:worklist", "inspections:queue", "inspections:start",
+    "inspections:worklist", "inspections:queue", "inspections:start", "incidents:list", "incidents:create",
     "reports:dashboard", "reports:township", "reports:published", "reports:export_attainment",
     "reports:export_township", "reports:recompute", "reports:task",
     "api:region-list", "api:unit-list", "api:standard-list", "api:standard-detail", "api:campaign-list",

@@ -1,0 +1,86 @@
+"""Incidents in the browser: the ledger of a jurisdiction, recording, and the county's
+confirm/dismiss. The rules live in inspections.incidents (shared with the API)."""
+
+import datetime as dt
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from standards.models import IncidentKind
+from units import access
+
+from . import incidents
+from .models import Incident, IncidentStatus
+from .services import ServiceError
+
+
+class IncidentForm(forms.Form):
+    unit_code = forms.CharField(label=gettext_lazy("单位代码"), max_length=15)
+    kind = forms.ChoiceField(label=gettext_lazy("类型"), choices=IncidentKind.choices)
+    occurred_on = forms.DateField(label=gettext_lazy("发生日期"), widget=forms.DateInput(attrs={"type": "date"}))
+    description = forms.CharField(label=gettext_lazy("情况描述"), widget=forms.Textarea(attrs={"rows": 3}))
+
+
+@login_required
+def incident_list(request):
+    qs = access.scope(request.user, Incident.objects.select_related("unit__township").order_by("-occurred_on", "-id"))
+    kind, status, year = request.GET.get("kind", ""), request.GET.get("status", ""), request.GET.get("year", "")
+    if kind in IncidentKind.values:
+        qs = qs.filter(kind=kind)
+    if status in IncidentStatus.values:
+        qs = qs.filter(status=status)
+    if year.isdigit():
+        qs = qs.filter(occurred_on__gte=dt.date(int(year), 1, 1), occurred_on__lte=dt.date(int(year), 12, 31))
+    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    return render(request, "inspections/incidents.html", {
+        "page": page, "kinds": IncidentKind.choices, "statuses": IncidentStatus.choices,
+        "kind": kind, "status": status, "year": year, "form": IncidentForm(),
+        "can_record": access.can_record_incident(request.user), "can_judge": access.can_judge_incident(request.user)})
+
+
+@login_required
+@require_POST
+def incident_create(request):
+    form = IncidentForm(request.POST)
+    if form.is_valid():
+        d = form.cleaned_data
+        unit = access.visible_units(request.user).filter(code=d["unit_code"]).first()
+        if unit is None:
+            form.add_error("unit_code", _("单位代码 %(c)s 不存在或不在您的管辖范围内。") % {"c": d["unit_code"]})
+        else:
+            try:
+                incidents.incident_record(unit=unit, kind=d["kind"], occurred_on=d["occurred_on"],
+                                          description=d["description"], by=request.user)
+            except (ServiceError, PermissionDenied) as exc:
+                for field, errs in getattr(exc, "message_dict", {None: [str(exc)]}).items():
+                    form.add_error(field if field in form.fields else None, errs)
+            else:
+                messages.success(request, _("已登记“%(unit)s”的事件。") % {"unit": unit.name})
+                return redirect("incidents:list")
+    qs = access.scope(request.user, Incident.objects.select_related("unit__township").order_by("-occurred_on"))
+    return render(request, "inspections/incidents.html", {
+        "page": Paginator(qs, 50).get_page(1), "kinds": IncidentKind.choices, "statuses": IncidentStatus.choices,
+        "form": form, "can_record": access.can_record_incident(request.user),
+        "can_judge": access.can_judge_incident(request.user)}, status=400)
+
+
+@login_required
+@require_POST
+def incident_judge(request, pk: int):
+    incident = access.object_for(request.user, Incident.objects.all(), pk)
+    try:
+        incidents.incident_judge(incident=incident, status=request.POST.get("status", ""),
+                                 reason=request.POST.get("reason", ""), by=request.user)
+    except (ServiceError, PermissionDenied) as exc:
+        for m in getattr(exc, "messages", [str(exc)]):
+            messages.error(request, m)
+    else:
+        messages.success(request, _("已处理。"))
+    return redirect("incidents:list")
