@@ -60,6 +60,13 @@ def _lock(assessment: Assessment) -> Assessment:
     return Assessment.objects.select_for_update().select_related("unit", "standard", "campaign").get(pk=assessment.pk)
 
 
+def _save(a: Assessment, by: User, *fields: str) -> None:
+    """Save changed fields as a new version of the assessment, recording who changed it."""
+    a.lock_version += 1
+    a._history_user = by
+    a.save(update_fields=[*fields, "lock_version", "updated_at"])
+
+
 def _schedule_rollup(assessment: Assessment) -> None:
     from reports.tasks import schedule_unit_rollup
 
@@ -153,9 +160,7 @@ def assessment_save_scores(*, assessment: Assessment, scores: dict, lock_version
         if changed:
             row._history_user = by
             row.save(update_fields=fields)
-    a.lock_version += 1
-    a._history_user = by
-    a.save(update_fields=["lock_version", "updated_at"])
+    _save(a, by)
     scoring.rescore(a)
     return a
 
@@ -169,9 +174,7 @@ def assessment_submit(*, assessment: Assessment, by: User) -> Assessment:
     if result.missing_codes:
         raise ServiceError(_("以下条目尚未评分，不能提交：%(codes)s") % {"codes": "、".join(result.missing_codes)})
     a.status, a.submitted_at = to, timezone.now()
-    a.lock_version += 1
-    a._history_user = by
-    a.save(update_fields=["status", "submitted_at", "lock_version", "updated_at"])
+    _save(a, by, "status", "submitted_at")
     audit(actor=by, action="assessment.submitted", target=a, detail={"final_score": str(a.final_score)})
     return a
 
@@ -183,9 +186,7 @@ def assessment_approve(*, assessment: Assessment, by: User) -> Assessment:
     to = _transition(a, "approve")
     result = scoring.rescore(a)
     a.status, a.approved_at, a.reviewed_by, a.return_reason = to, timezone.now(), by, ""
-    a.lock_version += 1
-    a._history_user = by
-    a.save(update_fields=["status", "approved_at", "reviewed_by", "return_reason", "lock_version", "updated_at"])
+    _save(a, by, "status", "approved_at", "reviewed_by", "return_reason")
     audit(actor=by, action="assessment.approved", target=a,
           detail={"final_score": str(result.final), "veto_failed": result.veto_failed})
     _schedule_rollup(a)
@@ -202,9 +203,7 @@ def assessment_return(*, assessment: Assessment, reason: str, by: User) -> Asses
     was_approved = a.status == Status.APPROVED
     to = _transition(a, "return")
     a.status, a.return_reason, a.reviewed_by, a.approved_at = to, reason, by, None
-    a.lock_version += 1
-    a._history_user = by
-    a.save(update_fields=["status", "return_reason", "reviewed_by", "approved_at", "lock_version", "updated_at"])
+    _save(a, by, "status", "return_reason", "reviewed_by", "approved_at")
     audit(actor=by, action="assessment.returned", target=a, detail={"reason": reason})
     if was_approved:
         _schedule_rollup(a)  # the unit loses its attainment
@@ -219,9 +218,7 @@ def assessment_overturn(*, assessment: Assessment, reason: str, by: User) -> Ass
         raise ServiceError(_("抽查否定时必须填写原因。"))
     a = _lock(assessment)
     a.status, a.overturn_reason = _transition(a, "overturn"), reason
-    a.lock_version += 1
-    a._history_user = by
-    a.save(update_fields=["status", "overturn_reason", "lock_version", "updated_at"])
+    _save(a, by, "status", "overturn_reason")
     audit(actor=by, action="assessment.overturned", target=a, detail={"reason": reason})
     _schedule_rollup(a)
     return a

@@ -39,10 +39,6 @@ UNITS_PER_TOWNSHIP = 300
 CHUNK = 20_000
 
 
-def _copy_or_bulk(model, rows: list[dict], fields: list[str]) -> None:
-    bulk_insert(model, rows, fields)
-
-
 def _reset_sequence(model) -> None:
     if connection.vendor == "postgresql":
         from django.core.management.color import no_style
@@ -86,7 +82,7 @@ def seed_units(*, units: int, seed: int, province: str = "14", log=print) -> int
             "address": "", "contact_person": "", "contact_phone": "", "active": True, "is_demo": True,
             "created_at": now,
         })
-    _copy_or_bulk(Unit, rows, list(rows[0]))
+    bulk_insert(Unit, rows, list(rows[0]))
     _reset_sequence(Unit)
     log(f"{units} demo units in {len(townships)} demo townships ({per_county} per county)")
     return units
@@ -115,7 +111,7 @@ def seed_assessments(*, campaign, year: int, seed: int, log=print) -> tuple[int,
     def flush():
         for n, (model, rows) in enumerate(((Assessment, a_rows), (ItemScore, s_rows), (Incident, i_rows))):
             if rows:
-                _copy_or_bulk(model, rows, list(rows[0]))
+                bulk_insert(model, rows, list(rows[0]))
                 counts[n] += len(rows)
                 rows.clear()
 
