@@ -89,7 +89,7 @@ def redis():
         raise FileNotFoundError("redis-server")
     port = free_port()
     proc = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-                            stdout=subprocess.DEVNULL)
+                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         _wait_port(port)
         yield {"url": f"redis://127.0.0.1:{port}/0", "port": port, "binary": binary}

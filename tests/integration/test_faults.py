@@ -24,10 +24,21 @@ def redis_port() -> int:
     return int(os.environ["SANLING_REDIS_PORT"])
 
 
-@pytest.fixture
-def redis_outage():
-    """Shut the test Redis down; bring a fresh one up on the same port afterwards."""
+@pytest.fixture(scope="session")
+def restarted_redis():
+    """Redis servers this session started; stopped when the session ends, so nothing
+    outlives the test run (tests/services.py only knows the original one)."""
     procs = []
+    yield procs
+    for proc in procs:
+        proc.terminate()
+        proc.wait(10)
+
+
+@pytest.fixture
+def redis_outage(restarted_redis):
+    """Shut the test Redis down; bring a fresh one up on the same port afterwards."""
+    procs = restarted_redis
 
     def stop():
         redis_lib.Redis(port=redis_port()).shutdown(nosave=True)
@@ -36,13 +47,13 @@ def redis_outage():
     def start():
         procs.append(subprocess.Popen([os.environ["SANLING_REDIS_BINARY"], "--port", str(redis_port()),
                                        "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-                                      stdout=subprocess.DEVNULL))
+                                      stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                      stderr=subprocess.DEVNULL))
         assert wait_for(_up, timeout=10)
 
     yield stop, start
     if not _up():
-        start()
-    # leave the restarted server running: tests/services.py only knows the original pid
+        start()  # later tests of this session need a broker
 
 
 def _up() -> bool:

@@ -95,3 +95,28 @@ def _child_pids(pid: int) -> list[int]:
     import psutil
 
     return [c.pid for c in psutil.Process(pid).children(recursive=True)]
+
+
+def test_approval_through_the_web_changes_county_city_and_province(client, tree, users, campaign, celery_worker):
+    # given: a computed snapshot and a submitted, full-score assessment
+    from inspections.models import Status
+
+    unit = UnitFactory(township=tree.t1)
+    a = make_assessment(unit=unit, campaign=campaign, status="submitted")
+    tasks.rollup_campaign_year.delay(campaign.id, YEAR).get(timeout=60)
+    # when: the county reviewer approves it in the browser
+    client.force_login(users.reviewer)
+    started = time.monotonic()
+    resp = client.post(f"/assessments/{a.pk}/review/", {"action": "approve", "lock_version": a.lock_version})
+    assert resp.status_code == 302
+    a.refresh_from_db()
+    assert a.status == Status.APPROVED
+
+    # then: within seconds the worker has updated the county, city and province figures
+    def figures():
+        rows = AttainmentSnapshot.objects.filter(campaign=campaign, year=YEAR, category="village_community",
+                                                 region__in=[tree.county, tree.city, tree.province])
+        return sorted(r.attained_units for r in rows) == [1, 1, 1]
+
+    assert wait_for(figures, timeout=15), "figures did not change within 15 s"
+    print(f"web approval → county/city/province: {time.monotonic() - started:.2f}s")

@@ -55,3 +55,15 @@ def test_load_regions_real_codes(db):
     assert Region.objects.get(code="140105000000").parent_id == "140100000000"
     assert load_province("14") == counts  # idempotent
     assert Region.objects.count() == 129
+
+
+def test_admin_can_edit_a_standard_item(client, regions, django_user_model):
+    # given: the shipped standard and an administrator
+    call_command("load_standards")
+    admin_user = django_user_model.objects.create_superuser("root", "root@example.com", "x-Strong-Pass-1")
+    client.force_login(admin_user)
+    std = Standard.objects.get(code="shanxi-sanling")
+    # then: the standard and its items are editable in the admin
+    resp = client.get(f"/admin/standards/standard/{std.pk}/change/")
+    assert resp.status_code == 200 and "组织领导保障有力" in resp.content.decode()
+    assert client.get("/admin/standards/campaign/").status_code == 200
