@@ -5,6 +5,7 @@ from rest_framework.routers import DefaultRouter
 from inspections.api import AssessmentViewSet, IncidentViewSet
 from reports.api import AttainmentViewSet, TaskView
 from standards.api import CampaignViewSet, StandardViewSet
+from supervision.api import InspectionViewSet, RectificationViewSet
 from units.api import RegionViewSet, TokenIssueView, TokenRevokeView, TokenView, UnitViewSet
 
 router = DefaultRouter()
@@ -14,6 +15,8 @@ router.register("standards", StandardViewSet, basename="standard")
 router.register("campaigns", CampaignViewSet, basename="campaign")
 router.register("assessments", AssessmentViewSet, basename="assessment")
 router.register("incidents", IncidentViewSet, basename="incident")
+router.register("inspections", InspectionViewSet, basename="inspection")
+router.register("rectifications", RectificationViewSet, basename="rectification")
 router.register("attainment", AttainmentViewSet, basename="attainment")
 
 app_name = "api"

@@ -14,6 +14,7 @@ urlpatterns = [
     path("assessments/", include("inspections.urls")),
     path("incidents/", include("inspections.incident_urls")),
     path("reports/", include("reports.urls")),
+    path("supervision/", include("supervision.urls")),
     path("api/v1/", include("sanling.api_urls")),
 ]
 handler404 = "sanling.api.not_found"

@@ -5,12 +5,15 @@ Objects of another city (the canary's unit, assessment, incident, evidence, town
 must answer 404 (or 403 for a role that may not act at all) through every pattern that
 takes an id, and no page, export or API list may show the canary to users of 太原."""
 
+import datetime as dt
+
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from inspections import services
 from inspections.models import Evidence
 from reports import rollup
+from supervision import services as supervision
 from tests.factories import UnitFactory, make_assessment, make_incident
 
 pytestmark = pytest.mark.django_db
@@ -26,6 +29,10 @@ BY_OBJECT = {
     "api:assessment-submit": "assessment", "api:assessment-approve": "assessment",
     "api:assessment-return": "assessment", "api:incident-detail": "incident", "api:region-detail": "township",
     "api:attainment-detail": "snapshot",
+    "supervision:task": "task", "supervision:task_action": "task", "supervision:task_evidence": "task_evidence",
+    "supervision:inspection": "inspection", "supervision:check": "check", "supervision:notification": "notification",
+    "api:inspection-detail": "inspection", "api:inspection-record": "inspection", "api:inspection-verify": "inspection",
+    "api:rectification-detail": "task", "api:rectification-evidence": "task",
 }
 # lists, pages and exports without an id: checked for the canary in their content
 LISTS = {
@@ -36,6 +43,9 @@ LISTS = {
     "api:region-list", "api:unit-list", "api:standard-list", "api:standard-detail", "api:campaign-list",
     "api:campaign-detail", "api:assessment-list", "api:incident-list", "api:attainment-list",
     "api:attainment-trend", "api:attainment-recompute", "api:task",
+    "supervision:ledger", "supervision:ledger_export", "supervision:task_create", "supervision:inspections",
+    "supervision:inspection_create", "supervision:deviation", "supervision:notifications",
+    "api:inspection-list", "api:rectification-list",
 }
 ROLES = ["officer", "reviewer", "city", "api"]
 
@@ -79,7 +89,20 @@ def canary_objects(tree, users, campaign, canary, settings, tmp_path):
     rollup.run(campaign_id=campaign.id, year=2022)
     from reports.models import AttainmentSnapshot
 
-    return {"unit": canary.pk, "assessment": a.pk, "incident": make_incident(unit=canary).pk,
+    # supervision: an inspection of the canary's county, a task with evidence, a notification
+    ins = supervision.inspection_plan(region=tree.county2, campaign=campaign, year=2022, kind="ad_hoc",
+                                      mode="unannounced", planned_on=dt.date(2022, 6, 1), inspectors="甲",
+                                      unit_codes=[canary.code], by=users.admin)
+    task = supervision.task_open(unit=canary, title="金丝雀村整改", leader="乙", lead_department="丙",
+                                 deadline=dt.date.today() + dt.timedelta(days=3), by=users.admin)
+    supervision.task_add_evidence(task=task, upload=SimpleUploadedFile("y.pdf", b"%PDF-1.4\n%%EOF\n"),
+                                  by=users.admin)
+    supervision.notify([users.canary_officer], key="canary", message="金丝雀村通知", link="/")
+    from supervision.models import Notification, TaskEvidence
+
+    return {
+        "inspection": ins.pk, "check": ins.checks.get().pk, "task": task.pk,
+        "task_evidence": TaskEvidence.objects.get().pk, "notification": Notification.objects.get(key="canary").pk,"unit": canary.pk, "assessment": a.pk, "incident": make_incident(unit=canary).pk,
             "evidence": Evidence.objects.get().pk, "township": canary.township_id,
             "snapshot": AttainmentSnapshot.objects.get(region=tree.canary_township, category="village_community").pk}
 

@@ -106,6 +106,33 @@ def can_inspect(user: User) -> bool:
     return user.role in STAFF_ROLES or user.is_superuser
 
 
+def can_open_task(user: User) -> bool:
+    """Rectification tasks: staff open them from findings, townships from hazard screening."""
+    return user.role in STAFF_ROLES | {Role.TOWNSHIP_OFFICER} or user.is_superuser
+
+
+def can_work_task(user: User) -> bool:
+    """The responsible township reports progress and completion."""
+    return user.role in (Role.TOWNSHIP_OFFICER, Role.ADMIN) or user.is_superuser
+
+
+def can_verify_task(user: User, task) -> bool:
+    """Only the level that opened a task closes (销号) or reopens it."""
+    if user.role == Role.API_CLIENT:
+        return False
+    if user.is_superuser or (user.role == Role.ADMIN and user.region_id is None):
+        return True
+    return user.region_id is not None and user.region_id == task.opened_region_id
+
+
+def visible_inspections(user: User, qs: QuerySet) -> QuerySet:
+    """Inspections (unannounced ones included) are for county staff and above, within
+    their jurisdiction; townships see only the outcome on their units."""
+    if not can_inspect(user):
+        return qs.none()
+    return scope_regions(user, qs)
+
+
 def is_staff_reader(user: User) -> bool:
     """County and above: dashboards, exports, recompute."""
     return user.role in STAFF_ROLES or user.is_superuser

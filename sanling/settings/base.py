@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "standards",
     "inspections",
     "reports",
+    "supervision",
 ]
 
 MIDDLEWARE = [
@@ -72,6 +73,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "supervision.context.notifications",
             ],
         },
     },
@@ -174,6 +176,10 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=1, minute=30),
     },
     "rollup-dirty": {"task": "reports.tasks.rollup_dirty", "schedule": 120.0},
+    "rectifications-overdue-daily": {
+        "task": "supervision.tasks.mark_overdue",
+        "schedule": crontab(hour=0, minute=10),
+    },
 }
 
 if REDIS_URL:
@@ -218,6 +224,16 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Several resources have a `kind` and a `status`: name each choice set after its model.
+    "ENUM_NAME_OVERRIDES": {
+        "UnitKindEnum": "units.models.UnitKind",
+        "IncidentKindEnum": "standards.models.IncidentKind",
+        "InspectionKindEnum": "supervision.models.InspectionKind",
+        "AssessmentStatusEnum": "inspections.models.Status",
+        "IncidentStatusEnum": "inspections.models.IncidentStatus",
+        "TaskStatusEnum": "supervision.models.TaskStatus",
+        "SpotCheckStatusEnum": "supervision.models.CheckStatus",
+    },
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "sanling.api.document_errors"],
 }
 

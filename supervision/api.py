@@ -1,0 +1,315 @@
+"""API for inspections (with spot checks and samples) and rectification tasks. The
+rules live in supervision.services; scoping in units.access."""
+
+from __future__ import annotations
+
+import django_filters
+from django.db.models import Q
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, parsers, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from sanling.api import IntFilter, ReadOnlyForApiClients
+from standards.models import Campaign
+from units import access
+from units.models import Region
+
+from . import services
+from .models import (
+    CheckStatus,
+    Inspection,
+    InspectionKind,
+    InspectionMode,
+    Rectification,
+    SpotCheck,
+    TaskSource,
+    TaskStatus,
+)
+
+
+class SpotCheckSerializer(serializers.ModelSerializer):
+    unit_code = serializers.CharField(source="unit.code", read_only=True)
+    unit_name = serializers.CharField(source="unit.name", read_only=True)
+    self_final = serializers.DecimalField(max_digits=6, decimal_places=2, coerce_to_string=False, read_only=True,
+                                          allow_null=True)
+    reviewer_final = serializers.DecimalField(max_digits=6, decimal_places=2, coerce_to_string=False,
+                                              read_only=True, allow_null=True)
+    inspector_final = serializers.DecimalField(max_digits=6, decimal_places=2, coerce_to_string=False,
+                                               read_only=True, allow_null=True)
+    self_deviation = serializers.DecimalField(max_digits=6, decimal_places=2, coerce_to_string=False,
+                                              read_only=True, allow_null=True)
+    reviewer_deviation = serializers.DecimalField(max_digits=6, decimal_places=2, coerce_to_string=False,
+                                                  read_only=True, allow_null=True)
+
+    class Meta:
+        model = SpotCheck
+        fields = ["id", "unit", "unit_code", "unit_name", "assessment", "status", "reason", "self_final",
+                  "reviewer_final", "inspector_final", "self_deviation", "reviewer_deviation", "checked_at"]
+
+
+class InspectionSerializer(serializers.ModelSerializer):
+    region_code = serializers.CharField(source="region_id", read_only=True)
+    campaign = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    sample_percent = serializers.DecimalField(max_digits=5, decimal_places=2, coerce_to_string=False,
+                                              read_only=True, allow_null=True)
+    checks = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Inspection
+        fields = ["id", "region_code", "campaign", "year", "kind", "mode", "planned_on", "inspectors", "findings",
+                  "sample_seed", "sample_percent", "sample_size", "pool_size", "pool_digest", "checks"]
+        read_only_fields = fields
+
+    @extend_schema(responses=SpotCheckSerializer(many=True))
+    def get_checks(self, obj) -> list[dict]:
+        user = self.context["request"].user
+        qs = access.scope(user, obj.checks.select_related("unit"))
+        return SpotCheckSerializer(qs, many=True).data
+
+
+class InspectionWrite(serializers.Serializer):
+    region_code = serializers.CharField(max_length=12)
+    campaign = serializers.SlugField()
+    year = serializers.IntegerField(min_value=2000, max_value=2100)
+    kind = serializers.ChoiceField(choices=InspectionKind.choices)
+    mode = serializers.ChoiceField(choices=InspectionMode.choices)
+    planned_on = serializers.DateField()
+    inspectors = serializers.CharField(max_length=200)
+    findings = serializers.CharField(required=False, allow_blank=True, default="")
+    units = serializers.ListField(child=serializers.CharField(max_length=15), required=False, default=list,
+                                  help_text="unit codes (scheduled / ad_hoc)", max_length=2000)
+    percent = serializers.DecimalField(max_digits=5, decimal_places=2, required=False, allow_null=True,
+                                       default=None, help_text="sample: share of the pool, in %")
+    count = serializers.IntegerField(required=False, allow_null=True, default=None, min_value=1,
+                                     help_text="sample: number of units")
+    seed = serializers.IntegerField(required=False, allow_null=True, default=None, min_value=0,
+                                    max_value=2**62 - 1, help_text="sample: seed (generated when omitted)")
+
+
+class FindingsWrite(serializers.Serializer):
+    findings = serializers.CharField(allow_blank=True)
+
+
+class ItemScoreWrite(serializers.Serializer):
+    item = serializers.CharField(max_length=10)
+    score = serializers.DecimalField(max_digits=5, decimal_places=1)
+
+
+class RecordWrite(serializers.Serializer):
+    check = serializers.IntegerField(help_text="spot check id (from the inspection's checks)")
+    scores = ItemScoreWrite(many=True)
+    outcome = serializers.ChoiceField(choices=[CheckStatus.CONFIRMED, CheckStatus.OVERTURNED])
+    reason = serializers.CharField(allow_blank=True, required=False, default="")
+
+
+class VerifySerializer(serializers.Serializer):
+    reproducible = serializers.BooleanField()
+    message = serializers.CharField()
+
+
+class InspectionFilter(django_filters.FilterSet):
+    campaign = django_filters.CharFilter(field_name="campaign__slug")
+    year = IntFilter()
+
+    class Meta:
+        model = Inspection
+        fields = ["campaign", "year", "kind", "mode"]
+
+
+class InspectionViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet):
+    """Inspections of county staff and above (townships see only the outcome on their units)."""
+
+    serializer_class = InspectionSerializer
+    filterset_class = InspectionFilter
+    permission_classes = [ReadOnlyForApiClients]
+    http_method_names = ["get", "post", "patch", "head", "options"]
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Inspection.objects.none()
+        return access.visible_inspections(self.request.user, Inspection.objects.select_related(
+            "region", "campaign").order_by("-planned_on", "-id"))
+
+    def _out(self, ins, code=status.HTTP_200_OK):
+        return Response(InspectionSerializer(self.get_queryset().get(pk=ins.pk),
+                                             context={"request": self.request}).data, status=code)
+
+    @extend_schema(request=InspectionWrite, responses={201: InspectionSerializer})
+    def create(self, request, *args, **kwargs):
+        ser = InspectionWrite(data=request.data)
+        ser.is_valid(raise_exception=True)
+        d = ser.validated_data
+        region = access.visible_regions(request.user).filter(pk=d["region_code"]).first()
+        campaign = Campaign.objects.filter(slug=d["campaign"]).first()
+        errors = {}
+        if region is None:
+            errors["region_code"] = [_("区划代码 %(c)s 不存在或不在您的管辖范围内。") % {"c": d["region_code"]}]
+        if campaign is None:
+            errors["campaign"] = [_("未知的创建活动“%(s)s”。") % {"s": d["campaign"]}]
+        if errors:
+            raise serializers.ValidationError(errors)
+        common = {"region": region, "campaign": campaign, "year": d["year"], "mode": d["mode"],
+                  "planned_on": d["planned_on"], "inspectors": d["inspectors"], "by": request.user}
+        if d["kind"] == InspectionKind.SAMPLE:
+            ins = services.inspection_draw_sample(**common, percent=d["percent"], count=d["count"], seed=d["seed"])
+        else:
+            ins = services.inspection_plan(**common, kind=d["kind"], unit_codes=d["units"], findings=d["findings"])
+        return self._out(ins, status.HTTP_201_CREATED)
+
+    @extend_schema(request=FindingsWrite, responses=InspectionSerializer)
+    def partial_update(self, request, *args, **kwargs):
+        ins = self.get_object()
+        ser = FindingsWrite(data=request.data)
+        ser.is_valid(raise_exception=True)
+        return self._out(services.inspection_update(inspection=ins, findings=ser.validated_data["findings"],
+                                                    by=request.user))
+
+    def update(self, request, *args, **kwargs):
+        return self.partial_update(request, *args, **kwargs)
+
+    @extend_schema(request=RecordWrite, responses=InspectionSerializer)
+    @action(detail=True, methods=["post"])
+    def record(self, request, pk=None):
+        """Record a spot check: the inspector's item scores and confirm / overturn."""
+        ins = self.get_object()
+        ser = RecordWrite(data=request.data)
+        ser.is_valid(raise_exception=True)
+        d = ser.validated_data
+        check = access.scope(request.user, ins.checks.all()).filter(pk=d["check"]).first()
+        if check is None:
+            raise serializers.ValidationError({"check": [_("该检查中没有编号为 %(i)s 的抽查单位。") % {"i": d["check"]}]})
+        services.spot_check_record(check=check, scores={s["item"]: s["score"] for s in d["scores"]},
+                                   outcome=d["outcome"], reason=d["reason"], by=request.user)
+        return self._out(ins)
+
+    @extend_schema(responses=VerifySerializer)
+    @action(detail=True, methods=["get"])
+    def verify(self, request, pk=None):
+        """Redraw a random sample from its recorded seed and compare."""
+        ins = self.get_object()
+        if ins.kind != InspectionKind.SAMPLE:
+            raise serializers.ValidationError({"kind": [_("只有随机抽样检查可以按种子复核。")]})
+        ok, message = services.sample_verify(ins)
+        return Response({"reproducible": ok, "message": message})
+
+
+# --- rectification tasks -----------------------------------------------------------
+
+class TaskEvidenceSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField(source="original_name")
+    content_type = serializers.CharField()
+    size = serializers.IntegerField()
+
+
+class RectificationSerializer(serializers.ModelSerializer):
+    unit_code = serializers.CharField(source="unit.code", read_only=True)
+    region_code = serializers.CharField(source="unit.township_id", read_only=True)
+    opened_region_code = serializers.CharField(source="opened_region_id", read_only=True)
+    evidence = TaskEvidenceSerializer(many=True, read_only=True)
+
+    def get_fields(self):
+        fields = super().get_fields()
+        request = self.context.get("request")
+        if request is not None and "unit" in fields and not fields["unit"].read_only:
+            fields["unit"].queryset = access.visible_units(request.user)
+        return fields
+
+    class Meta:
+        model = Rectification
+        fields = ["id", "unit", "unit_code", "region_code", "title", "description", "source", "spot_check",
+                  "leader", "lead_department", "cooperating_departments", "deadline", "status", "overdue",
+                  "overdue_since", "report_note", "reopen_reason", "opened_region_code", "opened_at",
+                  "reported_at", "closed_at", "evidence"]
+        read_only_fields = ["status", "overdue", "overdue_since", "report_note", "reopen_reason", "opened_at",
+                            "reported_at", "closed_at"]
+        extra_kwargs = {"spot_check": {"required": False, "allow_null": True}}
+
+
+class TaskTransition(serializers.Serializer):
+    status = serializers.ChoiceField(choices=TaskStatus.choices,
+                                     help_text="in_progress (start), reported (with note), closed (verify), "
+                                               "open (reopen, with reason)")
+    note = serializers.CharField(allow_blank=True, required=False, default="")
+    reason = serializers.CharField(allow_blank=True, required=False, default="")
+
+
+class EvidenceUpload(serializers.Serializer):
+    file = serializers.FileField()
+
+
+class RectificationFilter(django_filters.FilterSet):
+    unit = IntFilter(field_name="unit_id")
+    region_code = django_filters.CharFilter(method="in_region", max_length=12)
+    overdue = django_filters.BooleanFilter(method="is_overdue")
+
+    class Meta:
+        model = Rectification
+        fields = ["unit", "status", "source", "region_code", "overdue"]
+
+    def in_region(self, qs, name, value):
+        region = Region.objects.filter(code=value).first()
+        return qs.filter(unit__township__code__startswith=region.prefix) if region else qs.none()
+
+    def is_overdue(self, qs, name, value):
+        late = Q(overdue=True) & ~Q(status=TaskStatus.CLOSED)
+        return qs.filter(late) if value else qs.exclude(late)
+
+
+class RectificationViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet):
+    serializer_class = RectificationSerializer
+    filterset_class = RectificationFilter
+    permission_classes = [ReadOnlyForApiClients]
+    http_method_names = ["get", "post", "patch", "head", "options"]
+
+    def get_queryset(self):
+        qs = Rectification.objects.select_related("unit", "opened_region").prefetch_related("evidence")
+        return access.scope(self.request.user, qs.order_by("deadline", "id"))
+
+    def _out(self, t, code=status.HTTP_200_OK):
+        return Response(RectificationSerializer(self.get_queryset().get(pk=t.pk)).data, status=code)
+
+    def create(self, request, *args, **kwargs):
+        ser = self.get_serializer(data=request.data)
+        ser.is_valid(raise_exception=True)
+        d = ser.validated_data
+        check = d.get("spot_check")
+        if check is not None and not access.scope(request.user, SpotCheck.objects.filter(pk=check.pk)).exists():
+            raise serializers.ValidationError({"spot_check": [_("来源检查不存在或不在您的管辖范围内。")]})
+        t = services.task_open(unit=d["unit"], title=d["title"], description=d.get("description", ""),
+                               source=d.get("source", TaskSource.INSPECTION), leader=d["leader"],
+                               lead_department=d["lead_department"],
+                               cooperating_departments=d.get("cooperating_departments", ""),
+                               deadline=d["deadline"], spot_check=check, by=request.user)
+        return self._out(t, status.HTTP_201_CREATED)
+
+    @extend_schema(request=TaskTransition, responses=RectificationSerializer)
+    def partial_update(self, request, *args, **kwargs):
+        t = self.get_object()  # jurisdiction first
+        ser = TaskTransition(data=request.data)
+        ser.is_valid(raise_exception=True)
+        d = ser.validated_data
+        to = d["status"]
+        if to == TaskStatus.IN_PROGRESS:
+            t = services.task_start(task=t, by=request.user)
+        elif to == TaskStatus.REPORTED:
+            t = services.task_report(task=t, note=d["note"], by=request.user)
+        elif to == TaskStatus.CLOSED:
+            t = services.task_verify(task=t, by=request.user)
+        else:
+            t = services.task_reopen(task=t, reason=d["reason"], by=request.user)
+        return self._out(t)
+
+    def update(self, request, *args, **kwargs):
+        return self.partial_update(request, *args, **kwargs)
+
+    @extend_schema(request={"multipart/form-data": EvidenceUpload}, responses={201: RectificationSerializer})
+    @action(detail=True, methods=["post"], parser_classes=[parsers.MultiPartParser])
+    def evidence(self, request, pk=None):
+        t = self.get_object()
+        ser = EvidenceUpload(data=request.data)
+        ser.is_valid(raise_exception=True)
+        services.task_add_evidence(task=t, upload=ser.validated_data["file"], by=request.user)
+        return self._out(t, status.HTTP_201_CREATED)

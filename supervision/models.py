@@ -1,0 +1,222 @@
+"""Supervision (督导): inspections and spot checks of approved units, random samples
+drawn against falsification, rectification tasks (挂图作战、对账销号) and the in-portal
+notifications the daily overdue job sends."""
+
+import uuid
+from pathlib import Path
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from inspections.models import Assessment
+from standards.models import Campaign, Item
+from units.models import Region, Unit
+
+
+class InspectionKind(models.TextChoices):
+    SCHEDULED = "scheduled", _("计划检查")
+    AD_HOC = "ad_hoc", _("临时抽查")
+    SAMPLE = "sample", _("随机抽样检查")
+
+
+class InspectionMode(models.TextChoices):
+    ANNOUNCED = "announced", _("明查")
+    UNANNOUNCED = "unannounced", _("暗访")
+
+
+class Inspection(models.Model):
+    """One inspection trip (or a sample draw) of units in a region, by county staff or above."""
+
+    region = models.ForeignKey(Region, verbose_name=_("检查区域"), on_delete=models.PROTECT, related_name="+")
+    campaign = models.ForeignKey(Campaign, verbose_name=_("创建活动"), on_delete=models.PROTECT, related_name="+")
+    year = models.PositiveIntegerField(_("年度"))
+    kind = models.CharField(_("检查类型"), max_length=12, choices=InspectionKind.choices)
+    mode = models.CharField(_("方式"), max_length=12, choices=InspectionMode.choices)
+    planned_on = models.DateField(_("检查日期"))
+    inspectors = models.CharField(_("检查人员"), max_length=200)
+    findings = models.TextField(_("检查发现"), blank=True)
+    # A random sample: the pool (approved units of the region, by unit code), how many
+    # were drawn and with which seed, so anyone can redraw and compare.
+    sample_seed = models.BigIntegerField(_("抽样种子"), null=True, blank=True)
+    sample_percent = models.DecimalField(_("抽样比例(%)"), max_digits=5, decimal_places=2, null=True, blank=True)
+    sample_size = models.PositiveIntegerField(_("抽样数量"), null=True, blank=True)
+    pool_size = models.PositiveIntegerField(_("抽样总体"), null=True, blank=True)
+    pool_digest = models.CharField(_("总体指纹"), max_length=64, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL,
+                                   related_name="+", verbose_name=_("创建人"))
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("检查")
+        verbose_name_plural = _("检查")
+        ordering = ["-planned_on", "-id"]
+
+    def __str__(self):
+        return f"{self.region.name} {self.get_kind_display()} {self.planned_on}"
+
+
+class CheckStatus(models.TextChoices):
+    PENDING = "pending", _("待检查")
+    CONFIRMED = "confirmed", _("抽查确认")
+    OVERTURNED = "overturned", _("抽查否定")
+
+
+class SpotCheck(models.Model):
+    """One unit in an inspection: the inspector scores the same items, then confirms the
+    approved assessment or overturns it. The three final scores are kept as they were
+    when the check was recorded, so the deviation report does not move afterwards."""
+
+    inspection = models.ForeignKey(Inspection, on_delete=models.CASCADE, related_name="checks")
+    unit = models.ForeignKey(Unit, verbose_name=_("单位"), on_delete=models.PROTECT, related_name="+")
+    assessment = models.ForeignKey(Assessment, verbose_name=_("自评"), null=True, blank=True,
+                                   on_delete=models.PROTECT, related_name="spot_checks")
+    status = models.CharField(_("结论"), max_length=12, choices=CheckStatus.choices, default=CheckStatus.PENDING)
+    reason = models.TextField(_("结论说明"), blank=True)
+    self_final = models.DecimalField(_("自评折算分"), max_digits=6, decimal_places=2, null=True, blank=True)
+    reviewer_final = models.DecimalField(_("审核折算分"), max_digits=6, decimal_places=2, null=True, blank=True)
+    inspector_final = models.DecimalField(_("检查折算分"), max_digits=6, decimal_places=2, null=True, blank=True)
+    checked_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    checked_at = models.DateTimeField(null=True, blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("抽查单位")
+        verbose_name_plural = _("抽查单位")
+        constraints = [models.UniqueConstraint(fields=["inspection", "unit"], name="one_check_per_unit")]
+        ordering = ["unit__code"]
+
+    def __str__(self):
+        return f"{self.unit.name} {self.get_status_display()}"
+
+    @property
+    def self_deviation(self):
+        if self.self_final is None or self.inspector_final is None:
+            return None
+        return self.self_final - self.inspector_final
+
+    @property
+    def reviewer_deviation(self):
+        if self.reviewer_final is None or self.inspector_final is None:
+            return None
+        return self.reviewer_final - self.inspector_final
+
+
+class InspectorScore(models.Model):
+    spot_check = models.ForeignKey(SpotCheck, on_delete=models.CASCADE, related_name="scores")
+    item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="+")
+    score = models.DecimalField(_("检查分"), max_digits=5, decimal_places=1)
+    note = models.TextField(_("说明"), blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["spot_check", "item"], name="one_inspector_score_per_item")]
+        ordering = ["item__order"]
+
+
+class TaskSource(models.TextChoices):
+    INSPECTION = "inspection", _("检查发现")
+    HAZARD = "hazard", _("隐患排查")
+    OTHER = "other", _("其他")
+
+
+class TaskStatus(models.TextChoices):
+    OPEN = "open", _("待整改")
+    IN_PROGRESS = "in_progress", _("整改中")
+    REPORTED = "reported", _("已报告完成")
+    CLOSED = "closed", _("已销号")
+
+
+class Rectification(models.Model):
+    """A rectification task: what must be fixed, by whom, by when. Closed (销号) only by
+    the level that opened it, after the responsible unit reported it done with evidence."""
+
+    title = models.CharField(_("整改事项"), max_length=200)
+    description = models.TextField(_("问题描述"), blank=True)
+    source = models.CharField(_("来源"), max_length=12, choices=TaskSource.choices, default=TaskSource.INSPECTION)
+    spot_check = models.ForeignKey(SpotCheck, verbose_name=_("来源检查"), null=True, blank=True,
+                              on_delete=models.SET_NULL, related_name="tasks")
+    unit = models.ForeignKey(Unit, verbose_name=_("责任单位"), on_delete=models.PROTECT, related_name="rectifications")
+    leader = models.CharField(_("包案领导"), max_length=50)
+    lead_department = models.CharField(_("牵头部门"), max_length=100)
+    cooperating_departments = models.CharField(_("配合部门"), max_length=200, blank=True)
+    deadline = models.DateField(_("整改期限"), db_index=True)
+    status = models.CharField(_("状态"), max_length=12, choices=TaskStatus.choices, default=TaskStatus.OPEN,
+                              db_index=True)
+    overdue = models.BooleanField(_("已逾期"), default=False)
+    overdue_since = models.DateField(_("逾期日期"), null=True, blank=True)
+    report_note = models.TextField(_("整改情况"), blank=True)
+    reopen_reason = models.TextField(_("退回重整原因"), blank=True)
+    # The level that opened the task is the one that verifies and closes it.
+    opened_region = models.ForeignKey(Region, verbose_name=_("交办单位"), on_delete=models.PROTECT, related_name="+")
+    opened_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL,
+                                  related_name="+", verbose_name=_("交办人"))
+    opened_at = models.DateTimeField(_("交办时间"), auto_now_add=True)
+    reported_at = models.DateTimeField(_("报告完成时间"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("销号时间"), null=True, blank=True)
+    closed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                  related_name="+", verbose_name=_("销号人"))
+    lock_version = models.PositiveIntegerField(default=0)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("整改任务")
+        verbose_name_plural = _("整改任务")
+        ordering = ["deadline", "id"]
+        indexes = [models.Index(fields=["status", "overdue"], name="rectification_state_idx")]
+
+    def __str__(self):
+        return f"{self.unit.name}：{self.title}"
+
+    @property
+    def is_late(self) -> bool:
+        return self.status != TaskStatus.CLOSED and self.deadline < timezone.localdate()
+
+
+def task_evidence_path(instance, filename):
+    suffix = Path(filename).suffix.lower()[:10]
+    return f"rectification/{timezone.now():%Y/%m}/{uuid.uuid4().hex}{suffix}"
+
+
+class TaskEvidence(models.Model):
+    task = models.ForeignKey(Rectification, on_delete=models.CASCADE, related_name="evidence")
+    file = models.FileField(_("文件"), upload_to=task_evidence_path, max_length=200)
+    original_name = models.CharField(_("原文件名"), max_length=200)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveIntegerField()
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("整改佐证")
+        verbose_name_plural = _("整改佐证")
+        ordering = ["uploaded_at"]
+
+    def __str__(self):
+        return self.original_name
+
+
+class Notification(models.Model):
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
+    message = models.CharField(_("内容"), max_length=300)
+    link = models.CharField(max_length=200, blank=True)
+    # Which event it is about, so the same event never notifies the same user twice.
+    key = models.CharField(max_length=100)
+    created_at = models.DateTimeField(_("时间"), auto_now_add=True)
+    read_at = models.DateTimeField(_("已读时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("通知")
+        verbose_name_plural = _("通知")
+        ordering = ["-created_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["user", "key"], name="one_notification_per_event")]
+        indexes = [models.Index(fields=["user", "read_at"], name="notification_unread_idx")]
+
+    def __str__(self):
+        return self.message

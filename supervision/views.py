@@ -1,0 +1,356 @@
+"""Supervision in the browser: the rectification ledger (挂图作战、对账销号), tasks and
+their evidence, inspections with spot checks and random samples, the deviation report
+and the notification list. Rules live in supervision.services; scoping in units.access."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import FileResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from inspections import scoring
+from inspections.services import ServiceError
+from reports import exports
+from reports import selectors as report_selectors
+from units import access
+from units.audit import audit, client_ip
+from units.models import Region
+
+from . import selectors, services
+from .models import (
+    CheckStatus,
+    Inspection,
+    InspectionKind,
+    InspectionMode,
+    SpotCheck,
+    TaskEvidence,
+    TaskSource,
+    TaskStatus,
+)
+
+
+def _errors_to_form(form, exc) -> None:
+    if isinstance(exc, PermissionDenied):
+        form.add_error(None, str(exc))
+        return
+    if hasattr(exc, "error_dict"):
+        for field, errs in exc.message_dict.items():
+            form.add_error(field if field in form.fields else None, errs)
+    else:
+        form.add_error(None, exc.messages)
+
+
+def _flash(request, exc) -> None:
+    for m in ([str(exc)] if isinstance(exc, PermissionDenied) else exc.messages):
+        messages.error(request, m)
+
+
+def _region_param(request) -> Region | None:
+    code = request.GET.get("region", "")
+    if code:
+        return access.region_for(request.user, code)
+    return access.home_region(request.user)
+
+
+# --- the rectification ledger ------------------------------------------------------
+
+SORTS = {"deadline": ("deadline", "id"), "-deadline": ("-deadline", "-id"), "opened": ("-opened_at", "-id")}
+
+
+def _ledger_qs(request):
+    region = _region_param(request)
+    qs = selectors.tasks(request.user, region)
+    state = request.GET.get("state", "")
+    if state == "open":
+        qs = qs.filter(selectors.NOT_CLOSED)
+    elif state == "overdue":
+        qs = qs.filter(selectors.OVERDUE)
+    elif state in TaskStatus.values:
+        qs = qs.filter(status=state)
+    sort = request.GET.get("sort", "deadline")
+    return region, qs.order_by(*SORTS.get(sort, SORTS["deadline"])), state, sort
+
+
+@login_required
+def ledger(request):
+    region, qs, state, sort = _ledger_qs(request)
+    counts = selectors.task_counts(request.user, region) if region else {}
+    return render(request, "supervision/ledger.html", {
+        "region": region, "page": Paginator(qs, 50).get_page(request.GET.get("page")), "state": state,
+        "sort": sort, "counts": counts, "statuses": TaskStatus.choices,
+        "by_township": selectors.task_counts_by_township(selectors.tasks(request.user, region)),
+        "can_open": access.can_open_task(request.user), "today": timezone.localdate()})
+
+
+@login_required
+def ledger_export(request, fmt: str):
+    if fmt not in ("xlsx", "csv"):
+        raise PermissionDenied
+    region, qs, _state, _sort = _ledger_qs(request)
+    audit(actor=request.user, action="export.rectifications", detail={"region": region.code if region else ""},
+          ip=client_ip(request))
+    header = [_("乡镇/街道"), _("责任单位"), _("单位代码"), _("整改事项"), _("来源"), _("包案领导"), _("牵头部门"),
+              _("配合部门"), _("整改期限"), _("状态"), _("是否逾期"), _("交办单位"), _("销号时间")]
+    rows = ([t.unit.township.name, t.unit.name, t.unit.code, t.title, t.get_source_display(), t.leader,
+             t.lead_department, t.cooperating_departments, t.deadline.isoformat(), t.get_status_display(),
+             _("是") if t.overdue and t.status != TaskStatus.CLOSED else _("否"), t.opened_region.name,
+             timezone.localtime(t.closed_at).strftime("%Y-%m-%d") if t.closed_at else ""]
+            for t in qs.iterator(chunk_size=2000))
+    name = _("整改台账") + (f"-{region.name}" if region else "")
+    return exports.table_response(fmt=fmt, filename=name, title=_("整改台账"), header=header, rows=rows)
+
+
+class TaskForm(forms.Form):
+    unit_code = forms.CharField(label=gettext_lazy("责任单位代码"), max_length=15)
+    title = forms.CharField(label=gettext_lazy("整改事项"), max_length=200)
+    description = forms.CharField(label=gettext_lazy("问题描述"), required=False,
+                                  widget=forms.Textarea(attrs={"rows": 3}))
+    source = forms.ChoiceField(label=gettext_lazy("来源"), choices=TaskSource.choices)
+    leader = forms.CharField(label=gettext_lazy("包案领导"), max_length=50)
+    lead_department = forms.CharField(label=gettext_lazy("牵头部门"), max_length=100)
+    cooperating_departments = forms.CharField(label=gettext_lazy("配合部门"), max_length=200, required=False)
+    deadline = forms.DateField(label=gettext_lazy("整改期限"), widget=forms.DateInput(attrs={"type": "date"}))
+    check = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+
+@login_required
+def task_create(request):
+    access.require(access.can_open_task(request.user))
+    initial = {}
+    if request.method == "GET" and request.GET.get("check", "").isdigit():
+        c = access.object_for(request.user, SpotCheck.objects.select_related("unit"), request.GET["check"])
+        initial = {"unit_code": c.unit.code, "check": c.pk, "source": TaskSource.INSPECTION,
+                   "title": "", "description": c.reason}
+    form = TaskForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        unit = access.visible_units(request.user).filter(code=d["unit_code"]).first()
+        check = None
+        if d.get("check"):
+            check = access.scope(request.user, SpotCheck.objects.all()).filter(pk=d["check"]).first()
+        if unit is None:
+            form.add_error("unit_code", _("单位代码 %(c)s 不存在或不在您的管辖范围内。") % {"c": d["unit_code"]})
+        else:
+            try:
+                t = services.task_open(unit=unit, title=d["title"], description=d["description"], source=d["source"],
+                                       leader=d["leader"], lead_department=d["lead_department"],
+                                       cooperating_departments=d["cooperating_departments"],
+                                       deadline=d["deadline"], spot_check=check, by=request.user)
+            except (ServiceError, PermissionDenied) as exc:
+                _errors_to_form(form, exc)
+            else:
+                messages.success(request, _("已交办整改任务。"))
+                return redirect("supervision:task", t.pk)
+    return render(request, "supervision/task_form.html", {"form": form},
+                  status=400 if request.method == "POST" else 200)
+
+
+@login_required
+def task_detail(request, pk: int):
+    t = services.task_for(request.user, pk)
+    return render(request, "supervision/task.html", {
+        "t": t, "evidence": t.evidence.all(), "history": t.history.select_related("history_user")[:20],
+        "can_work": access.can_work_task(request.user) and t.status in (TaskStatus.OPEN, TaskStatus.IN_PROGRESS),
+        "can_verify": access.can_verify_task(request.user, t) and t.status in (TaskStatus.REPORTED,
+                                                                                TaskStatus.CLOSED)})
+
+
+@login_required
+@require_POST
+def task_action(request, pk: int, action: str):
+    t = services.task_for(request.user, pk)  # jurisdiction first: a foreign id is a 404
+    try:
+        if action == "start":
+            services.task_start(task=t, by=request.user)
+        elif action == "evidence":
+            upload = request.FILES.get("file")
+            if upload is None:
+                raise ServiceError(_("请选择要上传的文件。"))
+            services.task_add_evidence(task=t, upload=upload, by=request.user)
+        elif action == "report":
+            services.task_report(task=t, note=request.POST.get("note", ""), by=request.user)
+        elif action == "verify":
+            services.task_verify(task=t, by=request.user)
+        elif action == "reopen":
+            services.task_reopen(task=t, reason=request.POST.get("reason", ""), by=request.user)
+        else:
+            raise PermissionDenied(_("未知操作。"))
+    except (ServiceError, PermissionDenied) as exc:
+        _flash(request, exc)
+    else:
+        messages.success(request, _("已保存。"))
+    return redirect("supervision:task", t.pk)
+
+
+@login_required
+def task_evidence(request, pk: int):
+    ev = access.object_for(request.user, TaskEvidence.objects.all(), pk, unit_field="task__unit")
+    resp = FileResponse(ev.file.open("rb"), as_attachment=True, filename=ev.original_name,
+                        content_type=ev.content_type)
+    resp["X-Content-Type-Options"] = "nosniff"
+    resp["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return resp
+
+
+# --- inspections ------------------------------------------------------------------
+
+class InspectionForm(forms.Form):
+    region = forms.CharField(label=gettext_lazy("检查区域代码"), max_length=12)
+    year = forms.IntegerField(label=gettext_lazy("年度"))
+    mode = forms.ChoiceField(label=gettext_lazy("方式"), choices=InspectionMode.choices)
+    planned_on = forms.DateField(label=gettext_lazy("检查日期"), widget=forms.DateInput(attrs={"type": "date"}))
+    inspectors = forms.CharField(label=gettext_lazy("检查人员"), max_length=200)
+
+
+class PlanForm(InspectionForm):
+    kind = forms.ChoiceField(label=gettext_lazy("检查类型"),
+                             choices=[c for c in InspectionKind.choices if c[0] != InspectionKind.SAMPLE])
+    unit_codes = forms.CharField(label=gettext_lazy("被检查单位代码（每行一个）"),
+                                 widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class SampleForm(InspectionForm):
+    percent = forms.DecimalField(label=gettext_lazy("抽样比例(%)"), required=False, max_digits=5, decimal_places=2)
+    count = forms.IntegerField(label=gettext_lazy("或抽样数量"), required=False, min_value=1)
+    seed = forms.IntegerField(label=gettext_lazy("种子（留空自动生成）"), required=False, min_value=0)
+
+
+def _inspection_context(request, campaign, **forms_):
+    year = report_selectors.pick_year(campaign, request.GET.get("year"))
+    home = access.home_region(request.user)
+    return {"page": Paginator(selectors.inspections(request.user).filter(campaign=campaign), 30).get_page(
+                request.GET.get("page")),
+            "campaign": campaign, "year": year, "campaigns": report_selectors.campaigns_for(request.user),
+            "plan_form": forms_.get("plan") or PlanForm(initial={"region": home.code if home else "", "year": year}),
+            "sample_form": forms_.get("sample") or SampleForm(initial={"region": home.code if home else "",
+                                                                        "year": year, "percent": 5})}
+
+
+@login_required
+def inspection_list(request):
+    access.require(access.can_inspect(request.user))
+    campaign = report_selectors.pick_campaign(request.user, request.GET.get("campaign"))
+    return render(request, "supervision/inspections.html", _inspection_context(request, campaign))
+
+
+def _form_region(request, form):
+    region = access.visible_regions(request.user).filter(pk=form.cleaned_data["region"]).first()
+    if region is None:
+        form.add_error("region", _("区划代码 %(c)s 不存在或不在您的管辖范围内。") % {"c": form.cleaned_data["region"]})
+    return region
+
+
+@login_required
+@require_POST
+def inspection_create(request, how: str):
+    access.require(access.can_inspect(request.user))
+    campaign = report_selectors.pick_campaign(request.user, request.POST.get("campaign"))
+    form = (SampleForm if how == "sample" else PlanForm)(request.POST)
+    if form.is_valid() and (region := _form_region(request, form)) is not None:
+        d = form.cleaned_data
+        common = {"region": region, "campaign": campaign, "year": d["year"], "mode": d["mode"],
+                  "planned_on": d["planned_on"], "inspectors": d["inspectors"], "by": request.user}
+        try:
+            if how == "sample":
+                ins = services.inspection_draw_sample(**common, percent=d["percent"], count=d["count"],
+                                                      seed=d["seed"])
+            else:
+                ins = services.inspection_plan(**common, kind=d["kind"], unit_codes=d["unit_codes"].split())
+        except (ServiceError, PermissionDenied) as exc:
+            _errors_to_form(form, exc)
+        else:
+            messages.success(request, _("已创建检查，共 %(n)s 个单位。") % {"n": ins.checks.count()})
+            return redirect("supervision:inspection", ins.pk)
+    ctx = _inspection_context(request, campaign, **{"sample" if how == "sample" else "plan": form})
+    return render(request, "supervision/inspections.html", ctx, status=400)
+
+
+@login_required
+def inspection_detail(request, pk: int):
+    ins = _inspection_for(request.user, pk)
+    if request.method == "POST":
+        services.inspection_update(inspection=ins, findings=request.POST.get("findings", ""), by=request.user)
+        messages.success(request, _("已保存检查发现。"))
+        return redirect("supervision:inspection", ins.pk)
+    verify = services.sample_verify(ins) if ins.kind == InspectionKind.SAMPLE and "verify" in request.GET else None
+    return render(request, "supervision/inspection.html", {
+        "ins": ins, "checks": access.scope(request.user, ins.checks.select_related("unit__township", "assessment")),
+        "verify": verify})
+
+
+def _inspection_for(user, pk) -> Inspection:
+    qs = access.visible_inspections(user, Inspection.objects.select_related("region", "campaign", "created_by"))
+    return get_object_or_404(qs, pk=pk)
+
+
+@login_required
+def spot_check(request, pk: int):
+    access.require(access.can_inspect(request.user))
+    c = access.object_for(request.user, SpotCheck.objects.select_related(
+        "unit__township", "inspection__campaign", "assessment__standard"), pk)
+    _inspection_for(request.user, c.inspection_id)
+    a = c.assessment
+    items = list(scoring.applicable_items(a.standard, c.unit.category)) if a else []
+    own = {s.item_id: s for s in a.scores.all()} if a else {}
+    given = {s.item_id: s.score for s in c.scores.all()}
+    errors = []
+    if request.method == "POST":
+        scores = {i.code: request.POST.get(f"score_{i.code}", "") for i in items}
+        try:
+            services.spot_check_record(check=c, scores=scores, outcome=request.POST.get("outcome", ""),
+                                       reason=request.POST.get("reason", ""), by=request.user)
+        except (ServiceError, PermissionDenied) as exc:
+            errors = [str(exc)] if isinstance(exc, PermissionDenied) else exc.messages
+            given = scores
+        else:
+            messages.success(request, _("已录入抽查结论。"))
+            return redirect("supervision:inspection", c.inspection_id)
+    rows = [{"item": i, "own": own.get(i.id), "given": given.get(i.id, given.get(i.code, ""))} for i in items]
+    return render(request, "supervision/spot_check.html", {
+        "c": c, "rows": rows, "errors": errors, "outcomes": [CheckStatus.CONFIRMED, CheckStatus.OVERTURNED],
+        "post": request.POST}, status=400 if errors else 200)
+
+
+@login_required
+def deviation(request):
+    access.require(access.can_inspect(request.user))
+    campaign = report_selectors.pick_campaign(request.user, request.GET.get("campaign"))
+    year = report_selectors.pick_year(campaign, request.GET.get("year"))
+    region = _region_param(request)
+    if region is None:
+        raise PermissionDenied
+    qs = selectors.checks(request.user, region, campaign, year)
+    return render(request, "supervision/deviation.html", {
+        "campaign": campaign, "year": year, "region": region, "campaigns": report_selectors.campaigns_for(
+            request.user), "townships": selectors.deviation_by_township(qs),
+        "checks": qs.order_by("unit__township_id", "unit__code")[:500], "threshold": 5})
+
+
+# --- notifications ----------------------------------------------------------------
+
+@login_required
+def notification_list(request):
+    if request.method == "POST":
+        services.notifications_mark_read(user=request.user)
+        return redirect("supervision:notifications")
+    page = Paginator(request.user.notifications.all(), 50).get_page(request.GET.get("page"))
+    return render(request, "supervision/notifications.html", {"page": page})
+
+
+@login_required
+@require_POST
+def notification_open(request, pk: int):
+    n = get_object_or_404(request.user.notifications.all(), pk=pk)
+    services.notifications_mark_read(user=request.user, ids=[n.pk])
+    if n.link and url_has_allowed_host_and_scheme(n.link, allowed_hosts={request.get_host()}):
+        return HttpResponseRedirect(n.link)
+    return redirect("supervision:notifications")
