@@ -462,7 +462,7 @@ def mark_overdue(today: dt.date | None = None) -> int:
     township's officers and the task's creator (portal + e-mail). Only tasks not yet
     marked are touched, so a second run the same day changes nothing."""
     today = today or timezone.localdate()
-    due = list(Rectification.objects.select_for_update(skip_locked=True)
+    due = list(Rectification.objects.select_for_update(skip_locked=True, of=("self",))
                .filter(~Q(status=TaskStatus.CLOSED), overdue=False, deadline__lt=today)
                .select_related("unit", "opened_by"))
     if not due:

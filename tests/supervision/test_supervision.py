@@ -396,3 +396,12 @@ def test_admin_opened_task_is_verified_at_province_level(users, unit1, tree):
     from units import access
 
     assert access.can_verify_task(staff, t) and not access.can_verify_task(users.reviewer, t)
+
+
+def test_beat_runs_the_overdue_job_every_day(settings):
+    from sanling.celery import app
+
+    app.loader.import_default_modules()  # what a worker does at start: autodiscover tasks.py modules
+    entry = settings.CELERY_BEAT_SCHEDULE["rectifications-overdue-daily"]
+    assert entry["task"] in app.tasks
+    assert entry["schedule"].hour == {0} and entry["schedule"].minute == {10}
