@@ -7,6 +7,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from supervision import selectors as supervision_selectors
 from units import access
 from units.audit import audit, client_ip
 from units.models import Level, Region, UnitKind
@@ -63,6 +64,7 @@ def dashboard(request):
         "campaigns": selectors.campaigns_for(request.user), "qs": _qs(campaign, year, region),
         "is_township": region.level == Level.TOWNSHIP, "can_recompute": access.is_staff_reader(request.user),
         "child_level": selectors.child_level(region.level),
+        "tasks": supervision_selectors.task_counts(request.user, region),
     })
 
 

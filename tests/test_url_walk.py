@@ -9,6 +9,7 @@ import datetime as dt
 
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
+from django.utils import timezone
 
 from inspections import services
 from inspections.models import Evidence
@@ -94,7 +95,7 @@ def canary_objects(tree, users, campaign, canary, settings, tmp_path):
                                       mode="unannounced", planned_on=dt.date(2022, 6, 1), inspectors="甲",
                                       unit_codes=[canary.code], by=users.admin)
     task = supervision.task_open(unit=canary, title="金丝雀村整改", leader="乙", lead_department="丙",
-                                 deadline=dt.date.today() + dt.timedelta(days=3), by=users.admin)
+                                 deadline=timezone.localdate() + dt.timedelta(days=3), by=users.admin)
     supervision.task_add_evidence(task=task, upload=SimpleUploadedFile("y.pdf", b"%PDF-1.4\n%%EOF\n"),
                                   by=users.admin)
     supervision.notify([users.canary_officer], key="canary", message="金丝雀村通知", link="/")

@@ -32,7 +32,8 @@ def figures(tree, campaign, canary):
 def test_city_dashboard_shows_snapshot_figures_and_children(login, users, tree, campaign, figures,
                                                            django_assert_max_num_queries):
     client = login(users.city)
-    with django_assert_max_num_queries(15):
+    # constant: snapshot rows, children, trend, state, campaigns, + task counts and unread notifications
+    with django_assert_max_num_queries(16):
         resp = client.get("/reports/", {"campaign": campaign.slug, "year": YEAR})
     assert resp.status_code == 200
     html = resp.content.decode()
@@ -123,3 +124,25 @@ def test_recompute_runs_task_and_reports_done(login, users, tree, campaign, figu
 def test_unit_status_page(login, users, campaign, figures):
     resp = login(users.officer).get(f"/reports/unit/{figures['short'].id}/")
     assert resp.status_code == 200 and "还差" in resp.content.decode()
+
+
+def test_dashboard_shows_the_regions_rectification_counts(login, users, tree, campaign, figures, canary):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from supervision import services
+    from supervision.models import Rectification
+
+    soon = timezone.localdate() + dt.timedelta(days=5)
+    for unit, title in ((figures["ok"], "甲"), (figures["short"], "乙"), (canary, "金丝雀")):
+        services.task_open(unit=unit, title=title, leader="领导", lead_department="部门", deadline=soon,
+                           by=users.admin)
+    Rectification.objects.filter(title__in=["乙", "金丝雀"]).update(deadline=soon - dt.timedelta(days=30))
+    services.mark_overdue()
+    resp = login(users.city).get("/reports/", {"campaign": campaign.slug, "year": YEAR})
+    assert resp.context["tasks"] == {"open": 2, "overdue": 1, "closed": 0}  # the canary's is 大同's
+    html = resp.content.decode()
+    assert f'href="/supervision/rectifications/?region={tree.city.code}"' in html
+    province = login(users.province).get("/reports/", {"campaign": campaign.slug, "year": YEAR})
+    assert province.context["tasks"] == {"open": 3, "overdue": 2, "closed": 0}
