@@ -134,3 +134,28 @@ def not_found(request, exception=None):
         return JsonResponse({"error": {"code": "not_found", "message": _("未找到。"), "fields": {}}}, status=404)
     return page_not_found(request, exception)
 
+
+
+def server_error(request):
+    """handler500. When the database is unreachable (restarting, failing over) the request
+    fails cleanly: 503 with Retry-After and a message saying nothing was saved — ATOMIC_REQUESTS
+    rolled the request back. Neither answer touches the database or the session."""
+    import sys
+
+    from django.db import InterfaceError, OperationalError
+    from django.http import HttpResponse, JsonResponse
+    from django.template.loader import render_to_string
+
+    exc = sys.exc_info()[1]
+    unavailable = isinstance(exc, (OperationalError, InterfaceError))
+    status = 503 if unavailable else 500
+    message = (_("数据库暂时不可用，本次操作未保存。请稍后重试。") if unavailable
+               else _("服务器内部错误，本次操作未保存。请稍后重试或联系管理员。"))
+    if request.path.startswith("/api/"):
+        resp = JsonResponse({"error": {"code": "unavailable" if unavailable else "server_error",
+                                       "message": message, "fields": {}}}, status=status)
+    else:
+        resp = HttpResponse(render_to_string("error.html", {"message": message, "status": status}), status=status)
+    if unavailable:
+        resp["Retry-After"] = "5"
+    return resp

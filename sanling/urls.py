@@ -18,3 +18,4 @@ urlpatterns = [
     path("api/v1/", include("sanling.api_urls")),
 ]
 handler404 = "sanling.api.not_found"
+handler500 = "sanling.api.server_error"
