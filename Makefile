@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 DEMO_UNITS ?= 3000
 PORT ?= 8000
 
-.PHONY: run test test-fast lint setup demo messages clean
+.PHONY: run test test-fast lint audit setup demo messages clean
 
 $(STAMP): requirements.txt
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -30,8 +30,12 @@ run: demo
 # binaries on this machine (missing locally: loud notice and skip; with CI=true: fail).
 test: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/python .ci/audit.py
 	$(BIN)/python -m pytest -m "not integration" -n 2
 	$(BIN)/python -m tests.services -- $(BIN)/python -m pytest -m integration tests/integration
+
+audit: $(STAMP)
+	AUDIT_STRICT=1 $(BIN)/python .ci/audit.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .
