@@ -1,0 +1,150 @@
+"""Bounded mixed load on loopback: 50 township officers saving assessments, staff reading
+dashboards, and full roll-ups running back to back — then count the rows.
+
+    python bench/load.py --units 100000 --officers 50 --staff 5 --seconds 60
+
+Seeds a province in a throwaway PostgreSQL, starts gunicorn on 127.0.0.1, runs locust
+headless (bounded by --seconds) while this process runs roll-ups in a loop, then checks:
+no failed request, and every acknowledged save is in the database (each assessment's
+lock_version equals its officer's count of successful saves — no lost write). Prints JSON
+with p50/p95/p99 per request type.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+from _setup import ROOT, machine, seed, services
+
+PASSWORD = "Load-Test-2026"  # noqa: S105 - throwaway users in a throwaway database
+
+
+def session_for(user) -> str:
+    """A signed-in session made directly, so the run measures work rather than a storm of
+    deliberately slow password hashes (PBKDF2) at the start."""
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django.contrib.sessions.backends.db import SessionStore
+
+    s = SessionStore()
+    s[SESSION_KEY], s[BACKEND_SESSION_KEY] = str(user.pk), "django.contrib.auth.backends.ModelBackend"
+    s[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    s.create()
+    return s.session_key
+
+
+def plan(officers: int, staff: int) -> dict:
+    from inspections import services as assessments
+    from standards.models import Campaign
+    from units.models import Level, Region, Role, Unit, User
+
+    campaign = Campaign.objects.get(slug="shanxi-sanling")
+    townships = list(Region.objects.filter(level=Level.TOWNSHIP, code__startswith="14").order_by("code")
+                     .values_list("code", flat=True))
+    step = max(1, len(townships) // officers)
+    out = []
+    for n, code in enumerate(townships[::step][:officers]):
+        user = User.objects.create_user(f"load-officer-{n}", password=PASSWORD, role=Role.TOWNSHIP_OFFICER,
+                                        region_id=code)
+        unit = Unit.objects.filter(township_id=code, active=True, category__in=campaign.categories) \
+            .exclude(assessments__campaign=campaign, assessments__year=2022).first() \
+            or Unit.objects.create(township_id=code, code=f"{code}{900 + n:03d}", name=f"压测单位{n}", kind="village")
+        a = assessments.assessment_start(unit=unit, campaign=campaign, year=2022, by=user)
+        out.append({"username": user.username, "session": session_for(user), "assessment": a.pk,
+                    "start_version": a.lock_version})
+    reader = User.objects.create_user("load-staff", password=PASSWORD, role=Role.PROVINCE_STAFF,
+                                      region=Region.objects.get(code="140000000000"))
+    cities = list(Region.objects.filter(level=Level.CITY, code__startswith="14").values_list("code", flat=True))
+    return {"officers": out, "staff": [session_for(reader) for _ in range(staff)], "campaign": campaign.slug, "year": 2022,
+            "cities": cities, "officer_weight": officers, "staff_weight": staff}
+
+
+def rollups(stop: threading.Event, times: list[float]) -> None:
+    from django.db import connection
+
+    from reports import rollup
+    from standards.models import Campaign
+
+    campaign = Campaign.objects.get(slug="shanxi-sanling")
+    while not stop.is_set():
+        t = time.monotonic()
+        rollup.run(campaign_id=campaign.id, year=2022)
+        times.append(round(time.monotonic() - t, 2))
+    connection.close()
+
+
+def percentiles(stats_csv: Path) -> dict:
+    out = {}
+    with stats_csv.open(encoding="utf-8") as f:
+        for row in csv.DictReader(f):
+            out[row["Name"]] = {"requests": int(row["Request Count"]), "failures": int(row["Failure Count"]),
+                                "p50_ms": float(row["50%"]), "p95_ms": float(row["95%"]),
+                                "p99_ms": float(row["99%"]), "rps": round(float(row["Requests/s"]), 1)}
+    return out
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--units", type=int, default=100_000)
+    ap.add_argument("--officers", type=int, default=50)
+    ap.add_argument("--staff", type=int, default=5)
+    ap.add_argument("--seconds", type=int, default=60)
+    ap.add_argument("--workers", type=int, default=4)
+    args = ap.parse_args()
+    with services():
+        from inspections.models import Assessment
+        from reports import rollup
+        from standards.models import Campaign
+
+        info = seed(args.units)
+        rollup.run(campaign_id=Campaign.objects.get(slug="shanxi-sanling").id, year=2022)
+        load_plan = plan(args.officers, args.staff)
+        tmp = Path(tempfile.mkdtemp(prefix="sanling-load-"))
+        (tmp / "plan.json").write_text(json.dumps(load_plan), encoding="utf-8")
+        port = 18766
+        env = dict(os.environ, DJANGO_SETTINGS_MODULE="sanling.settings.base", DJANGO_DEBUG="false",
+                   LOG_LEVEL="WARNING", SANLING_LOAD_PLAN=str(tmp / "plan.json"), SANLING_LOAD_OUT=str(tmp / "saved.json"))
+        server = subprocess.Popen([sys.executable, "-m", "gunicorn", "sanling.wsgi", "-w", str(args.workers),
+                                   "-b", f"127.0.0.1:{port}", "--log-level", "warning"], cwd=ROOT, env=env)
+        stop, times = threading.Event(), []
+        try:
+            time.sleep(4)
+            roller = threading.Thread(target=rollups, args=(stop, times))
+            roller.start()
+            users = args.officers + args.staff
+            subprocess.run([sys.executable, "-m", "locust", "-f", str(ROOT / "bench" / "locustfile.py"), "--headless",
+                            "-u", str(users), "-r", str(users), "-t", f"{args.seconds}s", "-H",
+                            f"http://127.0.0.1:{port}", "--csv", str(tmp / "load"), "--only-summary",
+                            "--loglevel", "WARNING", "--stop-timeout", "10", "--reset-stats"], cwd=ROOT, env=env, check=False)
+            stop.set()
+            roller.join()
+        finally:
+            server.terminate()
+            server.wait(20)
+        saved = json.loads((tmp / "saved.json").read_text(encoding="utf-8"))
+        lost = []
+        for o in load_plan["officers"]:
+            version = Assessment.objects.get(pk=o["assessment"]).lock_version - o["start_version"]
+            if version != saved.get(str(o["assessment"]), 0):
+                lost.append({"assessment": o["assessment"], "db": version, "acknowledged": saved.get(str(o["assessment"]))})
+        stats = percentiles(tmp / "load_stats.csv")
+        out = {"units": args.units, **info, "officers": args.officers, "staff": args.staff, "seconds": args.seconds,
+               "gunicorn_workers": args.workers, "requests": stats,
+               "saves_acknowledged": sum(saved.values()), "lost_or_extra_writes": lost,
+               "rollups_during_load": len(times),
+               "rollup_s": {"median": sorted(times)[len(times) // 2] if times else None, "max": max(times, default=None)}, "machine": machine()}
+        print(json.dumps(out, ensure_ascii=False, indent=2))
+        failures = stats.get("Aggregated", {}).get("failures", 1)
+        sys.exit(0 if not lost and failures == 0 else 1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,72 @@
+"""Locust users for bench/load.py: township officers saving their draft assessments
+through the entry page, and staff reading dashboards. Plain HTTP: no Django imports here
+(locust runs under gevent). Configuration comes from the JSON file in $SANLING_LOAD_PLAN;
+each officer's successful saves are written to $SANLING_LOAD_OUT when the run stops.
+Users arrive signed in (sessions made by bench/load.py)."""
+
+import json
+import os
+import random
+import re
+from collections import Counter
+
+from locust import HttpUser, between, events, task
+
+PLAN = json.loads(open(os.environ["SANLING_LOAD_PLAN"], encoding="utf-8").read())  # noqa: SIM115
+OFFICERS = list(PLAN["officers"])  # [{"username", "session", "assessment"}]
+STAFF = list(PLAN["staff"])  # session keys
+SAVED: Counter = Counter()
+LOCK = re.compile(r'name="lock_version" value="(\d+)"')
+SCORE = re.compile(r'name="score_(\d+)"')
+
+
+class Officer(HttpUser):
+    weight = PLAN["officer_weight"]
+    wait_time = between(1, 3)
+
+    def on_start(self):
+        me = OFFICERS.pop()
+        self.assessment = me["assessment"]
+        self.client.cookies.set("sessionid", me["session"])
+
+    @task
+    def save(self):
+        url = f"/assessments/{self.assessment}/edit/"
+        page = self.client.get(url, name="entry page")
+        lock, items = LOCK.search(page.text).group(1), SCORE.findall(page.text)
+        data = {"csrfmiddlewaretoken": self.client.cookies["csrftoken"], "lock_version": lock, "action": "save",
+                **{f"score_{i}": str(random.randint(0, 2)) for i in items}}  # noqa: S311 - load data
+        with self.client.post(url, data, name="save scores", allow_redirects=False, catch_response=True) as r:
+            if r.status_code == 302:
+                SAVED[self.assessment] += 1
+                r.success()
+            else:
+                r.failure(f"save answered {r.status_code}")
+
+
+class Staff(HttpUser):
+    weight = PLAN["staff_weight"]
+    wait_time = between(1, 3)
+
+    def on_start(self):
+        self.client.cookies.set("sessionid", STAFF.pop())
+
+    @task(3)
+    def province_dashboard(self):
+        self.client.get(f"/reports/?campaign={PLAN['campaign']}&year={PLAN['year']}", name="province dashboard")
+
+    @task(2)
+    def city_dashboard(self):
+        city = random.choice(PLAN["cities"])  # noqa: S311 - load data
+        self.client.get(f"/reports/?campaign={PLAN['campaign']}&year={PLAN['year']}&region={city}",
+                        name="city dashboard")
+
+    @task(1)
+    def ledger(self):
+        self.client.get("/supervision/rectifications/", name="rectification ledger")
+
+
+@events.test_stop.add_listener
+def dump(environment, **kwargs):
+    with open(os.environ["SANLING_LOAD_OUT"], "w", encoding="utf-8") as f:
+        json.dump({str(k): v for k, v in SAVED.items()}, f)
