@@ -40,10 +40,11 @@ def main():
     ap.add_argument("--units", type=int, default=100_000)
     ap.add_argument("--workers", type=int, default=4)
     ap.add_argument("--seconds", type=int, default=20)
+    ap.add_argument("--redis", action="store_true", help="cache and throttle in Redis, as in production")
     args = ap.parse_args()
     if not shutil.which("wrk"):
         raise SystemExit("wrk not found: apt-get install wrk")
-    with services():
+    with services(redis=args.redis):
         from rest_framework.authtoken.models import Token
 
         from reports import rollup

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
+from urllib.parse import urlencode
+
 import django_filters
 from celery.result import AsyncResult
+from django.core.cache import cache
+from django.db import connection
 from django.shortcuts import get_object_or_404
+from django.utils.translation import get_language
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status, viewsets
@@ -18,7 +24,7 @@ from units.audit import audit, client_ip
 from units.models import Region
 
 from . import selectors, tasks
-from .models import AttainmentSnapshot
+from .models import AttainmentSnapshot, RollupState
 
 
 class AttainmentSerializer(serializers.ModelSerializer):
@@ -59,10 +65,40 @@ class RecomputeRequest(serializers.Serializer):
     year = serializers.IntegerField()
 
 
+LIST_CACHE_SECONDS = 600
+
+
+def _list_cache_key(request) -> str | None:
+    prefix = access.region_prefix(request.user)
+    if prefix is None:
+        return None
+    # The sum only grows: every snapshot write increments one row in its transaction.
+    with connection.cursor() as cur:
+        cur.execute(f"SELECT COALESCE(SUM(version), 0), COUNT(*) FROM {RollupState._meta.db_table}")  # noqa: S608
+        version, states = cur.fetchone()
+    query = urlencode(sorted(request.query_params.lists()), doseq=True)
+    raw = f"{version}.{states}|{prefix}|{request.get_host()}|{get_language()}|{query}"
+    return "api:attainment:" + hashlib.sha256(raw.encode()).hexdigest()
+
+
 class AttainmentViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = AttainmentSerializer
     permission_classes = [ReadOnlyForApiClients]
     filterset_class = AttainmentFilter
+
+    def list(self, request, *args, **kwargs):
+        """Snapshot pages are cached, keyed by the snapshot's version, the caller's
+        jurisdiction, host, language and query: a roll-up that writes the snapshot changes
+        the version, so no answer outlives the figures it was computed from."""
+        key = _list_cache_key(request)
+        if key is not None:
+            data = cache.get(key)
+            if data is not None:
+                return Response(data)
+        response = super().list(request, *args, **kwargs)
+        if key is not None and response.status_code == 200:
+            cache.set(key, response.data, LIST_CACHE_SECONDS)
+        return response
 
     def get_queryset(self):
         qs = AttainmentSnapshot.objects.select_related("campaign", "region").order_by("campaign_id", "year",

@@ -67,6 +67,9 @@ class RollupState(models.Model):
     duration_ms = models.PositiveIntegerField(null=True, blank=True)
     dirty = models.BooleanField(default=False)
     dirty_since = models.DateTimeField(null=True, blank=True)
+    # Incremented by every write to this campaign-year's snapshot, in the same transaction;
+    # the sum over all rows versions cached API answers (reports.api).
+    version = models.PositiveBigIntegerField(default=0)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["campaign", "year"], name="rollup_state_unique")]

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db import connection, transaction
-from django.db.models import Count
+from django.db.models import Count, F
 from django.utils import timezone
 
 from sanling.bulk import bulk_insert
@@ -180,6 +180,7 @@ def run(*, campaign_id: int, year: int, progress: Progress | None = None) -> int
         state.duration_ms = int((time.monotonic() - started) * 1000)
         state.dirty = False
         state.dirty_since = None
+        state.version += 1
         state.save()
         say("done", 3, 3)
     return len(rows)
@@ -224,7 +225,7 @@ def _update_path(campaign: Campaign, year: int, township_code: str) -> None:
         rows += (more := _rows(campaign, year, [region], r_figs, resolver, now))
         _replace(campaign, year, more)
     _write_history(campaign, year, [r["region_id"] for r in rows], now)
-    RollupState.objects.filter(campaign=campaign, year=year).update(computed_at=now)
+    RollupState.objects.filter(campaign=campaign, year=year).update(computed_at=now, version=F("version") + 1)
 
 
 def _replace(campaign, year, rows: list[dict]) -> None:

@@ -242,7 +242,7 @@ class EvidenceUpload(serializers.Serializer):
 
 class RectificationFilter(django_filters.FilterSet):
     unit = IntFilter(field_name="unit_id")
-    region_code = django_filters.CharFilter(method="in_region", max_length=12)
+    region_code = django_filters.CharFilter(method="in_region", label="region code (any level: whole subtree)")
     overdue = django_filters.BooleanFilter(method="is_overdue")
 
     class Meta:

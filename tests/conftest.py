@@ -13,6 +13,16 @@ from .factories import RegionFactory, UnitFactory, UserFactory, make_campaign, m
 PASSWORD = "pw-Sanling-2026"
 
 
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Each test starts with an empty cache (throttle counters, cached API answers)."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
 @pytest.fixture
 def tree(db):
     """山西 › 太原 › 小店区 › {t1, t2};  山西 › 大同 › 平城区 › canary township."""

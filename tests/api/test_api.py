@@ -232,3 +232,52 @@ def test_unrouted_api_paths_answer_json(api, users):
     assert resp.status_code == 404 and resp["Content-Type"] == "application/json"
     resp = api(users.city).get("/api/v1/no-such-thing/x.y")
     assert resp.status_code == 404 and resp.json()["error"]["code"] == "not_found"
+
+
+def test_attainment_answers_are_cached_per_jurisdiction_until_the_next_rollup(api, users, tree, campaign,
+                                                                              django_assert_max_num_queries):
+    unit = UnitFactory(township=tree.t1)
+    rollup.run(campaign_id=campaign.id, year=YEAR)
+    url = f"/api/v1/attainment/?campaign={campaign.slug}&year={YEAR}&region_code={tree.t1.code}"
+    city = api(users.city)
+    first = city.get(url).json()
+    assert [r["attained_units"] for r in first["results"]] == [0, 0]
+    with django_assert_max_num_queries(4):  # token, version, and no snapshot queries
+        assert city.get(url).json() == first
+    # another jurisdiction never gets this answer
+    assert api(users.city2).get(url).json()["count"] == 0
+    # the next roll-up changes the version, and the figures
+    make_assessment(unit=unit, campaign=campaign, status="approved")
+    rollup.run(campaign_id=campaign.id, year=YEAR)
+    assert [r["attained_units"] for r in city.get(url).json()["results"]] == [0, 1]  # enterprises, villages
+    # and so does an incremental update of one township
+    make_assessment(unit=UnitFactory(township=tree.t1), campaign=campaign, status="approved")
+    rollup.run_for_township(campaign_id=campaign.id, year=YEAR, township_code=tree.t1.code)
+    assert [r["attained_units"] for r in city.get(url).json()["results"]] == [0, 2]
+
+
+def test_cached_token_answers_are_dropped_on_revoke_deactivate_and_move(api, users, tree):
+    from django.core.cache import cache
+
+    from sanling.authentication import token_cache_key
+
+    client = api(users.api)
+    assert client.get("/api/v1/regions/").status_code == 200
+    key = client._credentials["HTTP_AUTHORIZATION"].split()[1]
+    cached = cache.get(token_cache_key(key))
+    assert cached is not None and cached.pk == users.api.pk and cached.password == ""
+    # moved to another city: the next request is scoped to the new region
+    users.api.region = tree.city2
+    users.api.save()
+    codes = {r["code"] for r in client.get("/api/v1/regions/").json()["results"]}
+    assert tree.city2.code in codes and tree.city.code not in codes
+    # deactivated: refused at once
+    users.api.is_active = False
+    users.api.save()
+    assert client.get("/api/v1/regions/").status_code == 401
+    users.api.is_active = True
+    users.api.save()
+    assert client.get("/api/v1/regions/").status_code == 200
+    # revoked by an administrator: refused at once
+    assert api(users.admin).delete(f"/api/v1/auth/tokens/{users.api.username}/").status_code in (200, 204)
+    assert client.get("/api/v1/regions/").status_code == 401
