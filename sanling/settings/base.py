@@ -209,8 +209,8 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_THROTTLE_CLASSES": [
-        "rest_framework.throttling.AnonRateThrottle",
-        "rest_framework.throttling.UserRateThrottle",
+        "sanling.throttling.AnonThrottle",
+        "sanling.throttling.UserThrottle",
     ],
     "EXCEPTION_HANDLER": "sanling.api.exception_handler",
     "DEFAULT_THROTTLE_RATES": {

@@ -281,3 +281,16 @@ def test_cached_token_answers_are_dropped_on_revoke_deactivate_and_move(api, use
     # revoked by an administrator: refused at once
     assert api(users.admin).delete(f"/api/v1/auth/tokens/{users.api.username}/").status_code in (200, 204)
     assert client.get("/api/v1/regions/").status_code == 401
+
+
+def test_clients_are_throttled_per_window_with_retry_after(api, users, monkeypatch):
+    from sanling.throttling import UserThrottle
+
+    monkeypatch.setitem(UserThrottle.THROTTLE_RATES, "user", "3/min")
+    monkeypatch.setattr("sanling.throttling.time.time", lambda: 1_800_000_030.0)  # mid-window, fixed
+    client, other = api(users.api), api(users.city)
+    assert [client.get("/api/v1/regions/").status_code for _ in range(3)] == [200, 200, 200]
+    resp = client.get("/api/v1/regions/")
+    assert resp.status_code == 429
+    assert resp.json()["error"]["code"] == "throttled" and resp["Retry-After"] == "30"
+    assert other.get("/api/v1/regions/").status_code == 200  # counted per client
