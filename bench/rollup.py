@@ -30,7 +30,7 @@ def timed(fn, repeat=3):
     return statistics.median(times), result
 
 
-FLOOR_SQL = """
+TOWNSHIP_SQL = """
 SELECT u.township_id, u.category, count(*) AS total,
        count(*) FILTER (WHERE a.status = 'approved' AND a.final_score >= %(pass)s AND NOT a.veto_failed
                           AND NOT EXISTS (SELECT 1 FROM inspections_incident i
@@ -43,14 +43,25 @@ WHERE u.active AND u.township_id LIKE %(prefix)s AND u.category = ANY(%(cats)s)
 GROUP BY u.township_id, u.category
 """
 
+# The floor: one hand-written statement giving the roll-up's result, total and attained
+# units of every region at every level per category: the township counts above, summed
+# to county, city and province prefixes with GROUPING SETS.
+FLOOR_SQL = f"""
+WITH t AS ({TOWNSHIP_SQL})
+SELECT COALESCE(substr(township_id, 1, 9), c, ci, p) AS prefix, category, sum(total)::int, sum(attained)::int
+FROM (SELECT *, substr(township_id, 1, 6) AS c, substr(township_id, 1, 4) AS ci, substr(township_id, 1, 2) AS p
+      FROM t) t
+GROUP BY GROUPING SETS ((substr(township_id, 1, 9), category), (c, category), (ci, category), (p, category))
+"""
 
-def floor(campaign):
+
+def floor(campaign, sql=None):
     import datetime as dt
 
     from django.db import connection
 
     with connection.cursor() as cur:
-        cur.execute(FLOOR_SQL, {"pass": campaign.pass_mark, "kinds": campaign.zero_kinds, "c": campaign.id,
+        cur.execute(sql or FLOOR_SQL, {"pass": campaign.pass_mark, "kinds": campaign.zero_kinds, "c": campaign.id,
                                 "y": YEAR, "d0": dt.date(YEAR, 1, 1), "d1": dt.date(YEAR, 12, 31),
                                 "prefix": campaign.scope.prefix + "%", "cats": campaign.categories})
         return {(t, c): (n, a) for t, c, n, a in cur.fetchall()}
@@ -134,11 +145,15 @@ def main():
         full_s, _ = timed(lambda: rollup.run(campaign_id=campaign.id, year=YEAR))
         query_s, _ = timed(lambda: rollup.township_counts(campaign, YEAR))
         floor_s, floor_rows = timed(lambda: floor(campaign))
-        snap = {(r.region_id, r.category): (r.total_units, r.attained_units)
-                for r in AttainmentSnapshot.objects.filter(campaign=campaign, year=YEAR, level="township")}
+        township_floor_s, township_rows = timed(lambda: floor(campaign, TOWNSHIP_SQL))
+        snap = {(r.region.prefix, r.category): (r.total_units, r.attained_units)
+                for r in AttainmentSnapshot.objects.filter(campaign=campaign, year=YEAR).select_related("region")}
         nonzero = {k: v for k, v in snap.items() if v[0]}
         if nonzero != floor_rows:
             raise SystemExit("roll-up and SQL floor disagree")
+        by_township = {(t[:9], c): v for (t, c), v in township_rows.items()}
+        if {k: v for k, v in nonzero.items() if len(k[0]) == 9} != by_township:
+            raise SystemExit("roll-up and the township query disagree")
         naive_s, naive = naive_sample(campaign, args.sample)
         from reports.attainment import annotate_conditions
         from units.models import Unit
@@ -147,17 +162,19 @@ def main():
                        .values_list("id", "attained"))
         if naive != setwise:
             raise SystemExit("naive loop and the rule disagree on the sample")
-        total_units = sum(v[0] for v in floor_rows.values())
+        total_units = sum(v[0] for v in township_rows.values())
         naive_extrapolated = naive_s / len(naive) * total_units
         result = {
             "units": total_units, **info,
             "full_rollup_s": round(full_s, 3), "rollup_query_only_s": round(query_s, 3),
-            "sql_floor_s": round(floor_s, 3),
+            "sql_floor_s": round(floor_s, 3), "township_query_floor_s": round(township_floor_s, 3),
+            "regions_compared": len(nonzero),
             "naive_sample_units": len(naive), "naive_sample_s": round(naive_s, 2),
             "naive_extrapolated_s": round(naive_extrapolated, 1),
             "speedup_vs_naive": round(naive_extrapolated / full_s, 1),
-            "ratio_to_floor": round(full_s / floor_s, 2),
-            "attained": sum(v[1] for v in floor_rows.values()),
+            # Against the faster of the two statements: the strictest bar we know.
+            "ratio_to_floor": round(full_s / min(floor_s, township_floor_s), 2),
+            "attained": sum(v[1] for v in township_rows.values()),
         }
         if args.redis:
             result["approval_to_province_s"] = round(approval_latency(campaign), 3)

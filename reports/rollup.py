@@ -66,9 +66,15 @@ def township_counts(campaign: Campaign, year: int, *, prefix: str | None = None)
     the split by kind (grouped by kind in SQL; the category follows from the kind).
     Tuples, not dicts, and one pass: at 1 M units this is ~50,000 rows."""
     qs = attainment.with_assessment(attainment.scope_units(campaign, prefix=prefix), campaign, year)
-    rows = qs.values_list("township_id", "kind").annotate(
+    grouped = qs.values_list("township_id", "kind").annotate(
         total=Count("id"), attained=Count("id", filter=attainment.attained_q(campaign, year))
     ).order_by()
+    # The ORM builds the SQL; the rows (plain strings and integers) are read straight off
+    # the cursor, skipping per-row converters.
+    sql, params = grouped.query.sql_with_params()
+    with connection.cursor() as cur:
+        cur.execute(sql, params)
+        rows = cur.fetchall()
     category = {k: str(category_of(k)) for k in UnitKind.values}
     out: dict[tuple[str, str], Figures] = {}
     for township, kind, total, attained in rows:
@@ -123,10 +129,10 @@ def _aggregate(regions: list[Region], township_figs: dict[tuple[str, str], Figur
     """Sum township figures into every region of the list by code prefix, level by level
     (townships into county prefixes, those into city prefixes, …), so each level only
     touches the rows of the level below."""
-    by_prefix: dict[tuple[str, str], Figures] = {}
-    for (tcode, cat), f in township_figs.items():
-        _merge(by_prefix, (tcode[: PREFIX_LENGTH[Level.TOWNSHIP]], cat), f)
-    below = by_prefix
+    # Township codes are unique in their first 9 digits: the township rows are the level.
+    n = PREFIX_LENGTH[Level.TOWNSHIP]
+    by_prefix: dict[tuple[str, str], Figures] = {(tcode[:n], cat): f for (tcode, cat), f in township_figs.items()}
+    below = dict(by_prefix)
     for lvl in LEVELS_UP[1:]:
         n = PREFIX_LENGTH[lvl]
         level: dict[tuple[str, str], Figures] = {}

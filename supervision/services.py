@@ -106,9 +106,9 @@ def _check_common(*, region, campaign, year, kind, mode, planned_on, inspectors,
 
 
 def _add_checks(inspection: Inspection, units: list[Unit]) -> None:
-    approved = dict(Assessment.objects.filter(
+    assessments = dict(Assessment.objects.filter(
         campaign=inspection.campaign, year=inspection.year, unit__in=units).values_list("unit_id", "pk"))
-    SpotCheck.objects.bulk_create([SpotCheck(inspection=inspection, unit=u, assessment_id=approved.get(u.pk))
+    SpotCheck.objects.bulk_create([SpotCheck(inspection=inspection, unit=u, assessment_id=assessments.get(u.pk))
                                    for u in units])
 
 
@@ -233,7 +233,9 @@ def spot_check_record(*, check: SpotCheck, scores: dict, outcome: str, reason: s
     """The inspector's scores for the same items, and the conclusion: confirm the approved
     assessment, or overturn it (with reasons), which revokes the unit's attainment."""
     _may(access.can_inspect(by), _("只有检查人员可以录入抽查结果。"))
-    c = SpotCheck.objects.select_for_update().select_related("unit", "inspection__campaign").get(pk=check.pk)
+    # Callers look the check up through the jurisdiction already; this holds without them.
+    c = access.object_for(by, SpotCheck.objects.select_for_update(of=("self",)).select_related(
+        "unit", "inspection__campaign"), check.pk)
     if c.status != CheckStatus.PENDING:
         raise ServiceError(_("该单位的抽查结论已录入（%(s)s），不能重复录入。") % {"s": c.get_status_display()})
     if outcome not in (CheckStatus.CONFIRMED, CheckStatus.OVERTURNED):
@@ -314,9 +316,10 @@ def _task_transition(task: Rectification, action: str) -> str:
     return to
 
 
-def _lock_task(task: Rectification) -> Rectification:
-    return Rectification.objects.select_for_update().select_related("unit__township", "opened_region").get(
-        pk=task.pk)
+def _lock_task(task: Rectification, by: User) -> Rectification:
+    """The task, row-locked, if `by` may see it (the same 404 as a missing one otherwise)."""
+    return access.object_for(by, Rectification.objects.select_for_update(of=("self",)).select_related(
+        "unit__township", "opened_region"), task.pk)
 
 
 def _save_task(t: Rectification, by: User, *fields: str) -> None:
@@ -376,7 +379,7 @@ def task_for(user: User, pk) -> Rectification:
 @transaction.atomic
 def task_start(*, task: Rectification, by: User) -> Rectification:
     _may(access.can_work_task(by), _("只有责任乡镇/街道可以开始整改。"))
-    t = _lock_task(task)
+    t = _lock_task(task, by)
     t.status = _task_transition(t, "start")
     _save_task(t, by, "status")
     audit(actor=by, action="rectification.started", target=t)
@@ -386,7 +389,7 @@ def task_start(*, task: Rectification, by: User) -> Rectification:
 @transaction.atomic
 def task_add_evidence(*, task: Rectification, upload, by: User) -> TaskEvidence:
     _may(access.can_work_task(by), _("只有责任乡镇/街道可以上传整改佐证。"))
-    t = _lock_task(task)
+    t = _lock_task(task, by)
     if t.status in (TaskStatus.REPORTED, TaskStatus.CLOSED):
         raise ServiceError(_("“%(s)s”的任务不能再上传佐证。") % {"s": TaskStatus(t.status).label})
     try:
@@ -404,7 +407,7 @@ def task_add_evidence(*, task: Rectification, upload, by: User) -> TaskEvidence:
 @transaction.atomic
 def task_report(*, task: Rectification, note: str, by: User) -> Rectification:
     _may(access.can_work_task(by), _("只有责任乡镇/街道可以报告整改完成。"))
-    t = _lock_task(task)
+    t = _lock_task(task, by)
     to = _task_transition(t, "report")
     errors = {}
     if not (note or "").strip():
@@ -429,7 +432,7 @@ def _may_verify(t: Rectification, by: User) -> None:
 
 @transaction.atomic
 def task_verify(*, task: Rectification, by: User) -> Rectification:
-    t = _lock_task(task)
+    t = _lock_task(task, by)
     _may_verify(t, by)
     to = _task_transition(t, "verify")
     if not t.evidence.exists():
@@ -442,7 +445,7 @@ def task_verify(*, task: Rectification, by: User) -> Rectification:
 
 @transaction.atomic
 def task_reopen(*, task: Rectification, reason: str, by: User) -> Rectification:
-    t = _lock_task(task)
+    t = _lock_task(task, by)
     _may_verify(t, by)
     to = _task_transition(t, "reopen")
     if not (reason or "").strip():
