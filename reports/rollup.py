@@ -163,6 +163,15 @@ def _rows(campaign, year, regions, figs, resolver, now) -> list[dict]:
     return out
 
 
+def _tune_session() -> None:
+    """PostgreSQL's JIT compiles these statements on every run (their cost estimates are
+    high) and spends more on compiling than it saves: measured at 1 M units, the snapshot
+    statement took 2.06 s with JIT and 1.62 s without. Off for this transaction only."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cur:
+            cur.execute("SET LOCAL jit = off")
+
+
 def _lock_state(campaign: Campaign, year: int) -> RollupState:
     RollupState.objects.get_or_create(campaign=campaign, year=year)
     return RollupState.objects.select_for_update().get(campaign=campaign, year=year)
@@ -260,6 +269,7 @@ def run(*, campaign_id: int, year: int, progress: Progress | None = None) -> int
     campaign = Campaign.objects.select_related("scope").get(pk=campaign_id)
     started = time.monotonic()
     with transaction.atomic():
+        _tune_session()
         state = _lock_state(campaign, year)
         # Every region of the scope's subtree gets a row, with or without units.
         regions = _regions_in_scope(campaign.scope.prefix)
@@ -297,6 +307,7 @@ def run_for_township(*, campaign_id: int, year: int, township_code: str) -> None
     if not township_code.startswith(campaign.scope.prefix):
         return
     with transaction.atomic():
+        _tune_session()
         state = _lock_state(campaign, year)
         if state.computed_at is not None:
             _update_path(campaign, year, township_code)
