@@ -246,7 +246,7 @@ def _write_snapshot_pg(campaign: Campaign, year: int, regions: list[Region], now
         # townships match their full 12-digit code (the grouped rows carry it), the
         # levels above their prefix
         match = r.code if r.level == Level.TOWNSHIP else r.prefix
-        for cat in campaign.categories:
+        for cat in dict.fromkeys(campaign.categories):  # each once, as the Python path keys them
             codes.append(r.code)
             matches.append(match)
             levels.append(r.level)

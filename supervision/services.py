@@ -9,6 +9,7 @@ import hashlib
 import math
 import random
 import secrets
+import sys
 from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
@@ -177,7 +178,8 @@ def inspection_draw_sample(*, region: Region, campaign: Campaign, year: int, mod
         pool_size=len(pool), pool_digest=pool_digest(pool), created_by=by)
     _add_checks(ins, list(Unit.objects.filter(code__in=codes)))
     audit(actor=by, action="inspection.sampled", target=ins,
-          detail={"seed": seed, "pool": len(pool), "k": k, "units": codes})
+          detail={"seed": seed, "pool": len(pool), "k": k, "units": codes,
+                  "algorithm": f"sorted(random.Random(seed).sample(pool, k)), Python {sys.version.split()[0]}"})
     return ins
 
 
@@ -197,7 +199,7 @@ def sample_verify(inspection: Inspection) -> tuple[bool, str]:
 
 @transaction.atomic
 def inspection_update(*, inspection: Inspection, findings: str, by: User) -> Inspection:
-    _may(access.can_inspect(by), _("只有检查人员可以填写检查发现。"))
+    _may(access.can_act_on_inspection(by, inspection), _("检查发现由安排检查的单位填写。"))
     ins = Inspection.objects.select_for_update().get(pk=inspection.pk)
     ins.findings = (findings or "").strip()
     ins._history_user = by
@@ -235,7 +237,8 @@ def spot_check_record(*, check: SpotCheck, scores: dict, outcome: str, reason: s
     _may(access.can_inspect(by), _("只有检查人员可以录入抽查结果。"))
     # Callers look the check up through the jurisdiction already; this holds without them.
     c = access.object_for(by, SpotCheck.objects.select_for_update(of=("self",)).select_related(
-        "unit", "inspection__campaign"), check.pk)
+        "unit", "inspection__campaign", "inspection__created_by"), check.pk)
+    _may(access.can_act_on_inspection(by, c.inspection), _("该检查由上级安排，抽查结论由安排检查的单位录入。"))
     if c.status != CheckStatus.PENDING:
         raise ServiceError(_("该单位的抽查结论已录入（%(s)s），不能重复录入。") % {"s": c.get_status_display()})
     if outcome not in (CheckStatus.CONFIRMED, CheckStatus.OVERTURNED):
@@ -243,7 +246,8 @@ def spot_check_record(*, check: SpotCheck, scores: dict, outcome: str, reason: s
     reason = (reason or "").strip()
     if outcome == CheckStatus.OVERTURNED and not reason:
         raise ServiceError({"reason": [_("抽查否定时必须填写原因。")]})
-    a = Assessment.objects.filter(unit=c.unit, campaign=c.inspection.campaign, year=c.inspection.year).first()
+    a = Assessment.objects.select_for_update().filter(unit=c.unit, campaign=c.inspection.campaign,
+                                                      year=c.inspection.year).first()
     if a is None or a.status != Status.APPROVED:
         raise ServiceError(_("“%(u)s”%(y)s 年的自评不是“已审核通过”状态，没有可确认或否定的结果。") % {
             "u": c.unit.name, "y": c.inspection.year})
@@ -356,8 +360,14 @@ def task_open(*, unit: Unit, title: str, leader: str, lead_department: str, dead
         errors["deadline"] = [_("整改期限 %(d)s 早于今天，请填写今天或以后的日期。") % {"d": deadline.isoformat()}]
     if source not in TaskSource.values:
         errors["source"] = [_("未知的来源“%(s)s”。") % {"s": source}]
-    if spot_check is not None and spot_check.unit_id != unit.pk:
-        errors["spot_check"] = [_("来源检查不是该单位的抽查。")]
+    if source == TaskSource.INSPECTION and not access.can_inspect(by):
+        errors["source"] = [_("检查发现的问题由检查单位交办；乡镇/街道请选择“隐患排查”或“其他”。")]
+    if spot_check is not None:
+        visible = access.scope(by, SpotCheck.objects.filter(
+            pk=spot_check.pk, inspection__in=access.visible_inspections(by, Inspection.objects.all())))
+        # one answer for missing, not yours and not an inspector: nothing to probe
+        if not visible.exists() or spot_check.unit_id != unit.pk:
+            errors["spot_check"] = [_("来源检查不存在，或不是该单位的抽查。")]
     if errors:
         raise ServiceError(errors)
     t = Rectification.objects.create(
@@ -419,7 +429,8 @@ def task_report(*, task: Rectification, note: str, by: User) -> Rectification:
     t.status, t.report_note, t.reported_at = to, note.strip(), timezone.now()
     _save_task(t, by, "status", "report_note", "reported_at")
     audit(actor=by, action="rectification.reported", target=t)
-    notify([t.opened_by], key=f"task:{t.pk}:reported:{t.lock_version}",
+    notify([u for u in [t.opened_by] if u and access.can_see_region(u, t.unit.township_id)],
+           key=f"task:{t.pk}:reported:{t.lock_version}",
            message=_("整改任务已报告完成，待验收销号：%(u)s —— %(t)s。") % {"u": t.unit.name, "t": t.title},
            link=_task_link(t))
     return t
@@ -479,7 +490,8 @@ def mark_overdue(today: dt.date | None = None) -> int:
     for t in due:
         msg = _("整改任务已逾期：%(u)s —— %(t)s，期限 %(d)s，包案领导 %(l)s。") % {
             "u": t.unit.name, "t": t.title, "d": t.deadline.isoformat(), "l": t.leader}
-        notify([*officers.get(t.unit.township_id, []), t.opened_by], key=f"task:{t.pk}:overdue", message=msg,
+        opener = [t.opened_by] if t.opened_by and access.can_see_region(t.opened_by, t.unit.township_id) else []
+        notify([*officers.get(t.unit.township_id, []), *opener], key=f"task:{t.pk}:overdue", message=msg,
                link=_task_link(t), email_subject=subject)
     audit(actor=None, action="rectification.overdue", detail={"tasks": [t.pk for t in due], "date": str(today)})
     return len(due)

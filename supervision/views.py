@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from inspections import scoring
+from inspections.models import Assessment
 from inspections.services import ServiceError
 from reports import exports
 from reports import selectors as report_selectors
@@ -126,17 +127,20 @@ class TaskForm(forms.Form):
 def task_create(request):
     access.require(access.can_open_task(request.user))
     initial = {}
-    if request.method == "GET" and request.GET.get("check", "").isdigit():
-        c = access.object_for(request.user, SpotCheck.objects.select_related("unit"), request.GET["check"])
-        initial = {"unit_code": c.unit.code, "check": c.pk, "source": TaskSource.INSPECTION,
-                   "title": "", "description": c.reason}
+    if request.method == "GET" and request.GET.get("check", "").isdigit() and access.can_inspect(request.user):
+        c = access.scope(request.user, SpotCheck.objects.select_related("unit").filter(
+            inspection__in=access.visible_inspections(request.user, Inspection.objects.all()))).filter(
+            pk=request.GET["check"]).first()
+        if c is not None:
+            initial = {"unit_code": c.unit.code, "check": c.pk, "source": TaskSource.INSPECTION,
+                       "title": "", "description": c.reason}
     form = TaskForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
         unit = access.visible_units(request.user).filter(code=d["unit_code"]).first()
-        check = None
-        if d.get("check"):
-            check = access.scope(request.user, SpotCheck.objects.all()).filter(pk=d["check"]).first()
+        # any id: the service answers the same for missing, not visible and not an inspector
+        check = (SpotCheck.objects.filter(pk=d["check"]).first() or SpotCheck(pk=d["check"])) if d.get("check") \
+            else None
         if unit is None:
             form.add_error("unit_code", _("单位代码 %(c)s 不存在或不在您的管辖范围内。") % {"c": d["unit_code"]})
         else:
@@ -278,8 +282,12 @@ def inspection_create(request, how: str):
 def inspection_detail(request, pk: int):
     ins = _inspection_for(request.user, pk)
     if request.method == "POST":
-        services.inspection_update(inspection=ins, findings=request.POST.get("findings", ""), by=request.user)
-        messages.success(request, _("已保存检查发现。"))
+        try:
+            services.inspection_update(inspection=ins, findings=request.POST.get("findings", ""), by=request.user)
+        except PermissionDenied as exc:
+            _flash(request, exc)
+        else:
+            messages.success(request, _("已保存检查发现。"))
         return redirect("supervision:inspection", ins.pk)
     verify = services.sample_verify(ins) if ins.kind == InspectionKind.SAMPLE and "verify" in request.GET else None
     return render(request, "supervision/inspection.html", {
@@ -298,7 +306,9 @@ def spot_check(request, pk: int):
     c = access.object_for(request.user, SpotCheck.objects.select_related(
         "unit__township", "inspection__campaign", "assessment__standard"), pk)
     _inspection_for(request.user, c.inspection_id)
-    a = c.assessment
+    # the unit's assessment now (it may have been started after the inspection was planned)
+    a = c.assessment or Assessment.objects.filter(unit=c.unit, campaign=c.inspection.campaign,
+                                                  year=c.inspection.year).select_related("standard").first()
     items = list(scoring.applicable_items(a.standard, c.unit.category)) if a else []
     own = {s.item_id: s for s in a.scores.all()} if a else {}
     given = {s.item_id: s.score for s in c.scores.all()}
@@ -316,7 +326,7 @@ def spot_check(request, pk: int):
             return redirect("supervision:inspection", c.inspection_id)
     rows = [{"item": i, "own": own.get(i.id), "given": given.get(i.id, given.get(i.code, ""))} for i in items]
     return render(request, "supervision/spot_check.html", {
-        "c": c, "rows": rows, "errors": errors, "outcomes": [CheckStatus.CONFIRMED, CheckStatus.OVERTURNED],
+        "c": c, "a": a, "rows": rows, "errors": errors, "outcomes": [CheckStatus.CONFIRMED, CheckStatus.OVERTURNED],
         "post": request.POST}, status=400 if errors else 200)
 
 

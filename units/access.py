@@ -126,11 +126,30 @@ def can_verify_task(user: User, task) -> bool:
 
 
 def visible_inspections(user: User, qs: QuerySet) -> QuerySet:
-    """Inspections (unannounced ones included) are for county staff and above, within
-    their jurisdiction; townships see only the outcome on their units."""
+    """Inspections are for county staff and above, within their jurisdiction; townships
+    see only the outcome on their units. An unannounced inspection (暗访) planned by a
+    higher level is not shown to the level being inspected: only announced ones, or ones
+    planned within the user's own jurisdiction, are."""
     if not can_inspect(user):
         return qs.none()
-    return scope_regions(user, qs)
+    qs = scope_regions(user, qs)
+    prefix = region_prefix(user)
+    if prefix:
+        qs = qs.filter(Q(mode="announced") | Q(created_by__region__code__startswith=prefix))
+    return qs
+
+
+def can_act_on_inspection(user: User, inspection) -> bool:
+    """Recording spot checks and findings belongs to the level that planned the
+    inspection (or above it)."""
+    if not can_inspect(user):
+        return False
+    prefix = region_prefix(user)
+    if prefix == "":
+        return True
+    creator = inspection.created_by
+    return prefix is not None and creator is not None and creator.region_id is not None \
+        and creator.region_id.startswith(prefix)
 
 
 def is_staff_reader(user: User) -> bool:

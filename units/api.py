@@ -31,8 +31,7 @@ class TokenView(APIView):
     """Exchange username and password for a token. Failures count towards the lock-out."""
 
     permission_classes = [AllowAny]
-    authentication_classes = []
-    throttle_scope = "token"
+    authentication_classes = []  # anonymous: the anonymous throttle (per address) applies
 
     @extend_schema(request=TokenRequest, responses={200: inline_serializer("Token", {"token": serializers.CharField()})})
     def post(self, request):

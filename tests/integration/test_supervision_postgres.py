@@ -10,5 +10,7 @@ from tests.supervision.test_supervision import (  # noqa: F401 - re-run here on 
     test_sample_is_reproducible_from_its_seed,
     test_sample_stays_within_the_region_and_jurisdiction,
     test_task_lifecycle_open_to_closed,
+    test_the_inspected_level_does_not_see_a_higher_levels_unannounced_inspection,
+    test_townships_cannot_reach_inspections_through_tasks,
     unit1,
 )

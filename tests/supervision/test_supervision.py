@@ -17,6 +17,7 @@ from reports import attainment
 from supervision import services
 from supervision.models import CheckStatus, Notification, Rectification, TaskStatus
 from tests.factories import UnitFactory, UserFactory, make_assessment
+from units import access
 from units.models import AuditEvent, Role
 
 pytestmark = pytest.mark.django_db
@@ -267,7 +268,7 @@ def test_overdue_job_is_idempotent_and_notifies(users, unit1, tree):
     done = open_task(users.reviewer, unit1, title="已销号任务")
     Rectification.objects.filter(pk=done.pk).update(status=TaskStatus.CLOSED)
     Rectification.objects.filter(pk__in=[late.pk, done.pk]).update(deadline=TODAY - dt.timedelta(days=2))
-    other = open_task(users.officer2, UnitFactory(township=tree.t2), title="营盘任务")
+    other = open_task(users.officer2, UnitFactory(township=tree.t2), title="营盘任务", source="hazard")
     Rectification.objects.filter(pk=other.pk).update(deadline=TODAY - dt.timedelta(days=1))
 
     first = services.mark_overdue()
@@ -405,3 +406,62 @@ def test_beat_runs_the_overdue_job_every_day(settings):
     entry = settings.CELERY_BEAT_SCHEDULE["rectifications-overdue-daily"]
     assert entry["task"] in app.tasks
     assert entry["schedule"].hour == {0} and entry["schedule"].minute == {10}
+
+
+def test_townships_cannot_reach_inspections_through_tasks(users, tree, campaign, approved, login):
+    ins = sample(users.city, tree.city, campaign, count=2, seed=9)  # unannounced, planned by the city
+    c = ins.checks.first()
+    unit = access.visible_units(users.officer).filter(pk=c.unit_id).first() or c.unit
+    # an inspection finding is opened by the inspecting level, not by the township
+    with pytest.raises(ServiceError) as exc:
+        open_task(users.officer, unit, source="inspection")
+    assert "由检查单位交办" in str(exc.value)
+    # linking a check: the same answer for a real one and a made-up id — nothing to probe
+    answers = set()
+    for check in (c, services.SpotCheck(pk=999999)):
+        with pytest.raises(ServiceError) as exc:
+            open_task(users.officer, unit, source="hazard", spot_check=check)
+        answers.add(exc.value.message_dict["spot_check"][0])
+    assert answers == {"来源检查不存在，或不是该单位的抽查。"}
+    page = login(users.officer).get(f"/supervision/rectifications/new/?check={c.pk}").content.decode()
+    assert c.unit.code not in page
+    assert not Rectification.objects.exists()
+
+
+def test_the_inspected_level_does_not_see_a_higher_levels_unannounced_inspection(users, tree, campaign, approved):
+    from supervision.models import Inspection
+
+    hidden = sample(users.city, tree.county, campaign, count=1, seed=1)  # 暗访 of 小店区 by the city
+    announced = services.inspection_plan(region=tree.county, campaign=campaign, year=2022, kind="scheduled",
+                                         mode="announced", planned_on=TODAY, inspectors="市督导组",
+                                         unit_codes=[approved[0].unit.code], by=users.city)
+    own = services.inspection_plan(region=tree.county, campaign=campaign, year=2022, kind="ad_hoc",
+                                   mode="unannounced", planned_on=TODAY, inspectors="县督导组",
+                                   unit_codes=[approved[1].unit.code], by=users.reviewer)
+    seen = set(access.visible_inspections(users.reviewer, Inspection.objects.all()).values_list("pk", flat=True))
+    assert seen == {announced.pk, own.pk} and hidden.pk not in seen
+    assert set(access.visible_inspections(users.city, Inspection.objects.all()).values_list("pk", flat=True)) \
+        == {hidden.pk, announced.pk, own.pk}
+    # the county sees the city's announced inspection but does not record its conclusions
+    c = announced.checks.get()
+    with pytest.raises(PermissionDenied):
+        services.spot_check_record(check=c, scores=scores_for(c), outcome="confirmed", reason="", by=users.reviewer)
+    with pytest.raises(PermissionDenied):
+        services.inspection_update(inspection=announced, findings="县里改写", by=users.reviewer)
+    services.spot_check_record(check=c, scores=scores_for(c), outcome="confirmed", reason="", by=users.city)
+
+
+def test_spot_check_of_a_unit_assessed_after_planning(users, tree, campaign, login):
+    unit = UnitFactory(township=tree.t1)
+    ins = services.inspection_plan(region=tree.t1, campaign=campaign, year=2022, kind="ad_hoc", mode="announced",
+                                   planned_on=TODAY, inspectors="甲", unit_codes=[unit.code], by=users.city)
+    c = ins.checks.get()
+    assert c.assessment is None
+    a = make_assessment(unit=unit, campaign=campaign, status="approved")
+    page = login(users.city).get(f"/supervision/inspections/check/{c.pk}/").content.decode()
+    assert 'name="score_1.1"' in page
+    data = {f"score_{s.item.code}": str(s.item.max_score) for s in a.scores.select_related("item")}
+    resp = login(users.city).post(f"/supervision/inspections/check/{c.pk}/", {**data, "outcome": "confirmed"})
+    assert resp.status_code == 302
+    c.refresh_from_db()
+    assert c.status == CheckStatus.CONFIRMED and c.assessment_id == a.pk
