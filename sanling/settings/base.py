@@ -213,6 +213,9 @@ REST_FRAMEWORK = {
         "sanling.throttling.UserThrottle",
     ],
     "EXCEPTION_HANDLER": "sanling.api.exception_handler",
+    # Proxies in front of the portal (nginx: 1), so throttles count the client's address
+    # from X-Forwarded-For rather than the proxy's; unset: REMOTE_ADDR.
+    "NUM_PROXIES": env.int("API_NUM_PROXIES", default=None),
     "DEFAULT_THROTTLE_RATES": {
         "anon": env("API_THROTTLE_ANON", default="30/min"),
         "user": env("API_THROTTLE_USER", default="6000/min"),
