@@ -6,18 +6,8 @@ from units import access
 from .models import Assessment, Incident
 
 
-class ScopedByUnit:
-    def get_queryset(self, request):
-        return access.scope(request.user, super().get_queryset(request))
-
-
-@admin.register(Assessment)
-class AssessmentAdmin(ScopedByUnit, SimpleHistoryAdmin):
-    """Read-only here: the workflow (and its audit trail) lives in the portal's pages."""
-
-    list_display = ["unit", "campaign", "year", "status", "final_score", "veto_failed"]
-    list_filter = ["status", "campaign", "year"]
-    search_fields = ["unit__code", "unit__name"]
+class ReadOnly:
+    """The workflow (and its audit trail) lives in the portal's pages."""
 
     def has_change_permission(self, request, obj=None):
         return False
@@ -27,6 +17,18 @@ class AssessmentAdmin(ScopedByUnit, SimpleHistoryAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class ScopedByUnit:
+    def get_queryset(self, request):
+        return access.scope(request.user, super().get_queryset(request))
+
+
+@admin.register(Assessment)
+class AssessmentAdmin(ScopedByUnit, ReadOnly, SimpleHistoryAdmin):
+    list_display = ["unit", "campaign", "year", "status", "final_score", "veto_failed"]
+    list_filter = ["status", "campaign", "year"]
+    search_fields = ["unit__code", "unit__name"]
 
 
 @admin.register(Incident)

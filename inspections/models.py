@@ -98,10 +98,15 @@ class ItemScore(models.Model):
         return self.reviewer_score if self.reviewer_score is not None else self.self_score
 
 
-def evidence_path(instance, filename):
-    # Generated name; the original is kept in the row, never used on disk.
+def generated_name(folder: str, filename: str) -> str:
+    """A stored upload's name: generated, under folder/YYYY/MM/; the original name is kept
+    in the row and never used on disk."""
     suffix = Path(filename).suffix.lower()[:10]
-    return f"evidence/{timezone.now():%Y/%m}/{uuid.uuid4().hex}{suffix}"
+    return f"{folder}/{timezone.now():%Y/%m}/{uuid.uuid4().hex}{suffix}"
+
+
+def evidence_path(instance, filename):
+    return generated_name("evidence", filename)
 
 
 class Evidence(models.Model):

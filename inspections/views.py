@@ -2,7 +2,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -11,6 +11,7 @@ from django.views.decorators.http import require_POST
 from standards.models import Campaign
 from units import access
 
+from . import evidence as evidence_files
 from . import selectors, services
 from .models import Evidence, Status
 
@@ -140,8 +141,4 @@ def detail(request, pk: int):
 @login_required
 def evidence_download(request, pk: int):
     ev = access.object_for(request.user, Evidence.objects.all(), pk, unit_field="score__assessment__unit")
-    resp = FileResponse(ev.file.open("rb"), as_attachment=True, filename=ev.original_name,
-                        content_type=ev.content_type)
-    resp["X-Content-Type-Options"] = "nosniff"
-    resp["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    return resp
+    return evidence_files.attachment(ev)

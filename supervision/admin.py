@@ -1,23 +1,10 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
-from inspections.admin import ScopedByUnit
+from inspections.admin import ReadOnly, ScopedByUnit
 from units import access
 
 from .models import Inspection, Rectification
-
-
-class ReadOnly:
-    """The workflow (and its audit trail) lives in the portal's pages."""
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Rectification)

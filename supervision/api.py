@@ -14,7 +14,6 @@ from rest_framework.response import Response
 from sanling.api import IntFilter, ReadOnlyForApiClients
 from standards.models import Campaign
 from units import access
-from units.models import Region
 
 from . import services
 from .models import (
@@ -252,8 +251,7 @@ class RectificationFilter(django_filters.FilterSet):
         fields = ["unit", "status", "source", "region_code", "overdue"]
 
     def in_region(self, qs, name, value):
-        region = Region.objects.filter(code=value).first()
-        return qs.filter(unit__township__code__startswith=region.prefix) if region else qs.none()
+        return access.in_region(qs, value, unit_field="unit")
 
     def is_overdue(self, qs, name, value):
         late = Q(overdue=True) & ~Q(status=TaskStatus.CLOSED)

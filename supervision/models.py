@@ -2,8 +2,6 @@
 drawn against falsification, rectification tasks (挂图作战、对账销号) and the in-portal
 notifications the daily overdue job sends."""
 
-import uuid
-from pathlib import Path
 
 from django.conf import settings
 from django.db import models
@@ -11,7 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from inspections.models import Assessment
+from inspections.models import Assessment, generated_name
 from standards.models import Campaign, Item
 from units.models import Region, Unit
 
@@ -180,8 +178,7 @@ class Rectification(models.Model):
 
 
 def task_evidence_path(instance, filename):
-    suffix = Path(filename).suffix.lower()[:10]
-    return f"rectification/{timezone.now():%Y/%m}/{uuid.uuid4().hex}{suffix}"
+    return generated_name("rectification", filename)
 
 
 class TaskEvidence(models.Model):

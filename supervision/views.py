@@ -9,7 +9,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import FileResponse, HttpResponseRedirect
+from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from inspections import scoring
+from inspections.evidence import attachment
 from inspections.models import Assessment
 from inspections.services import ServiceError
 from reports import exports
@@ -197,12 +198,7 @@ def task_action(request, pk: int, action: str):
 
 @login_required
 def task_evidence(request, pk: int):
-    ev = access.object_for(request.user, TaskEvidence.objects.all(), pk, unit_field="task__unit")
-    resp = FileResponse(ev.file.open("rb"), as_attachment=True, filename=ev.original_name,
-                        content_type=ev.content_type)
-    resp["X-Content-Type-Options"] = "nosniff"
-    resp["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    return resp
+    return attachment(access.object_for(request.user, TaskEvidence.objects.all(), pk, unit_field="task__unit"))
 
 
 # --- inspections ------------------------------------------------------------------

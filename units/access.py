@@ -54,6 +54,16 @@ def scope_regions(user: User, qs: QuerySet, *, region_field: str = "region") -> 
     return qs.filter(_prefix_filter(user, f"{region_field}__code"))
 
 
+def in_region(qs: QuerySet, code: str, *, unit_field: str = "") -> QuerySet:
+    """Narrow to the subtree of the region with this code (any level); an unknown code
+    gives nothing. A filter, not a permission: combine with scope()."""
+    region = Region.objects.filter(code=code).first()
+    if region is None:
+        return qs.none()
+    field = f"{unit_field}__township__code__startswith" if unit_field else "township__code__startswith"
+    return qs.filter(**{field: region.prefix})
+
+
 def unit_for(user: User, unit_id) -> Unit:
     return get_object_or_404(visible_units(user).select_related("township"), pk=unit_id)
 

@@ -149,8 +149,7 @@ class UnitFilter(django_filters.FilterSet):
         fields = ["region_code", "kind", "category", "active", "search"]
 
     def in_region(self, qs, name, value):
-        region = Region.objects.filter(code=value).first()
-        return qs.filter(township__code__startswith=region.prefix) if region else qs.none()
+        return access.in_region(qs, value)
 
     def search_text(self, qs, name, value):
         return qs.filter(Q(name__icontains=value) | Q(code__startswith=value))
