@@ -8,7 +8,13 @@ from units.models import Category, Level, Region
 
 
 class AttainmentFigures(models.Model):
-    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="+")
+    # Derived rows, written only by the roll-up while it holds the campaign-year's
+    # RollupState row (whose foreign key is enforced) locked; deleting a campaign still
+    # cascades here through Django. Without a database constraint, PostgreSQL skips a
+    # deferred per-row check at commit (45 ms for the 14,000 rows of a 1 M-unit roll-up);
+    # without an index of its own, the unique constraints starting with campaign serve.
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="+",
+                                 db_constraint=False, db_index=False)
     year = models.PositiveIntegerField(_("年度"))
     region = models.ForeignKey(Region, on_delete=models.CASCADE, related_name="+", db_constraint=False)
     level = models.CharField(_("层级"), max_length=10, choices=Level.choices)

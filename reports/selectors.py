@@ -12,7 +12,7 @@ from standards.models import Campaign
 from units import access
 from units.models import LEVEL_ORDER, Level, Region, User
 
-from .models import AttainmentHistory, AttainmentSnapshot, RollupState
+from .models import AttainmentSnapshot, RollupState
 
 
 def campaigns_for(user: User) -> QuerySet[Campaign]:
@@ -90,10 +90,9 @@ def laggards(children: list[dict], category: str, n: int = 5) -> list[Attainment
 
 
 def trend(campaign: Campaign, region: Region) -> dict[str, list]:
-    """Rate per campaign year (the latest history row of each year), per category."""
-    latest: dict[tuple[int, str], AttainmentHistory] = {}
-    for h in AttainmentHistory.objects.filter(campaign=campaign, region=region).order_by("year", "day"):
-        latest[(h.year, h.category)] = h
+    """Rate per campaign year, per category: each year's current figures (its snapshot
+    row — history keeps the closing figures of past days)."""
+    latest = {(s.year, s.category): s for s in AttainmentSnapshot.objects.filter(campaign=campaign, region=region)}
     series = {cat: [] for cat in campaign.categories}
     for cat in campaign.categories:
         for y in campaign.years:

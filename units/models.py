@@ -140,6 +140,9 @@ class Unit(models.Model):
         verbose_name_plural = _("创建单位")
         ordering = ["code"]
         indexes = [models.Index(fields=["township", "category", "active"], name="unit_rollup_idx")]
+        # Only the known kinds, whatever path a row takes in (the roll-up writes kinds into
+        # its JSON split verbatim, reports.rollup.PG_SNAPSHOT_SQL).
+        constraints = [models.CheckConstraint(condition=models.Q(kind__in=UnitKind.values), name="unit_kind_known")]
 
     def __str__(self):
         return f"{self.name}（{self.code}）"

@@ -5,9 +5,11 @@ import datetime as dt
 import math
 from collections import defaultdict
 from decimal import Decimal
+from unittest import mock
 
 import pytest
 from django.db import transaction
+from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -60,7 +62,6 @@ def test_rollup_counts_every_level_and_target(tree, campaign, canary):
     assert prov.rate == Decimal("0.6")
     ei = snap(campaign, tree.province.code, "enterprise_institution")
     assert (ei.total_units, ei.attained_units, ei.met) == (0, 0, True)
-    assert AttainmentHistory.objects.filter(campaign=campaign, year=YEAR, region_id=tree.province.code).count() == 2
 
 
 def test_nearest_ancestor_target_and_own_target(tree, campaign):
@@ -131,7 +132,62 @@ def test_rerun_is_idempotent_and_replaces(tree, campaign):
     make_assessment(unit=u, campaign=campaign, status="approved")
     rollup.run(campaign_id=campaign.id, year=YEAR)
     assert snap(campaign, tree.province.code).attained_units == 1
-    assert AttainmentHistory.objects.filter(region_id=tree.province.code, category="village_community").count() == 1
+
+
+def at(day: int, hour: int = 10):
+    """Pretend the clock reads 2022-06-<day> <hour>:00 in the portal's time zone."""
+    moment = dt.datetime(2022, 6, day, hour, tzinfo=timezone.get_current_timezone())
+    return mock.patch("django.utils.timezone.now", return_value=moment)
+
+
+def history(campaign, code):
+    return {h.day: h.attained_units for h in AttainmentHistory.objects.filter(
+        campaign=campaign, year=YEAR, region_id=code, category="village_community")}
+
+
+def test_history_keeps_each_days_closing_figures(tree, campaign):
+    # given: a unit that attains during the afternoon of 1 June
+    u = UnitFactory(township=tree.t1)
+    with at(1, 9):
+        rollup.run(campaign_id=campaign.id, year=YEAR)
+    make_assessment(unit=u, campaign=campaign, status="approved")
+    with at(1, 15):
+        rollup.run(campaign_id=campaign.id, year=YEAR)
+    # then: during the day the snapshot carries the figures, history has no row yet
+    assert snap(campaign, tree.province.code).attained_units == 1
+    assert history(campaign, tree.province.code) == {}
+    # when: the unit loses it on 2 June, and roll-ups run twice that day
+    Assessment.objects.filter(unit=u).update(status="returned")
+    with at(2, 8):
+        rollup.run(campaign_id=campaign.id, year=YEAR)
+    with at(2, 20):
+        rollup.run(campaign_id=campaign.id, year=YEAR)
+    # then: 1 June closed with the afternoon's figure, once, for every region and category
+    assert history(campaign, tree.province.code) == {dt.date(2022, 6, 1): 1}
+    assert history(campaign, tree.t1.code) == {dt.date(2022, 6, 1): 1}
+    assert AttainmentHistory.objects.filter(day=dt.date(2022, 6, 1)).count() == \
+        AttainmentSnapshot.objects.filter(campaign=campaign, year=YEAR).count()
+    # when: on 4 June only an incremental update runs (nothing on the 3rd)
+    Assessment.objects.filter(unit=u).update(status="approved")
+    with at(4):
+        rollup.run_for_township(campaign_id=campaign.id, year=YEAR, township_code=tree.t1.code)
+    # then: 2 June closed with its last figure; no row is invented for the 3rd
+    assert history(campaign, tree.province.code) == {dt.date(2022, 6, 1): 1, dt.date(2022, 6, 2): 0}
+    assert snap(campaign, tree.province.code).attained_units == 1
+
+
+def test_rows_of_regions_gone_from_scope_are_dropped(tree, campaign):
+    # given: a snapshot with a row for a township that is later removed
+    doomed = RegionFactory(code="140105009000", parent=tree.county, level=Level.TOWNSHIP)
+    rollup.run(campaign_id=campaign.id, year=YEAR)
+    assert AttainmentSnapshot.objects.filter(region_id=doomed.code).count() == 2
+    # when: the township is deleted (no units) and the roll-up runs again
+    doomed.delete()
+    rollup.run(campaign_id=campaign.id, year=YEAR)
+    # then: its rows are gone and every other region still has its two
+    assert not AttainmentSnapshot.objects.filter(region_id=doomed.code).exists()
+    codes = set(AttainmentSnapshot.objects.filter(campaign=campaign, year=YEAR).values_list("region_id", flat=True))
+    assert tree.t1.code in codes and tree.province.code in codes
 
 
 def test_incremental_update_matches_full(tree, campaign):
