@@ -11,6 +11,7 @@ from django.core.cache import cache
 from django.db import connection
 from django.shortcuts import get_object_or_404
 from django.utils.translation import get_language
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status, viewsets
@@ -25,6 +26,11 @@ from units.models import Region
 
 from . import selectors, tasks
 from .models import AttainmentSnapshot, RollupState
+
+
+def year_error(campaign) -> str:
+    return _("年度必须是本次创建活动的年度之一：%(start)s–%(end)s。") % {
+        "start": campaign.start_year, "end": campaign.end_year}
 
 
 class AttainmentSerializer(serializers.ModelSerializer):
@@ -127,6 +133,30 @@ class AttainmentViewSet(viewsets.ReadOnlyModelViewSet):
                 for r in qs.order_by("year", "category")]
         return Response(rows)
 
+    @extend_schema(parameters=[OpenApiParameter("campaign", OpenApiTypes.STR, required=True),
+                               OpenApiParameter("year", OpenApiTypes.INT, required=True),
+                               OpenApiParameter("region_code", OpenApiTypes.STR, required=True),
+                               OpenApiParameter("category", OpenApiTypes.STR)],
+                   responses=inline_serializer("DailyPoint", {
+                       "day": serializers.DateField(), "category": serializers.CharField(),
+                       "total_units": serializers.IntegerField(), "attained_units": serializers.IntegerField(),
+                       "rate": serializers.FloatField(), "target_rate": serializers.FloatField(allow_null=True),
+                       "met": serializers.BooleanField(allow_null=True), "gap_units": serializers.IntegerField()},
+                       many=True))
+    @action(detail=False, methods=["get"], pagination_class=None, filterset_class=None)
+    def daily(self, request):
+        """The figures per day for one region and campaign year: each past day's closing
+        figures (history), then the current snapshot under the day it was written."""
+        campaign = get_object_or_404(selectors.campaigns_for(request.user), slug=request.query_params.get("campaign"))
+        raw = request.query_params.get("year", "")
+        if not raw.isdigit() or int(raw) not in campaign.years:
+            raise serializers.ValidationError({"year": [year_error(campaign)]})
+        region = access.region_for(request.user, request.query_params.get("region_code", ""))
+        points = selectors.daily(campaign, int(raw), region, request.query_params.get("category") or None)
+        return Response([{**p, "day": p["day"].isoformat(), "rate": float(p["rate"]),
+                          "target_rate": None if p["target_rate"] is None else float(p["target_rate"])}
+                         for p in points])
+
     @extend_schema(request=RecomputeRequest, responses={202: inline_serializer("TaskStarted", {
         "task_id": serializers.CharField()})})
     @action(detail=False, methods=["post"], pagination_class=None, filterset_class=None)
@@ -137,7 +167,7 @@ class AttainmentViewSet(viewsets.ReadOnlyModelViewSet):
         campaign = get_object_or_404(selectors.campaigns_for(request.user), slug=ser.validated_data["campaign"])
         year = ser.validated_data["year"]
         if year not in campaign.years:
-            raise serializers.ValidationError({"year": [f"{campaign.start_year}–{campaign.end_year}"]})
+            raise serializers.ValidationError({"year": [year_error(campaign)]})
         result = tasks.rollup_campaign_year.delay(campaign.id, year)
         audit(actor=request.user, action="rollup.requested", target=campaign, detail={"year": year},
               ip=client_ip(request))

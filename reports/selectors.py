@@ -7,12 +7,13 @@ from collections import OrderedDict
 
 from django.db.models import QuerySet
 from django.http import Http404
+from django.utils import timezone
 
 from standards.models import Campaign
 from units import access
 from units.models import LEVEL_ORDER, Level, Region, User
 
-from .models import AttainmentSnapshot, RollupState
+from .models import AttainmentHistory, AttainmentSnapshot, RollupState
 
 
 def campaigns_for(user: User) -> QuerySet[Campaign]:
@@ -99,6 +100,23 @@ def trend(campaign: Campaign, region: Region) -> dict[str, list]:
             h = latest.get((y, cat))
             series[cat].append(None if h is None or not h.total_units else round(float(h.rate) * 100, 1))
     return {"years": campaign.years, "series": series}
+
+
+def daily(campaign: Campaign, year: int, region: Region, category: str | None = None) -> list[dict]:
+    """One point per day with a roll-up, oldest first: each past day's closing figures from
+    history, then the snapshot as the figures of the day it was last written."""
+    hist = AttainmentHistory.objects.filter(campaign=campaign, year=year, region=region)
+    snap = AttainmentSnapshot.objects.filter(campaign=campaign, year=year, region=region)
+    if category:
+        hist, snap = hist.filter(category=category), snap.filter(category=category)
+    points = [(h.day, h) for h in hist.order_by("day", "category")]
+    st = state(campaign, year)
+    if st is not None and st.computed_at is not None:
+        today = timezone.localdate(st.computed_at)
+        points += [(today, r) for r in snap.order_by("category")]
+    return [{"day": day, "category": r.category, "total_units": r.total_units, "attained_units": r.attained_units,
+             "rate": r.rate, "target_rate": r.target_rate, "met": r.met, "gap_units": r.gap_units}
+            for day, r in points]
 
 
 def subtree_rows(user: User, campaign: Campaign, year: int, region: Region) -> QuerySet[AttainmentSnapshot]:

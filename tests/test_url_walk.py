@@ -43,7 +43,7 @@ LISTS = {
     "reports:export_township", "reports:recompute", "reports:task",
     "api:region-list", "api:unit-list", "api:standard-list", "api:standard-detail", "api:campaign-list",
     "api:campaign-detail", "api:assessment-list", "api:incident-list", "api:attainment-list",
-    "api:attainment-trend", "api:attainment-recompute", "api:task",
+    "api:attainment-trend", "api:attainment-daily", "api:attainment-recompute", "api:task",
     "supervision:ledger", "supervision:ledger_export", "supervision:task_create", "supervision:inspections",
     "supervision:inspection_create", "supervision:deviation", "supervision:notifications",
     "api:inspection-list", "api:rectification-list",
@@ -140,7 +140,8 @@ def test_lists_and_exports_never_show_the_canary(client, users, campaign, tree, 
             args = {k: "xlsx" if k == "fmt" else "0" for k in patterns[name].pattern.regex.groupindex}
             url = reverse(name, kwargs=args)
         for params in ({}, {"campaign": campaign.slug, "year": 2022},
-                       {"campaign": campaign.slug, "region": tree.canary_township.code}):
+                       {"campaign": campaign.slug, "region": tree.canary_township.code},
+                       {"campaign": campaign.slug, "year": 2022, "region_code": tree.canary_township.code}):
             resp = client.get(url, params)
             body = resp.content.decode(errors="ignore")
             assert resp.status_code < 500, (role, url, params)

@@ -294,3 +294,34 @@ def test_clients_are_throttled_per_window_with_retry_after(api, users, monkeypat
     assert resp.status_code == 429
     assert resp.json()["error"]["code"] == "throttled" and resp["Retry-After"] == "30"
     assert other.get("/api/v1/regions/").status_code == 200  # counted per client
+
+
+def test_daily_figures_are_history_then_the_snapshot(api, users, tree, campaign):
+    from unittest import mock
+
+    from inspections.models import Assessment
+
+    # given: a unit that attains on 1 June and loses it on 2 June (a roll-up each day)
+    unit = UnitFactory(township=tree.t1)
+    make_assessment(unit=unit, campaign=campaign, status="approved")
+    tz = timezone.get_current_timezone()
+    with mock.patch("django.utils.timezone.now", return_value=dt.datetime(2022, 6, 1, 18, tzinfo=tz)):
+        rollup.run(campaign_id=campaign.id, year=YEAR)
+    Assessment.objects.filter(unit=unit).update(status="returned")
+    with mock.patch("django.utils.timezone.now", return_value=dt.datetime(2022, 6, 2, 9, tzinfo=tz)):
+        rollup.run(campaign_id=campaign.id, year=YEAR)
+    query = {"campaign": campaign.slug, "year": YEAR, "region_code": tree.county.code, "category": "village_community"}
+    # when: the county's reviewer asks for the county's days
+    points = api(users.reviewer).get("/api/v1/attainment/daily/", query).json()
+    # then: 1 June's closing figures from history, then the snapshot under 2 June
+    assert [(p["day"], p["attained_units"], p["total_units"]) for p in points] == [
+        ("2022-06-01", 1, 1), ("2022-06-02", 0, 1)]
+    assert points[0]["rate"] == 1.0 and points[1]["met"] is False and points[1]["gap_units"] == 1
+    # an officer of another township and the other city's reviewer see nothing of it
+    assert api(users.officer2).get("/api/v1/attainment/daily/", {**query, "region_code": tree.t1.code}).status_code == 404
+    assert api(users.canary_reviewer).get("/api/v1/attainment/daily/", query).status_code == 404
+    # a year outside the campaign is refused, saying which years
+    bad = api(users.reviewer).get("/api/v1/attainment/daily/", {**query, "year": "2019"})
+    assert bad.status_code == 400 and "2020–2022" in bad.json()["error"]["message"]
+    bad = api(users.reviewer).get("/api/v1/attainment/daily/", {**query, "year": "20x2"}, HTTP_ACCEPT_LANGUAGE="en")
+    assert bad.status_code == 400 and bad.json()["error"]["message"].endswith("one of the campaign's years: 2020–2022.")
