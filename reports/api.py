@@ -22,7 +22,7 @@ from rest_framework.views import APIView
 from sanling.api import IntFilter, ReadOnlyForApiClients, require_role
 from units import access
 from units.audit import audit, client_ip
-from units.models import Region
+from units.models import Category, Region
 
 from . import selectors, tasks
 from .models import AttainmentSnapshot, RollupState
@@ -69,6 +69,14 @@ class AttainmentFilter(django_filters.FilterSet):
 class RecomputeRequest(serializers.Serializer):
     campaign = serializers.SlugField()
     year = serializers.IntegerField()
+
+
+class DailyQuery(serializers.Serializer):
+    # an unknown campaign or region is a 404 (not found, or not yours), as everywhere
+    campaign = serializers.CharField(allow_blank=True)
+    year = serializers.IntegerField()
+    region_code = serializers.CharField(allow_blank=True)
+    category = serializers.ChoiceField(choices=Category.choices, required=False)
 
 
 LIST_CACHE_SECONDS = 600
@@ -136,7 +144,7 @@ class AttainmentViewSet(viewsets.ReadOnlyModelViewSet):
     @extend_schema(parameters=[OpenApiParameter("campaign", OpenApiTypes.STR, required=True),
                                OpenApiParameter("year", OpenApiTypes.INT, required=True),
                                OpenApiParameter("region_code", OpenApiTypes.STR, required=True),
-                               OpenApiParameter("category", OpenApiTypes.STR)],
+                               OpenApiParameter("category", OpenApiTypes.STR, enum=Category.values)],
                    responses=inline_serializer("DailyPoint", {
                        "day": serializers.DateField(), "category": serializers.CharField(),
                        "total_units": serializers.IntegerField(), "attained_units": serializers.IntegerField(),
@@ -147,12 +155,16 @@ class AttainmentViewSet(viewsets.ReadOnlyModelViewSet):
     def daily(self, request):
         """The figures per day for one region and campaign year: each past day's closing
         figures (history), then the current snapshot under the day it was written."""
-        campaign = get_object_or_404(selectors.campaigns_for(request.user), slug=request.query_params.get("campaign"))
-        raw = request.query_params.get("year", "")
-        if not raw.isdigit() or int(raw) not in campaign.years:
+        query = DailyQuery(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        q = query.validated_data
+        campaign = get_object_or_404(selectors.campaigns_for(request.user), slug=q["campaign"])
+        if q["year"] not in campaign.years:
             raise serializers.ValidationError({"year": [year_error(campaign)]})
-        region = access.region_for(request.user, request.query_params.get("region_code", ""))
-        points = selectors.daily(campaign, int(raw), region, request.query_params.get("category") or None)
+        if q.get("category") and q["category"] not in campaign.categories:
+            raise serializers.ValidationError({"category": [_("本次创建活动不包含这一类别。")]})
+        region = access.region_for(request.user, q["region_code"])
+        points = selectors.daily(campaign, q["year"], region, q.get("category"))
         return Response([{**p, "day": p["day"].isoformat(), "rate": float(p["rate"]),
                           "target_rate": None if p["target_rate"] is None else float(p["target_rate"])}
                          for p in points])

@@ -185,7 +185,8 @@ def _close_day(campaign: Campaign, year: int, state: RollupState, now) -> None:
     the end of that day. The snapshot holds the current day's. Before the first write of
     a new day, the snapshot as last written — the closing figures of its day — is copied
     to history in the database (one INSERT … SELECT, once a day per campaign-year), so the
-    roll-ups during the day rewrite only the snapshot. The caller holds the lock."""
+    roll-ups during the day rewrite only the snapshot. The caller holds the lock. Days are
+    the portal's local days by the writing process's clock (the hosts keep time by NTP)."""
     if state.computed_at is None:
         return
     day = timezone.localdate(state.computed_at)
@@ -356,19 +357,19 @@ def run_for_township(*, campaign_id: int, year: int, township_code: str) -> None
         _tune_session()
         state = _lock_state(campaign, year)
         if state.computed_at is not None:
-            _close_day(campaign, year, state, timezone.now())
-            _update_path(campaign, year, township_code)
+            now = timezone.now()  # one reading: the day closed and the day written must agree
+            _close_day(campaign, year, state, now)
+            _update_path(campaign, year, township_code, now)
             return
     # No snapshot yet to update incrementally: build the whole one.
     run(campaign_id=campaign_id, year=year)
 
 
-def _update_path(campaign: Campaign, year: int, township_code: str) -> None:
+def _update_path(campaign: Campaign, year: int, township_code: str, now) -> None:
     township = Region.objects.get(pk=township_code)
     path_codes = [c for c in township.ancestor_codes() if c.startswith(campaign.scope.prefix)]
     path = list(Region.objects.filter(code__in=path_codes))
     resolver = TargetResolver(campaign, year)
-    now = timezone.now()
     figs = township_counts(campaign, year, prefix=township.prefix)
     t_figs = {(township.code, cat): figs.get((township.code, cat), Figures()) for cat in campaign.categories}
     _replace(campaign, year, _rows(campaign, year, [township], t_figs, resolver, now))

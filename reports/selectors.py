@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from collections import OrderedDict
 
-from django.db.models import QuerySet
+from django.db.models import DateField, F, QuerySet, Subquery
+from django.db.models.functions import TruncDate
 from django.http import Http404
-from django.utils import timezone
 
 from standards.models import Campaign
 from units import access
@@ -104,19 +104,20 @@ def trend(campaign: Campaign, region: Region) -> dict[str, list]:
 
 def daily(campaign: Campaign, year: int, region: Region, category: str | None = None) -> list[dict]:
     """One point per day with a roll-up, oldest first: each past day's closing figures from
-    history, then the snapshot as the figures of the day it was last written."""
-    hist = AttainmentHistory.objects.filter(campaign=campaign, year=year, region=region)
-    snap = AttainmentSnapshot.objects.filter(campaign=campaign, year=year, region=region)
+    history, then the snapshot as the figures of the day it was last written. One query, so
+    a roll-up that closes a day while it runs cannot make a point go missing or repeat."""
+    day = Subquery(RollupState.objects.filter(campaign=campaign, year=year, computed_at__isnull=False)
+                   .annotate(d=TruncDate("computed_at")).values("d")[:1], output_field=DateField())
+    fields = ["category", "total_units", "attained_units", "rate", "target_rate", "met", "gap_units"]
+    hist = AttainmentHistory.objects.filter(campaign=campaign, year=year, region=region).annotate(
+        d=F("day")).filter(d__lt=day)
+    snap = AttainmentSnapshot.objects.filter(campaign=campaign, year=year, region=region).annotate(
+        d=day).filter(d__isnull=False)
     if category:
         hist, snap = hist.filter(category=category), snap.filter(category=category)
-    points = [(h.day, h) for h in hist.order_by("day", "category")]
-    st = state(campaign, year)
-    if st is not None and st.computed_at is not None:
-        today = timezone.localdate(st.computed_at)
-        points += [(today, r) for r in snap.order_by("category")]
-    return [{"day": day, "category": r.category, "total_units": r.total_units, "attained_units": r.attained_units,
-             "rate": r.rate, "target_rate": r.target_rate, "met": r.met, "gap_units": r.gap_units}
-            for day, r in points]
+    rows = hist.order_by().values(*fields, "d").union(snap.order_by().values(*fields, "d"), all=True).order_by(
+        "d", "category")
+    return [{"day": r.pop("d"), **r} for r in rows]
 
 
 def subtree_rows(user: User, campaign: Campaign, year: int, region: Region) -> QuerySet[AttainmentSnapshot]:

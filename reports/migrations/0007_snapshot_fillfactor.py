@@ -1,7 +1,10 @@
 """Leave half of each snapshot page free on PostgreSQL, so that a roll-up's upsert
 rewrites a row on its own page (a HOT update: no index entry is written, and the old
 version is pruned on the page). The snapshot is small — two rows per region per
-campaign-year — so the space costs little. Nothing to do on SQLite."""
+campaign-year — so the space costs little. The setting applies to pages written from now
+on: an existing snapshot's rows move to such pages as they are updated (or all at once
+with VACUUM FULL).
+Nothing to do on SQLite."""
 
 from django.db import migrations
 

@@ -323,5 +323,15 @@ def test_daily_figures_are_history_then_the_snapshot(api, users, tree, campaign)
     # a year outside the campaign is refused, saying which years
     bad = api(users.reviewer).get("/api/v1/attainment/daily/", {**query, "year": "2019"})
     assert bad.status_code == 400 and "2020–2022" in bad.json()["error"]["message"]
-    bad = api(users.reviewer).get("/api/v1/attainment/daily/", {**query, "year": "20x2"}, HTTP_ACCEPT_LANGUAGE="en")
+    bad = api(users.reviewer).get("/api/v1/attainment/daily/", {**query, "year": "2019"}, HTTP_ACCEPT_LANGUAGE="en")
     assert bad.status_code == 400 and bad.json()["error"]["message"].endswith("one of the campaign's years: 2020–2022.")
+    # malformed or missing parameters: a 400 naming the parameter, never a server error
+    for params, field in [({**query, "year": "²"}, "year"), ({**query, "year": "20x2"}, "year"),
+                          ({k: v for k, v in query.items() if k != "region_code"}, "region_code"),
+                          ({**query, "category": "farm"}, "category")]:
+        bad = api(users.reviewer).get("/api/v1/attainment/daily/", params)
+        assert bad.status_code == 400 and field in bad.json()["error"]["fields"], (params, bad.content)
+    campaign.categories = ["village_community"]
+    campaign.save()
+    bad = api(users.reviewer).get("/api/v1/attainment/daily/", {**query, "category": "enterprise_institution"})
+    assert bad.status_code == 400 and "不包含这一类别" in bad.json()["error"]["fields"]["category"][0]

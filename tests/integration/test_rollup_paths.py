@@ -53,7 +53,7 @@ def test_sql_and_python_paths_give_identical_snapshots(tree, campaign):
                                                                  "0.6000"}
 
 
-def test_a_year_without_targets_has_none_on_both_paths(tree, campaign):
+def test_a_year_without_targets_has_none_on_the_sql_path(tree, campaign):
     UnitFactory(township=tree.t1)
     rollup.run(campaign_id=campaign.id, year=2021)
     rows = AttainmentSnapshot.objects.filter(campaign=campaign, year=2021)

@@ -167,27 +167,60 @@ def test_history_keeps_each_days_closing_figures(tree, campaign):
     assert history(campaign, tree.t1.code) == {dt.date(2022, 6, 1): 1}
     assert AttainmentHistory.objects.filter(day=dt.date(2022, 6, 1)).count() == \
         AttainmentSnapshot.objects.filter(campaign=campaign, year=YEAR).count()
-    # when: on 4 June only an incremental update runs (nothing on the 3rd)
+    # when: on 4 June, at 07:00 (still 3 June in UTC), only an incremental update runs
     Assessment.objects.filter(unit=u).update(status="approved")
-    with at(4):
+    with at(4, 7):
         rollup.run_for_township(campaign_id=campaign.id, year=YEAR, township_code=tree.t1.code)
-    # then: 2 June closed with its last figure; no row is invented for the 3rd
+    # then: 2 June closed with its last figure, for every region (also those off the
+    # updated path); no row is invented for the 3rd; days are the portal's local days
     assert history(campaign, tree.province.code) == {dt.date(2022, 6, 1): 1, dt.date(2022, 6, 2): 0}
+    assert history(campaign, tree.t2.code) == {dt.date(2022, 6, 1): 0, dt.date(2022, 6, 2): 0}
+    assert AttainmentHistory.objects.filter(day=dt.date(2022, 6, 2)).count() == \
+        AttainmentSnapshot.objects.filter(campaign=campaign, year=YEAR).count()
     assert snap(campaign, tree.province.code).attained_units == 1
+    # when: the next write comes at 23:30 on 4 June (15:30 UTC) and another at 06:00 on the 5th
+    with at(4, 23):
+        rollup.run(campaign_id=campaign.id, year=YEAR)
+    with at(5, 6):
+        rollup.run(campaign_id=campaign.id, year=YEAR)
+    # then: 4 June is closed under its local date
+    assert dt.date(2022, 6, 4) in history(campaign, tree.province.code)
+    assert dt.date(2022, 6, 3) not in history(campaign, tree.province.code)
+
+
+def test_an_update_across_midnight_keeps_its_day(tree, campaign):
+    # given: a roll-up on 1 June, and an update whose clock would read 23:59:59.999999 on
+    # 1 June at first and 00:00 on 2 June from the next reading on
+    u = UnitFactory(township=tree.t1)
+    with at(1, 12):
+        rollup.run(campaign_id=campaign.id, year=YEAR)
+    make_assessment(unit=u, campaign=campaign, status="approved")
+    tz = timezone.get_current_timezone()
+    readings = iter([dt.datetime(2022, 6, 1, 23, 59, 59, 999999, tzinfo=tz)])
+    with mock.patch("django.utils.timezone.now",
+                    side_effect=lambda: next(readings, dt.datetime(2022, 6, 2, 0, 0, tzinfo=tz))):
+        rollup.run_for_township(campaign_id=campaign.id, year=YEAR, township_code=tree.t1.code)
+    # when: the next write comes on 3 June
+    with at(3):
+        rollup.run(campaign_id=campaign.id, year=YEAR)
+    # then: the update's figures closed 1 June, the day it read first; no 2 June is made up
+    assert history(campaign, tree.province.code) == {dt.date(2022, 6, 1): 1}
 
 
 def test_rows_of_regions_gone_from_scope_are_dropped(tree, campaign):
-    # given: a snapshot with a row for a township that is later removed
-    doomed = RegionFactory(code="140105009000", parent=tree.county, level=Level.TOWNSHIP)
+    # given: a snapshot of the whole province
+    UnitFactory(township=tree.t1)
     rollup.run(campaign_id=campaign.id, year=YEAR)
-    assert AttainmentSnapshot.objects.filter(region_id=doomed.code).count() == 2
-    # when: the township is deleted (no units) and the roll-up runs again
-    doomed.delete()
+    assert AttainmentSnapshot.objects.filter(region_id=tree.canary_township.code).count() == 2
+    # when: the campaign's scope shrinks to one city and the roll-up runs again
+    campaign.scope = tree.city
+    campaign.save()
     rollup.run(campaign_id=campaign.id, year=YEAR)
-    # then: its rows are gone and every other region still has its two
-    assert not AttainmentSnapshot.objects.filter(region_id=doomed.code).exists()
-    codes = set(AttainmentSnapshot.objects.filter(campaign=campaign, year=YEAR).values_list("region_id", flat=True))
-    assert tree.t1.code in codes and tree.province.code in codes
+    # then: exactly the city's subtree is left, two categories each
+    left = set(AttainmentSnapshot.objects.filter(campaign=campaign, year=YEAR).values_list("region_id", "category"))
+    city = {tree.city.code, tree.county.code, tree.t1.code, tree.t2.code}
+    assert left == {(code, cat) for code in city for cat in campaign.categories}
+    assert snap(campaign, tree.city.code).total_units == 1
 
 
 def test_incremental_update_matches_full(tree, campaign):
