@@ -298,10 +298,12 @@ def _write_snapshot_pg(campaign: Campaign, year: int, now) -> int:
         campaign=col["campaign_id"], year=col["year"], region=col["region_id"], category=col["category"],
         updates=", ".join(f"{c} = EXCLUDED.{c}" for f, c in col.items() if f not in key))
     village_kinds = [k for k in UnitKind.values if category_of(k) == "village_community"]
+    prefixes, target_cats, rates = list(zip(*targets, strict=True)) or [(), (), ()]
     with connection.cursor() as cur:
         cur.execute(sql, [
             *grouped_params, pg_array(village_kinds), *regions_params,
-            pg_array(PREFIX_LENGTH), pg_array(PREFIX_LENGTH.values()), *(pg_array(c) for c in (list(zip(*targets, strict=True)) or [(), (), ()])),
+            pg_array(PREFIX_LENGTH), pg_array(PREFIX_LENGTH.values()),
+            pg_array(prefixes), pg_array(target_cats), pg_array(rates),
             Level.TOWNSHIP, pg_array(dict.fromkeys(campaign.categories)),  # each once, as the Python path keys them
             campaign.pk, year, now])
         written = cur.rowcount
