@@ -6,11 +6,11 @@ from __future__ import annotations
 import django_filters
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
-from rest_framework import mixins, serializers, status, viewsets
+from rest_framework import serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from sanling.api import IntFilter, ReadOnlyForApiClients
+from sanling.api import IntFilter, WriteViewSet
 from standards.models import Campaign, IncidentKind
 from units import access
 
@@ -75,11 +75,9 @@ def _scores_by_item(assessment: Assessment, scores: list[dict]) -> dict:
     return {by_code[s["item"]]: (s.get("score"), s.get("note", "")) for s in scores}
 
 
-class AssessmentViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet):
+class AssessmentViewSet(WriteViewSet):
     serializer_class = AssessmentSerializer
     filterset_class = AssessmentFilter
-    permission_classes = [ReadOnlyForApiClients]
-    http_method_names = ["get", "post", "patch", "head", "options"]
 
     def get_queryset(self):
         qs = Assessment.objects.select_related("campaign", "unit").prefetch_related("scores__item").order_by("id")
@@ -170,11 +168,9 @@ class IncidentFilter(django_filters.FilterSet):
         fields = ["unit", "kind", "status"]
 
 
-class IncidentViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet):
+class IncidentViewSet(WriteViewSet):
     serializer_class = IncidentSerializer
     filterset_class = IncidentFilter
-    permission_classes = [ReadOnlyForApiClients]
-    http_method_names = ["get", "post", "patch", "head", "options"]
 
     def get_queryset(self):
         return access.scope(self.request.user, Incident.objects.order_by("-occurred_on", "-id"))

@@ -109,9 +109,11 @@ def evidence_path(instance, filename):
     return generated_name("evidence", filename)
 
 
-class Evidence(models.Model):
-    score = models.ForeignKey(ItemScore, on_delete=models.CASCADE, related_name="evidence")
-    file = models.FileField(_("文件"), upload_to=evidence_path, max_length=200)
+class UploadedFile(models.Model):
+    """A file someone uploaded as proof, stored under a generated name (the original name
+    is kept for display and download); each subclass sets `file`'s folder."""
+
+    file = models.FileField(_("文件"), max_length=200)
     original_name = models.CharField(_("原文件名"), max_length=200)
     content_type = models.CharField(max_length=100)
     size = models.PositiveIntegerField()
@@ -119,12 +121,20 @@ class Evidence(models.Model):
     uploaded_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        verbose_name = _("佐证材料")
-        verbose_name_plural = _("佐证材料")
+        abstract = True
         ordering = ["uploaded_at"]
 
     def __str__(self):
         return self.original_name
+
+
+class Evidence(UploadedFile):
+    score = models.ForeignKey(ItemScore, on_delete=models.CASCADE, related_name="evidence")
+    file = models.FileField(_("文件"), upload_to=evidence_path, max_length=200)
+
+    class Meta(UploadedFile.Meta):
+        verbose_name = _("佐证材料")
+        verbose_name_plural = _("佐证材料")
 
 
 class IncidentStatus(models.TextChoices):

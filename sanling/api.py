@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema_field
-from rest_framework import exceptions, permissions
+from rest_framework import exceptions, mixins, permissions, viewsets
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_handler
 
@@ -65,6 +65,13 @@ class ReadOnlyForApiClients(permissions.IsAuthenticated):
         if request.method in permissions.SAFE_METHODS:
             return True
         return request.user.role != Role.API_CLIENT
+
+
+class WriteViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet):
+    """List, read, create and PATCH (no PUT, no DELETE) for people; API clients read."""
+
+    permission_classes = [ReadOnlyForApiClients]
+    http_method_names = ["get", "post", "patch", "head", "options"]
 
 
 def error_response(message: str, *, code: str = "invalid", fields: dict | None = None, status: int = 400) -> Response:

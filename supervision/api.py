@@ -7,11 +7,11 @@ import django_filters
 from django.db.models import Q
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
-from rest_framework import mixins, parsers, serializers, status, viewsets
+from rest_framework import parsers, serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from sanling.api import IntFilter, ReadOnlyForApiClients
+from sanling.api import IntFilter, WriteViewSet
 from standards.models import Campaign
 from units import access
 
@@ -117,13 +117,11 @@ class InspectionFilter(django_filters.FilterSet):
         fields = ["campaign", "year", "kind", "mode"]
 
 
-class InspectionViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet):
+class InspectionViewSet(WriteViewSet):
     """Inspections of county staff and above (townships see only the outcome on their units)."""
 
     serializer_class = InspectionSerializer
     filterset_class = InspectionFilter
-    permission_classes = [ReadOnlyForApiClients]
-    http_method_names = ["get", "post", "patch", "head", "options"]
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
@@ -258,11 +256,9 @@ class RectificationFilter(django_filters.FilterSet):
         return qs.filter(late) if value else qs.exclude(late)
 
 
-class RectificationViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet):
+class RectificationViewSet(WriteViewSet):
     serializer_class = RectificationSerializer
     filterset_class = RectificationFilter
-    permission_classes = [ReadOnlyForApiClients]
-    http_method_names = ["get", "post", "patch", "head", "options"]
 
     def get_queryset(self):
         qs = Rectification.objects.select_related("unit", "opened_region").prefetch_related("evidence")

@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from inspections.models import Assessment, generated_name
+from inspections.models import Assessment, UploadedFile, generated_name
 from standards.models import Campaign, Item
 from units.models import Region, Unit
 
@@ -181,22 +181,13 @@ def task_evidence_path(instance, filename):
     return generated_name("rectification", filename)
 
 
-class TaskEvidence(models.Model):
+class TaskEvidence(UploadedFile):
     task = models.ForeignKey(Rectification, on_delete=models.CASCADE, related_name="evidence")
     file = models.FileField(_("文件"), upload_to=task_evidence_path, max_length=200)
-    original_name = models.CharField(_("原文件名"), max_length=200)
-    content_type = models.CharField(max_length=100)
-    size = models.PositiveIntegerField()
-    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
-    uploaded_at = models.DateTimeField(auto_now_add=True)
 
-    class Meta:
+    class Meta(UploadedFile.Meta):
         verbose_name = _("整改佐证")
         verbose_name_plural = _("整改佐证")
-        ordering = ["uploaded_at"]
-
-    def __str__(self):
-        return self.original_name
 
 
 class Notification(models.Model):
