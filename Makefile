@@ -30,6 +30,7 @@ run: demo
 # binaries on this machine (missing locally: loud notice and skip; with CI=true: fail).
 test: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/python .ci/audit.py
 	$(BIN)/python -m pytest -m "not integration" -n 2
 	$(BIN)/python -m tests.services -- $(BIN)/python -m pytest -m integration tests/integration

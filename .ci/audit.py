@@ -58,9 +58,24 @@ def judge(report: dict, ignore: dict[str, str], *, strict: bool) -> tuple[int, l
 
 def main() -> int:
     proc = subprocess.run(  # noqa: S603 - fixed argv: this interpreter running pip-audit
-        [sys.executable, "-m", "pip_audit", "-r", str(ROOT / "requirements.txt"), "--no-deps", "--disable-pip",
-         "--format", "json", "--progress-spinner", "off"],
-        capture_output=True, text=True, timeout=600, check=False)
+        [
+            sys.executable,
+            "-m",
+            "pip_audit",
+            "-r",
+            str(ROOT / "requirements.txt"),
+            "--no-deps",
+            "--disable-pip",
+            "--format",
+            "json",
+            "--progress-spinner",
+            "off",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
     try:
         report = json.loads(proc.stdout)
     except json.JSONDecodeError:

@@ -20,7 +20,7 @@ def services(redis: bool = False):
     from tests.services import postgresql
     from tests.services import redis as redis_server
 
-    with postgresql() as pg, (redis_server() if redis else contextlib.nullcontext()) as rd:
+    with postgresql() as pg, redis_server() if redis else contextlib.nullcontext() as rd:
         os.environ["DATABASE_URL"] = pg["url"]
         if rd:
             os.environ["REDIS_URL"] = rd["url"]
@@ -60,5 +60,12 @@ def machine() -> dict:
                 cpu = line.split(":", 1)[1].strip()
                 break
     mem = subprocess.run(["free", "-g"], capture_output=True, text=True).stdout.splitlines()[1].split()[1]
-    return {"cpu": cpu, "cores": os.cpu_count(), "mem_gib": mem, "python": platform.python_version(),
-            "django": django.get_version(), "postgresql": pg, "date": time.strftime("%Y-%m-%d")}
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "mem_gib": mem,
+        "python": platform.python_version(),
+        "django": django.get_version(),
+        "postgresql": pg,
+        "date": time.strftime("%Y-%m-%d"),
+    }

@@ -22,17 +22,41 @@ from _setup import ROOT, machine, seed, services
 
 
 def wrk(url: str, token: str, connections: int, seconds: int) -> dict:
-    out = subprocess.run(["wrk", "-t", str(min(connections, 2)), "-c", str(connections), "-d", f"{seconds}s",
-                          "--latency", "-H", f"Authorization: Token {token}", url],
-                         capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        [
+            "wrk",
+            "-t",
+            str(min(connections, 2)),
+            "-c",
+            str(connections),
+            "-d",
+            f"{seconds}s",
+            "--latency",
+            "-H",
+            f"Authorization: Token {token}",
+            url,
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+
     def ms(label):
         m = re.search(rf"{label}%\s+([\d.]+)(us|ms|s)", out)
         v, unit = float(m.group(1)), m.group(2)
         return round(v / 1000 if unit == "us" else v * 1000 if unit == "s" else v, 2)
+
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
-    return {"connections": connections, "seconds": seconds, "requests_per_s": rps, "p50_ms": ms("50"),
-            "p90_ms": ms("90"), "p99_ms": ms("99"), "non_2xx": int(non2xx.group(1)) if non2xx else 0}
+    return {
+        "connections": connections,
+        "seconds": seconds,
+        "requests_per_s": rps,
+        "p50_ms": ms("50"),
+        "p90_ms": ms("90"),
+        "p99_ms": ms("99"),
+        "non_2xx": int(non2xx.group(1)) if non2xx else 0,
+    }
 
 
 def main():
@@ -54,25 +78,53 @@ def main():
         info = seed(args.units)
         campaign = Campaign.objects.get(slug="shanxi-sanling")
         rollup.run(campaign_id=campaign.id, year=2022)
-        user = User.objects.create(username="bench-bigscreen", role=Role.API_CLIENT,
-                                   region=Region.objects.get(code="140000000000"))
+        user = User.objects.create(
+            username="bench-bigscreen", role=Role.API_CLIENT, region=Region.objects.get(code="140000000000")
+        )
         token = Token.objects.create(user=user).key
         port = 18765
-        env = dict(os.environ, DJANGO_SETTINGS_MODULE="sanling.settings.base", DJANGO_DEBUG="false",
-                   API_THROTTLE_USER="1000000/min", LOG_LEVEL="WARNING")
-        server = subprocess.Popen([sys.executable, "-m", "gunicorn", "sanling.wsgi", "-w", str(args.workers),
-                                   "-b", f"127.0.0.1:{port}", "--log-level", "warning"], cwd=ROOT, env=env)
+        env = dict(
+            os.environ,
+            DJANGO_SETTINGS_MODULE="sanling.settings.base",
+            DJANGO_DEBUG="false",
+            API_THROTTLE_USER="1000000/min",
+            LOG_LEVEL="WARNING",
+        )
+        server = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "sanling.wsgi",
+                "-w",
+                str(args.workers),
+                "-b",
+                f"127.0.0.1:{port}",
+                "--log-level",
+                "warning",
+            ],
+            cwd=ROOT,
+            env=env,
+        )
         try:
             time.sleep(4)
             out = {"units": args.units, **info, "workers": args.workers}
-            for name, path in [("children_of_province", "/api/v1/attainment/?campaign=shanxi-sanling&year=2022"
-                                                         "&parent_code=140000000000"),
-                               ("children_of_county", "/api/v1/attainment/?campaign=shanxi-sanling&year=2022"
-                                                      "&parent_code=140105000000")]:
+            for name, path in [
+                (
+                    "children_of_province",
+                    "/api/v1/attainment/?campaign=shanxi-sanling&year=2022&parent_code=140000000000",
+                ),
+                (
+                    "children_of_county",
+                    "/api/v1/attainment/?campaign=shanxi-sanling&year=2022&parent_code=140105000000",
+                ),
+            ]:
                 url = f"http://127.0.0.1:{port}{path}"
                 wrk(url, token, 4, 3)  # warm-up
-                out[name] = {"latency": wrk(url, token, 1, args.seconds),
-                             "throughput": wrk(url, token, 16, args.seconds)}
+                out[name] = {
+                    "latency": wrk(url, token, 1, args.seconds),
+                    "throughput": wrk(url, token, 16, args.seconds),
+                }
             out["machine"] = machine()
             print(json.dumps(out, ensure_ascii=False, indent=2))
         finally:

@@ -47,24 +47,44 @@ def plan(officers: int, staff: int) -> dict:
     from units.models import Level, Region, Role, Unit, User
 
     campaign = Campaign.objects.get(slug="shanxi-sanling")
-    townships = list(Region.objects.filter(level=Level.TOWNSHIP, code__startswith="14").order_by("code")
-                     .values_list("code", flat=True))
+    townships = list(
+        Region.objects.filter(level=Level.TOWNSHIP, code__startswith="14")
+        .order_by("code")
+        .values_list("code", flat=True)
+    )
     step = max(1, len(townships) // officers)
     out = []
     for n, code in enumerate(townships[::step][:officers]):
-        user = User.objects.create_user(f"load-officer-{n}", password=PASSWORD, role=Role.TOWNSHIP_OFFICER,
-                                        region_id=code)
-        unit = Unit.objects.filter(township_id=code, active=True, category__in=campaign.categories) \
-            .exclude(assessments__campaign=campaign, assessments__year=2022).first() \
-            or Unit.objects.create(township_id=code, code=f"{code}{900 + n:03d}", name=f"压测单位{n}", kind="village")
+        user = User.objects.create_user(
+            f"load-officer-{n}", password=PASSWORD, role=Role.TOWNSHIP_OFFICER, region_id=code
+        )
+        unit = Unit.objects.filter(township_id=code, active=True, category__in=campaign.categories).exclude(
+            assessments__campaign=campaign, assessments__year=2022
+        ).first() or Unit.objects.create(
+            township_id=code, code=f"{code}{900 + n:03d}", name=f"压测单位{n}", kind="village"
+        )
         a = assessments.assessment_start(unit=unit, campaign=campaign, year=2022, by=user)
-        out.append({"username": user.username, "session": session_for(user), "assessment": a.pk,
-                    "start_version": a.lock_version})
-    reader = User.objects.create_user("load-staff", password=PASSWORD, role=Role.PROVINCE_STAFF,
-                                      region=Region.objects.get(code="140000000000"))
+        out.append(
+            {
+                "username": user.username,
+                "session": session_for(user),
+                "assessment": a.pk,
+                "start_version": a.lock_version,
+            }
+        )
+    reader = User.objects.create_user(
+        "load-staff", password=PASSWORD, role=Role.PROVINCE_STAFF, region=Region.objects.get(code="140000000000")
+    )
     cities = list(Region.objects.filter(level=Level.CITY, code__startswith="14").values_list("code", flat=True))
-    return {"officers": out, "staff": [session_for(reader) for _ in range(staff)], "campaign": campaign.slug, "year": 2022,
-            "cities": cities, "officer_weight": officers, "staff_weight": staff}
+    return {
+        "officers": out,
+        "staff": [session_for(reader) for _ in range(staff)],
+        "campaign": campaign.slug,
+        "year": 2022,
+        "cities": cities,
+        "officer_weight": officers,
+        "staff_weight": staff,
+    }
 
 
 def rollups(stop: threading.Event, times: list[float]) -> None:
@@ -85,9 +105,14 @@ def percentiles(stats_csv: Path) -> dict:
     out = {}
     with stats_csv.open(encoding="utf-8") as f:
         for row in csv.DictReader(f):
-            out[row["Name"]] = {"requests": int(row["Request Count"]), "failures": int(row["Failure Count"]),
-                                "p50_ms": float(row["50%"]), "p95_ms": float(row["95%"]),
-                                "p99_ms": float(row["99%"]), "rps": round(float(row["Requests/s"]), 1)}
+            out[row["Name"]] = {
+                "requests": int(row["Request Count"]),
+                "failures": int(row["Failure Count"]),
+                "p50_ms": float(row["50%"]),
+                "p95_ms": float(row["95%"]),
+                "p99_ms": float(row["99%"]),
+                "rps": round(float(row["Requests/s"]), 1),
+            }
     return out
 
 
@@ -110,20 +135,65 @@ def main():
         tmp = Path(tempfile.mkdtemp(prefix="sanling-load-"))
         (tmp / "plan.json").write_text(json.dumps(load_plan), encoding="utf-8")
         port = 18766
-        env = dict(os.environ, DJANGO_SETTINGS_MODULE="sanling.settings.base", DJANGO_DEBUG="false",
-                   LOG_LEVEL="WARNING", SANLING_LOAD_PLAN=str(tmp / "plan.json"), SANLING_LOAD_OUT=str(tmp / "saved.json"))
-        server = subprocess.Popen([sys.executable, "-m", "gunicorn", "sanling.wsgi", "-w", str(args.workers),
-                                   "-b", f"127.0.0.1:{port}", "--log-level", "warning"], cwd=ROOT, env=env)
+        env = dict(
+            os.environ,
+            DJANGO_SETTINGS_MODULE="sanling.settings.base",
+            DJANGO_DEBUG="false",
+            LOG_LEVEL="WARNING",
+            SANLING_LOAD_PLAN=str(tmp / "plan.json"),
+            SANLING_LOAD_OUT=str(tmp / "saved.json"),
+        )
+        server = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "sanling.wsgi",
+                "-w",
+                str(args.workers),
+                "-b",
+                f"127.0.0.1:{port}",
+                "--log-level",
+                "warning",
+            ],
+            cwd=ROOT,
+            env=env,
+        )
         stop, times = threading.Event(), []
         try:
             time.sleep(4)
             roller = threading.Thread(target=rollups, args=(stop, times))
             roller.start()
             users = args.officers + args.staff
-            subprocess.run([sys.executable, "-m", "locust", "-f", str(ROOT / "bench" / "locustfile.py"), "--headless",
-                            "-u", str(users), "-r", str(users), "-t", f"{args.seconds}s", "-H",
-                            f"http://127.0.0.1:{port}", "--csv", str(tmp / "load"), "--only-summary",
-                            "--loglevel", "WARNING", "--stop-timeout", "10", "--reset-stats"], cwd=ROOT, env=env, check=False)
+            subprocess.run(
+                [
+                    sys.executable,
+                    "-m",
+                    "locust",
+                    "-f",
+                    str(ROOT / "bench" / "locustfile.py"),
+                    "--headless",
+                    "-u",
+                    str(users),
+                    "-r",
+                    str(users),
+                    "-t",
+                    f"{args.seconds}s",
+                    "-H",
+                    f"http://127.0.0.1:{port}",
+                    "--csv",
+                    str(tmp / "load"),
+                    "--only-summary",
+                    "--loglevel",
+                    "WARNING",
+                    "--stop-timeout",
+                    "10",
+                    "--reset-stats",
+                ],
+                cwd=ROOT,
+                env=env,
+                check=False,
+            )
             stop.set()
             roller.join()
         finally:
@@ -134,13 +204,24 @@ def main():
         for o in load_plan["officers"]:
             version = Assessment.objects.get(pk=o["assessment"]).lock_version - o["start_version"]
             if version != saved.get(str(o["assessment"]), 0):
-                lost.append({"assessment": o["assessment"], "db": version, "acknowledged": saved.get(str(o["assessment"]))})
+                lost.append(
+                    {"assessment": o["assessment"], "db": version, "acknowledged": saved.get(str(o["assessment"]))}
+                )
         stats = percentiles(tmp / "load_stats.csv")
-        out = {"units": args.units, **info, "officers": args.officers, "staff": args.staff, "seconds": args.seconds,
-               "gunicorn_workers": args.workers, "requests": stats,
-               "saves_acknowledged": sum(saved.values()), "lost_or_extra_writes": lost,
-               "rollups_during_load": len(times),
-               "rollup_s": {"median": sorted(times)[len(times) // 2] if times else None, "max": max(times, default=None)}, "machine": machine()}
+        out = {
+            "units": args.units,
+            **info,
+            "officers": args.officers,
+            "staff": args.staff,
+            "seconds": args.seconds,
+            "gunicorn_workers": args.workers,
+            "requests": stats,
+            "saves_acknowledged": sum(saved.values()),
+            "lost_or_extra_writes": lost,
+            "rollups_during_load": len(times),
+            "rollup_s": {"median": sorted(times)[len(times) // 2] if times else None, "max": max(times, default=None)},
+            "machine": machine(),
+        }
         print(json.dumps(out, ensure_ascii=False, indent=2))
         failures = stats.get("Aggregated", {}).get("failures", 1)
         sys.exit(0 if not lost and failures == 0 else 1)

@@ -34,8 +34,12 @@ class Officer(HttpUser):
         url = f"/assessments/{self.assessment}/edit/"
         page = self.client.get(url, name="entry page")
         lock, items = LOCK.search(page.text).group(1), SCORE.findall(page.text)
-        data = {"csrfmiddlewaretoken": self.client.cookies["csrftoken"], "lock_version": lock, "action": "save",
-                **{f"score_{i}": str(random.randint(0, 2)) for i in items}}  # noqa: S311 - load data
+        data = {
+            "csrfmiddlewaretoken": self.client.cookies["csrftoken"],
+            "lock_version": lock,
+            "action": "save",
+            **{f"score_{i}": str(random.randint(0, 2)) for i in items},
+        }  # noqa: S311 - load data
         with self.client.post(url, data, name="save scores", allow_redirects=False, catch_response=True) as r:
             if r.status_code == 302:
                 SAVED[self.assessment] += 1
@@ -58,8 +62,9 @@ class Staff(HttpUser):
     @task(2)
     def city_dashboard(self):
         city = random.choice(PLAN["cities"])  # noqa: S311 - load data
-        self.client.get(f"/reports/?campaign={PLAN['campaign']}&year={PLAN['year']}&region={city}",
-                        name="city dashboard")
+        self.client.get(
+            f"/reports/?campaign={PLAN['campaign']}&year={PLAN['year']}&region={city}", name="city dashboard"
+        )
 
     @task(1)
     def ledger(self):

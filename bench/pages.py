@@ -39,13 +39,16 @@ def main():
         setup_test_environment()
         campaign = Campaign.objects.get(slug="shanxi-sanling")
         rollup.run(campaign_id=campaign.id, year=2022)
-        user = User.objects.create(username="bench-province", role=Role.PROVINCE_STAFF,
-                                   region=Region.objects.get(code="140000000000"))
+        user = User.objects.create(
+            username="bench-province", role=Role.PROVINCE_STAFF, region=Region.objects.get(code="140000000000")
+        )
         client = Client()
         client.force_login(user)
         out = {"units": args.units, **info}
-        for name, url in [("province_dashboard", "/reports/?campaign=shanxi-sanling&year=2022"),
-                          ("city_dashboard", "/reports/?campaign=shanxi-sanling&year=2022&region=140100000000")]:
+        for name, url in [
+            ("province_dashboard", "/reports/?campaign=shanxi-sanling&year=2022"),
+            ("city_dashboard", "/reports/?campaign=shanxi-sanling&year=2022&region=140100000000"),
+        ]:
             for _ in range(10):
                 assert client.get(url).status_code == 200  # noqa: S101 - warm-up sanity
             times = []
@@ -53,8 +56,12 @@ def main():
                 t = time.perf_counter()
                 client.get(url)
                 times.append((time.perf_counter() - t) * 1000)
-            out[name] = {"p50_ms": round(statistics.median(times), 1), "p95_ms": round(percentile(times, 95), 1),
-                         "max_ms": round(max(times), 1), "requests": len(times)}
+            out[name] = {
+                "p50_ms": round(statistics.median(times), 1),
+                "p95_ms": round(percentile(times, 95), 1),
+                "max_ms": round(max(times), 1),
+                "requests": len(times),
+            }
         out["machine"] = machine()
         print(json.dumps(out, ensure_ascii=False, indent=2))
 

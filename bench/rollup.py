@@ -76,9 +76,19 @@ def floor(campaign, sql=None, jit=True):
     with transaction.atomic(), connection.cursor() as cur:
         if not jit:
             cur.execute("SET LOCAL jit = off")
-        cur.execute(sql or FLOOR_SQL, {"pass": campaign.pass_mark, "kinds": campaign.zero_kinds, "c": campaign.id,
-                                "y": YEAR, "d0": dt.date(YEAR, 1, 1), "d1": dt.date(YEAR, 12, 31),
-                                "prefix": campaign.scope.prefix + "%", "cats": campaign.categories})
+        cur.execute(
+            sql or FLOOR_SQL,
+            {
+                "pass": campaign.pass_mark,
+                "kinds": campaign.zero_kinds,
+                "c": campaign.id,
+                "y": YEAR,
+                "d0": dt.date(YEAR, 1, 1),
+                "d1": dt.date(YEAR, 12, 31),
+                "prefix": campaign.scope.prefix + "%",
+                "cats": campaign.categories,
+            },
+        )
         return {(t, c): (n, a) for t, c, n, a in cur.fetchall()}
 
 
@@ -114,8 +124,11 @@ def naive_sample(campaign, sample: int):
     from inspections.scoring import applicable_items, compute
     from units.models import Unit
 
-    units = list(Unit.objects.filter(active=True, township__code__startswith=campaign.scope.prefix,
-                                     category__in=campaign.categories).order_by("?")[:sample])
+    units = list(
+        Unit.objects.filter(
+            active=True, township__code__startswith=campaign.scope.prefix, category__in=campaign.categories
+        ).order_by("?")[:sample]
+    )
     t = time.perf_counter()
     out = {}
     for unit in units:
@@ -124,8 +137,11 @@ def naive_sample(campaign, sample: int):
         if a is not None and a.status == "approved":
             items = list(applicable_items(a.standard, unit.category))
             res = compute(items, {s.item_id: s.effective_score for s in a.scores.all()})
-            incident = Incident.objects.filter(unit=unit, kind__in=campaign.zero_kinds, occurred_on__year=YEAR) \
-                .exclude(status="dismissed").exists()
+            incident = (
+                Incident.objects.filter(unit=unit, kind__in=campaign.zero_kinds, occurred_on__year=YEAR)
+                .exclude(status="dismissed")
+                .exists()
+            )
             ok = res.final >= campaign.pass_mark and not res.veto_failed and not incident
         out[unit.id] = ok
     return time.perf_counter() - t, out
@@ -144,13 +160,37 @@ def approval_latency(campaign):
     from reports.models import AttainmentSnapshot
     from tests.integration.conftest import ROOT
 
-    a = (Assessment.objects.filter(campaign=campaign, year=YEAR, status=Status.SUBMITTED, veto_failed=False,
-                                   final_score__gte=campaign.pass_mark, unit__incidents__isnull=True)
-         .select_related("unit").first())
+    a = (
+        Assessment.objects.filter(
+            campaign=campaign,
+            year=YEAR,
+            status=Status.SUBMITTED,
+            veto_failed=False,
+            final_score__gte=campaign.pass_mark,
+            unit__incidents__isnull=True,
+        )
+        .select_related("unit")
+        .first()
+    )
     prov = dict(campaign=campaign, year=YEAR, region_id=campaign.scope.code, category=a.unit.category)
     before = AttainmentSnapshot.objects.get(**prov).attained_units
-    worker = subprocess.Popen([sys.executable, "-m", "celery", "-A", "sanling", "worker", "-c", "1",
-                               "--without-gossip", "--without-mingle", "-l", "WARNING"], cwd=ROOT)
+    worker = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "sanling",
+            "worker",
+            "-c",
+            "1",
+            "--without-gossip",
+            "--without-mingle",
+            "-l",
+            "WARNING",
+        ],
+        cwd=ROOT,
+    )
     try:
         from sanling.celery import app
 
@@ -189,19 +229,24 @@ def main():
         close_s = first_write_of_a_day(campaign, lambda: rollup.run(campaign_id=campaign.id, year=YEAR))
         # The roll-up and the floors take turns, so a passing disturbance on the shared
         # 2 cores (autovacuum, a checkpoint) touches them alike; medians of the rounds.
-        t, floor_rows, township_rows = interleaved({
-            "full": lambda: rollup.run(campaign_id=campaign.id, year=YEAR),
-            "query": lambda: grouped_query(campaign),
-            "floor": lambda: floor(campaign),
-            "township": lambda: floor(campaign, TOWNSHIP_SQL),
-            # The roll-up turns PostgreSQL's JIT off for its transaction; the floors get the same chance.
-            "floor_nojit": lambda: floor(campaign, jit=False),
-            "township_nojit": lambda: floor(campaign, TOWNSHIP_SQL, jit=False),
-        }, rounds=args.rounds)
+        t, floor_rows, township_rows = interleaved(
+            {
+                "full": lambda: rollup.run(campaign_id=campaign.id, year=YEAR),
+                "query": lambda: grouped_query(campaign),
+                "floor": lambda: floor(campaign),
+                "township": lambda: floor(campaign, TOWNSHIP_SQL),
+                # The roll-up turns PostgreSQL's JIT off for its transaction; the floors get the same chance.
+                "floor_nojit": lambda: floor(campaign, jit=False),
+                "township_nojit": lambda: floor(campaign, TOWNSHIP_SQL, jit=False),
+            },
+            rounds=args.rounds,
+        )
         full_s, query_s, floor_s, township_floor_s = t["full"], t["query"], t["floor"], t["township"]
         floor_nojit_s, township_nojit_s = t["floor_nojit"], t["township_nojit"]
-        snap = {(r.region.prefix, r.category): (r.total_units, r.attained_units)
-                for r in AttainmentSnapshot.objects.filter(campaign=campaign, year=YEAR).select_related("region")}
+        snap = {
+            (r.region.prefix, r.category): (r.total_units, r.attained_units)
+            for r in AttainmentSnapshot.objects.filter(campaign=campaign, year=YEAR).select_related("region")
+        }
         nonzero = {k: v for k, v in snap.items() if v[0]}
         if nonzero != floor_rows:
             raise SystemExit("roll-up and SQL floor disagree")
@@ -212,20 +257,28 @@ def main():
         from reports.attainment import annotate_conditions
         from units.models import Unit
 
-        setwise = dict(annotate_conditions(Unit.objects.filter(pk__in=list(naive)), campaign, YEAR)
-                       .values_list("id", "attained"))
+        setwise = dict(
+            annotate_conditions(Unit.objects.filter(pk__in=list(naive)), campaign, YEAR).values_list("id", "attained")
+        )
         if naive != setwise:
             raise SystemExit("naive loop and the rule disagree on the sample")
         total_units = sum(v[0] for v in township_rows.values())
         naive_extrapolated = naive_s / len(naive) * total_units
         result = {
-            "units": total_units, **info,
-            "first_rollup_s": round(first_s, 3), "full_rollup_s": round(full_s, 3),
-            "first_rollup_of_a_day_s": round(close_s, 3), "rollup_query_only_s": round(query_s, 3),
-            "sql_floor_s": round(floor_s, 3), "township_query_floor_s": round(township_floor_s, 3),
-            "sql_floor_jit_off_s": round(floor_nojit_s, 3), "township_query_floor_jit_off_s": round(township_nojit_s, 3),
-            "rounds": args.rounds, "regions_compared": len(nonzero),
-            "naive_sample_units": len(naive), "naive_sample_s": round(naive_s, 2),
+            "units": total_units,
+            **info,
+            "first_rollup_s": round(first_s, 3),
+            "full_rollup_s": round(full_s, 3),
+            "first_rollup_of_a_day_s": round(close_s, 3),
+            "rollup_query_only_s": round(query_s, 3),
+            "sql_floor_s": round(floor_s, 3),
+            "township_query_floor_s": round(township_floor_s, 3),
+            "sql_floor_jit_off_s": round(floor_nojit_s, 3),
+            "township_query_floor_jit_off_s": round(township_nojit_s, 3),
+            "rounds": args.rounds,
+            "regions_compared": len(nonzero),
+            "naive_sample_units": len(naive),
+            "naive_sample_s": round(naive_s, 2),
             "naive_extrapolated_s": round(naive_extrapolated, 1),
             "speedup_vs_naive": round(naive_extrapolated / full_s, 1),
             # Against the faster of the two statements: the strictest bar we know.

@@ -20,11 +20,13 @@ from .models import Assessment, Incident, IncidentStatus
 
 class ScoreSerializer(serializers.Serializer):
     item = serializers.CharField(help_text="item code, e.g. 3.2")
-    score = serializers.DecimalField(max_digits=5, decimal_places=1, allow_null=True, required=False,
-                                     coerce_to_string=False)
+    score = serializers.DecimalField(
+        max_digits=5, decimal_places=1, allow_null=True, required=False, coerce_to_string=False
+    )
     note = serializers.CharField(allow_blank=True, required=False, default="")
-    reviewer_score = serializers.DecimalField(max_digits=5, decimal_places=1, read_only=True, allow_null=True,
-                                              coerce_to_string=False)
+    reviewer_score = serializers.DecimalField(
+        max_digits=5, decimal_places=1, read_only=True, allow_null=True, coerce_to_string=False
+    )
 
 
 class AssessmentSerializer(serializers.ModelSerializer):
@@ -34,15 +36,39 @@ class AssessmentSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Assessment
-        fields = ["id", "unit", "campaign", "year", "status", "scores", "total_score", "max_score", "final_score",
-                  "veto_failed", "return_reason", "lock_version", "submitted_at", "approved_at"]
-        read_only_fields = ["status", "total_score", "max_score", "final_score", "veto_failed", "return_reason",
-                            "submitted_at", "approved_at"]
+        fields = [
+            "id",
+            "unit",
+            "campaign",
+            "year",
+            "status",
+            "scores",
+            "total_score",
+            "max_score",
+            "final_score",
+            "veto_failed",
+            "return_reason",
+            "lock_version",
+            "submitted_at",
+            "approved_at",
+        ]
+        read_only_fields = [
+            "status",
+            "total_score",
+            "max_score",
+            "final_score",
+            "veto_failed",
+            "return_reason",
+            "submitted_at",
+            "approved_at",
+        ]
 
     @extend_schema(responses=ScoreSerializer(many=True))
     def get_scores(self, obj) -> list[dict]:
-        return [{"item": s.item.code, "score": s.self_score, "note": s.note, "reviewer_score": s.reviewer_score}
-                for s in obj.scores.all()]
+        return [
+            {"item": s.item.code, "score": s.self_score, "note": s.note, "reviewer_score": s.reviewer_score}
+            for s in obj.scores.all()
+        ]
 
 
 class AssessmentWrite(serializers.Serializer):
@@ -101,8 +127,9 @@ class AssessmentViewSet(WriteViewSet):
             raise serializers.ValidationError({"campaign": [_("未知的创建活动“%(s)s”。") % {"s": d["campaign"]}]})
         a = services.assessment_start(unit=unit, campaign=campaign, year=d["year"], by=request.user)
         if d.get("scores"):
-            a = services.assessment_save_scores(assessment=a, scores=_scores_by_item(a, d["scores"]),
-                                                lock_version=a.lock_version, by=request.user)
+            a = services.assessment_save_scores(
+                assessment=a, scores=_scores_by_item(a, d["scores"]), lock_version=a.lock_version, by=request.user
+            )
         return self._out(a, status.HTTP_201_CREATED)
 
     @extend_schema(request=AssessmentWrite, responses=AssessmentSerializer)
@@ -111,8 +138,12 @@ class AssessmentViewSet(WriteViewSet):
         ser = AssessmentWrite(data=request.data)
         ser.is_valid(raise_exception=True)
         d = ser.validated_data
-        a = services.assessment_save_scores(assessment=a, scores=_scores_by_item(a, d.get("scores", [])),
-                                            lock_version=d.get("lock_version", a.lock_version), by=request.user)
+        a = services.assessment_save_scores(
+            assessment=a,
+            scores=_scores_by_item(a, d.get("scores", [])),
+            lock_version=d.get("lock_version", a.lock_version),
+            by=request.user,
+        )
         return self._out(a)
 
     def update(self, request, *args, **kwargs):
@@ -134,8 +165,9 @@ class AssessmentViewSet(WriteViewSet):
         assessment = self.get_object()  # jurisdiction first: a foreign id is a 404 whatever the body
         ser = ReasonSerializer(data=request.data)
         ser.is_valid(raise_exception=True)
-        return self._out(services.assessment_return(assessment=assessment, reason=ser.validated_data["reason"],
-                                                    by=request.user))
+        return self._out(
+            services.assessment_return(assessment=assessment, reason=ser.validated_data["reason"], by=request.user)
+        )
 
 
 class IncidentSerializer(serializers.ModelSerializer):
@@ -179,8 +211,9 @@ class IncidentViewSet(WriteViewSet):
         ser = self.get_serializer(data=request.data)
         ser.is_valid(raise_exception=True)
         d = ser.validated_data
-        inc = incidents.incident_record(unit=d["unit"], kind=d["kind"], occurred_on=d["occurred_on"],
-                                        description=d["description"], by=request.user)
+        inc = incidents.incident_record(
+            unit=d["unit"], kind=d["kind"], occurred_on=d["occurred_on"], description=d["description"], by=request.user
+        )
         return Response(IncidentSerializer(inc).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=IncidentJudge, responses=IncidentSerializer)
@@ -188,11 +221,10 @@ class IncidentViewSet(WriteViewSet):
         inc = self.get_object()
         ser = IncidentJudge(data=request.data)
         ser.is_valid(raise_exception=True)
-        inc = incidents.incident_judge(incident=inc, status=ser.validated_data["status"],
-                                       reason=ser.validated_data["reason"], by=request.user)
+        inc = incidents.incident_judge(
+            incident=inc, status=ser.validated_data["status"], reason=ser.validated_data["reason"], by=request.user
+        )
         return Response(IncidentSerializer(inc).data)
 
     def update(self, request, *args, **kwargs):
         return self.partial_update(request, *args, **kwargs)
-
-

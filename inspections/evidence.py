@@ -62,8 +62,9 @@ def sniff(head: bytes, fileobj) -> str | None:
 def attachment(stored) -> FileResponse:
     """Serve a stored upload (anything with file, original_name, content_type) as a
     download, never rendered inline: callers look it up through the jurisdiction first."""
-    resp = FileResponse(stored.file.open("rb"), as_attachment=True, filename=stored.original_name,
-                        content_type=stored.content_type)
+    resp = FileResponse(
+        stored.file.open("rb"), as_attachment=True, filename=stored.original_name, content_type=stored.content_type
+    )
     resp["X-Content-Type-Options"] = "nosniff"
     resp["Content-Security-Policy"] = "default-src 'none'; sandbox"
     return resp
@@ -73,8 +74,10 @@ def check(upload) -> str:
     """Return the content type of an acceptable upload, or raise EvidenceError."""
     limit = settings.EVIDENCE_MAX_BYTES
     if upload.size > limit:
-        raise EvidenceError(_("文件“%(name)s”过大（%(size).1f MB），上限为 %(limit).1f MB。") % {
-            "name": upload.name, "size": upload.size / 1048576, "limit": limit / 1048576})
+        raise EvidenceError(
+            _("文件“%(name)s”过大（%(size).1f MB），上限为 %(limit).1f MB。")
+            % {"name": upload.name, "size": upload.size / 1048576, "limit": limit / 1048576}
+        )
     if upload.size == 0:
         raise EvidenceError(_("文件“%(name)s”是空的。") % {"name": upload.name})
     upload.seek(0)
@@ -82,6 +85,8 @@ def check(upload) -> str:
     ctype = sniff(head, upload)
     upload.seek(0)
     if ctype is None:
-        raise EvidenceError(_("文件“%(name)s”的类型不允许：只能上传 PDF、图片（PNG/JPEG/GIF）、"
-                              "Word/Excel/PowerPoint 文档或纯文本。") % {"name": upload.name})
+        raise EvidenceError(
+            _("文件“%(name)s”的类型不允许：只能上传 PDF、图片（PNG/JPEG/GIF）、Word/Excel/PowerPoint 文档或纯文本。")
+            % {"name": upload.name}
+        )
     return ctype

@@ -39,10 +39,21 @@ def incident_list(request):
     if year.isdigit():
         qs = qs.filter(occurred_on__gte=dt.date(int(year), 1, 1), occurred_on__lte=dt.date(int(year), 12, 31))
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
-    return render(request, "inspections/incidents.html", {
-        "page": page, "kinds": IncidentKind.choices, "statuses": IncidentStatus.choices,
-        "kind": kind, "status": status, "year": year, "form": IncidentForm(),
-        "can_record": access.can_record_incident(request.user), "can_judge": access.can_judge_incident(request.user)})
+    return render(
+        request,
+        "inspections/incidents.html",
+        {
+            "page": page,
+            "kinds": IncidentKind.choices,
+            "statuses": IncidentStatus.choices,
+            "kind": kind,
+            "status": status,
+            "year": year,
+            "form": IncidentForm(),
+            "can_record": access.can_record_incident(request.user),
+            "can_judge": access.can_judge_incident(request.user),
+        },
+    )
 
 
 @login_required
@@ -56,8 +67,13 @@ def incident_create(request):
             form.add_error("unit_code", _("单位代码 %(c)s 不存在或不在您的管辖范围内。") % {"c": d["unit_code"]})
         else:
             try:
-                incidents.incident_record(unit=unit, kind=d["kind"], occurred_on=d["occurred_on"],
-                                          description=d["description"], by=request.user)
+                incidents.incident_record(
+                    unit=unit,
+                    kind=d["kind"],
+                    occurred_on=d["occurred_on"],
+                    description=d["description"],
+                    by=request.user,
+                )
             except (ServiceError, PermissionDenied) as exc:
                 for field, errs in getattr(exc, "message_dict", {None: [str(exc)]}).items():
                     form.add_error(field if field in form.fields else None, errs)
@@ -65,10 +81,19 @@ def incident_create(request):
                 messages.success(request, _("已登记“%(unit)s”的事件。") % {"unit": unit.name})
                 return redirect("incidents:list")
     qs = access.scope(request.user, Incident.objects.select_related("unit__township").order_by("-occurred_on"))
-    return render(request, "inspections/incidents.html", {
-        "page": Paginator(qs, 50).get_page(1), "kinds": IncidentKind.choices, "statuses": IncidentStatus.choices,
-        "form": form, "can_record": access.can_record_incident(request.user),
-        "can_judge": access.can_judge_incident(request.user)}, status=400)
+    return render(
+        request,
+        "inspections/incidents.html",
+        {
+            "page": Paginator(qs, 50).get_page(1),
+            "kinds": IncidentKind.choices,
+            "statuses": IncidentStatus.choices,
+            "form": form,
+            "can_record": access.can_record_incident(request.user),
+            "can_judge": access.can_judge_incident(request.user),
+        },
+        status=400,
+    )
 
 
 @login_required
@@ -76,8 +101,12 @@ def incident_create(request):
 def incident_judge(request, pk: int):
     incident = access.object_for(request.user, Incident.objects.all(), pk)
     try:
-        incidents.incident_judge(incident=incident, status=request.POST.get("status", ""),
-                                 reason=request.POST.get("reason", ""), by=request.user)
+        incidents.incident_judge(
+            incident=incident,
+            status=request.POST.get("status", ""),
+            reason=request.POST.get("reason", ""),
+            by=request.user,
+        )
     except (ServiceError, PermissionDenied) as exc:
         for m in getattr(exc, "messages", [str(exc)]):
             messages.error(request, m)

@@ -39,8 +39,9 @@ def incident_record(*, unit: Unit, kind: str, occurred_on: dt.date, description:
         errors["description"] = [_("请填写情况描述。")]
     if errors:
         raise ServiceError(errors)
-    incident = Incident.objects.create(unit=unit, kind=kind, occurred_on=occurred_on,
-                                       description=description.strip(), recorded_by=by)
+    incident = Incident.objects.create(
+        unit=unit, kind=kind, occurred_on=occurred_on, description=description.strip(), recorded_by=by
+    )
     audit(actor=by, action="incident.recorded", target=incident, detail={"kind": kind, "unit": unit.code})
     _schedule(unit.pk, occurred_on.year)
     return incident

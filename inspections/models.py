@@ -26,14 +26,15 @@ EDITABLE_STATUSES = (Status.DRAFT, Status.RETURNED)
 
 class Assessment(models.Model):
     unit = models.ForeignKey(Unit, verbose_name=_("单位"), on_delete=models.PROTECT, related_name="assessments")
-    campaign = models.ForeignKey(Campaign, verbose_name=_("创建活动"), on_delete=models.PROTECT,
-                                 related_name="assessments")
+    campaign = models.ForeignKey(
+        Campaign, verbose_name=_("创建活动"), on_delete=models.PROTECT, related_name="assessments"
+    )
     year = models.PositiveIntegerField(_("年度"))
     # Pinned when the assessment is created; a newer standard version never changes it.
-    standard = models.ForeignKey(Standard, verbose_name=_("标准版本"), on_delete=models.PROTECT,
-                                 related_name="assessments")
-    status = models.CharField(_("状态"), max_length=12, choices=Status.choices, default=Status.DRAFT,
-                              db_index=True)
+    standard = models.ForeignKey(
+        Standard, verbose_name=_("标准版本"), on_delete=models.PROTECT, related_name="assessments"
+    )
+    status = models.CharField(_("状态"), max_length=12, choices=Status.choices, default=Status.DRAFT, db_index=True)
     # Optimistic lock: a save must name the version it was edited from.
     lock_version = models.PositiveIntegerField(default=0)
     # Derived from the item scores by inspections.scoring and stored whenever they change,
@@ -47,10 +48,22 @@ class Assessment(models.Model):
     overturn_reason = models.TextField(_("抽查否定原因"), blank=True)
     submitted_at = models.DateTimeField(_("提交时间"), null=True, blank=True)
     approved_at = models.DateTimeField(_("审核通过时间"), null=True, blank=True)
-    reviewed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                    related_name="+", verbose_name=_("审核人"))
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                   related_name="+", verbose_name=_("填报人"))
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("审核人"),
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("填报人"),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -151,14 +164,20 @@ class Incident(models.Model):
     kind = models.CharField(_("类型"), max_length=20, choices=IncidentKind.choices)
     occurred_on = models.DateField(_("发生日期"))
     description = models.TextField(_("情况描述"))
-    status = models.CharField(_("状态"), max_length=10, choices=IncidentStatus.choices,
-                              default=IncidentStatus.RECORDED)
+    status = models.CharField(_("状态"), max_length=10, choices=IncidentStatus.choices, default=IncidentStatus.RECORDED)
     reason = models.TextField(_("确认/排除理由"), blank=True)
-    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL,
-                                    related_name="+", verbose_name=_("登记人"))
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("登记人")
+    )
     recorded_at = models.DateTimeField(_("登记时间"), auto_now_add=True)
-    judged_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                  related_name="+", verbose_name=_("确认人"))
+    judged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("确认人"),
+    )
     judged_at = models.DateTimeField(null=True, blank=True)
 
     history = HistoricalRecords()

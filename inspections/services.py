@@ -39,15 +39,21 @@ TRANSITIONS = {
     (Status.APPROVED, "overturn"): Status.OVERTURNED,
     (Status.APPROVED, "return"): Status.RETURNED,
 }
-ACTION_LABELS = {"submit": gettext_lazy("提交"), "approve": gettext_lazy("审核通过"), "return": gettext_lazy("退回"),
-                 "overturn": gettext_lazy("抽查否定")}
+ACTION_LABELS = {
+    "submit": gettext_lazy("提交"),
+    "approve": gettext_lazy("审核通过"),
+    "return": gettext_lazy("退回"),
+    "overturn": gettext_lazy("抽查否定"),
+}
 
 
 def _transition(assessment: Assessment, action: str) -> Status:
     to = TRANSITIONS.get((assessment.status, action))
     if to is None:
-        raise ServiceError(_("当前状态为“%(state)s”，不能执行“%(action)s”。") % {
-            "state": Status(assessment.status).label, "action": ACTION_LABELS[action]})
+        raise ServiceError(
+            _("当前状态为“%(state)s”，不能执行“%(action)s”。")
+            % {"state": Status(assessment.status).label, "action": ACTION_LABELS[action]}
+        )
     return to
 
 
@@ -78,19 +84,23 @@ def _schedule_rollup(assessment: Assessment) -> None:
 def assessment_start(*, unit: Unit, campaign: Campaign, year: int, by: User) -> Assessment:
     _may(access.can_self_assess(by), _("只有乡镇/街道工作人员可以填报自评。"))
     if year not in campaign.years:
-        raise ServiceError(_("%(name)s 的年度为 %(a)s–%(b)s，不含 %(y)s 年。") % {
-            "name": campaign.name, "a": campaign.start_year, "b": campaign.end_year, "y": year})
+        raise ServiceError(
+            _("%(name)s 的年度为 %(a)s–%(b)s，不含 %(y)s 年。")
+            % {"name": campaign.name, "a": campaign.start_year, "b": campaign.end_year, "y": year}
+        )
     if not unit.township_id.startswith(campaign.scope.prefix) or unit.category not in campaign.categories:
-        raise ServiceError(_("单位“%(unit)s”不在“%(campaign)s”的创建范围内。") % {
-            "unit": unit.name, "campaign": campaign.name})
+        raise ServiceError(
+            _("单位“%(unit)s”不在“%(campaign)s”的创建范围内。") % {"unit": unit.name, "campaign": campaign.name}
+        )
     if not unit.active:
         raise ServiceError(_("单位“%(unit)s”已归档，不能开展自评。") % {"unit": unit.name})
     existing = Assessment.objects.filter(unit=unit, campaign=campaign, year=year).first()
     if existing:
         return existing
     a = Assessment.objects.create(unit=unit, campaign=campaign, year=year, standard=campaign.standard, created_by=by)
-    ItemScore.objects.bulk_create([ItemScore(assessment=a, item=i)
-                                   for i in scoring.applicable_items(campaign.standard, unit.category)])
+    ItemScore.objects.bulk_create(
+        [ItemScore(assessment=a, item=i) for i in scoring.applicable_items(campaign.standard, unit.category)]
+    )
     scoring.rescore(a)
     audit(actor=by, action="assessment.started", target=a)
     return a
@@ -108,16 +118,19 @@ def _parse_score(raw, item) -> Decimal | None:
     if value < 0:
         raise ServiceError(_("%(code)s：得分不能小于 0。") % {"code": item.code})
     if value > item.max_score:
-        raise ServiceError(_("%(code)s：得分 %(v)s 超过该项满分 %(max)s。") % {
-            "code": item.code, "v": value, "max": f"{item.max_score.normalize():f}"})
+        raise ServiceError(
+            _("%(code)s：得分 %(v)s 超过该项满分 %(max)s。")
+            % {"code": item.code, "v": value, "max": f"{item.max_score.normalize():f}"}
+        )
     if value.as_tuple().exponent < -1:
         raise ServiceError(_("%(code)s：得分最多保留一位小数。") % {"code": item.code})
     return value
 
 
 @transaction.atomic
-def assessment_save_scores(*, assessment: Assessment, scores: dict, lock_version: int, by: User,
-                           reviewer: bool = False) -> Assessment:
+def assessment_save_scores(
+    *, assessment: Assessment, scores: dict, lock_version: int, by: User, reviewer: bool = False
+) -> Assessment:
     """scores: {item_id: (score, note)}. All valid or nothing saved. `reviewer=True` writes
     the reviewer's adjusted scores beside the self-scores (while submitted)."""
     if reviewer:
@@ -126,14 +139,17 @@ def assessment_save_scores(*, assessment: Assessment, scores: dict, lock_version
         _may(access.can_self_assess(by), _("只有乡镇/街道工作人员可以填报自评。"))
     a = _lock(assessment)
     if int(lock_version) != a.lock_version:
-        raise ServiceError(_("该自评已被他人修改（%(when)s），您的修改未保存。请刷新页面后重新填写。") % {
-            "when": timezone.localtime(a.updated_at).strftime("%H:%M:%S")})
+        raise ServiceError(
+            _("该自评已被他人修改（%(when)s），您的修改未保存。请刷新页面后重新填写。")
+            % {"when": timezone.localtime(a.updated_at).strftime("%H:%M:%S")}
+        )
     if reviewer:
         if a.status != Status.SUBMITTED:
             raise ServiceError(_("只能在审核时调整得分。"))
     elif not a.editable:
-        raise ServiceError(_("“%(state)s”状态的自评不能修改；已审核通过的自评只有退回后才能修改。") % {
-            "state": Status(a.status).label})
+        raise ServiceError(
+            _("“%(state)s”状态的自评不能修改；已审核通过的自评只有退回后才能修改。") % {"state": Status(a.status).label}
+        )
     rows = {s.item_id: s for s in a.scores.select_related("item")}
     unknown = set(map(int, scores)) - set(rows)
     if unknown:
@@ -187,8 +203,12 @@ def assessment_approve(*, assessment: Assessment, by: User) -> Assessment:
     result = scoring.rescore(a)
     a.status, a.approved_at, a.reviewed_by, a.return_reason = to, timezone.now(), by, ""
     _save(a, by, "status", "approved_at", "reviewed_by", "return_reason")
-    audit(actor=by, action="assessment.approved", target=a,
-          detail={"final_score": str(result.final), "veto_failed": result.veto_failed})
+    audit(
+        actor=by,
+        action="assessment.approved",
+        target=a,
+        detail={"final_score": str(result.final), "veto_failed": result.veto_failed},
+    )
     _schedule_rollup(a)
     return a
 

@@ -27,9 +27,17 @@ def worklist(request):
     rows = selectors.worklist(user=request.user, campaign=campaign, year=year)
     from reports.selectors import campaigns_for
 
-    return render(request, "inspections/worklist.html", {
-        "campaign": campaign, "year": year, "rows": rows, "campaigns": campaigns_for(request.user),
-        "can_assess": access.can_self_assess(request.user)})
+    return render(
+        request,
+        "inspections/worklist.html",
+        {
+            "campaign": campaign,
+            "year": year,
+            "rows": rows,
+            "campaigns": campaigns_for(request.user),
+            "can_assess": access.can_self_assess(request.user),
+        },
+    )
 
 
 @login_required
@@ -38,8 +46,9 @@ def start(request):
     unit = access.unit_for(request.user, request.POST.get("unit"))
     campaign = get_object_or_404(Campaign, slug=request.POST.get("campaign"))
     try:
-        a = services.assessment_start(unit=unit, campaign=campaign, year=int(request.POST.get("year", 0)),
-                                      by=request.user)
+        a = services.assessment_start(
+            unit=unit, campaign=campaign, year=int(request.POST.get("year", 0)), by=request.user
+        )
     except (services.ServiceError, PermissionDenied, ValueError) as exc:
         _show(request, exc)
         return redirect(reverse("inspections:worklist") + f"?campaign={campaign.slug}")
@@ -50,8 +59,11 @@ def _grouped(a, posted=None):
     """Scores grouped by area; after a refused save, what the user typed is shown again."""
     areas = []
     for score in a.scores.select_related("item__area").prefetch_related("evidence").order_by("item__order"):
-        score.shown = posted.get(f"score_{score.item_id}", "") if posted else (
-            "" if score.self_score is None else score.self_score)
+        score.shown = (
+            posted.get(f"score_{score.item_id}", "")
+            if posted
+            else ("" if score.self_score is None else score.self_score)
+        )
         score.shown_note = posted.get(f"note_{score.item_id}", "") if posted else score.note
         if not areas or areas[-1]["area"].pk != score.item.area_id:
             areas.append({"area": score.item.area, "scores": []})
@@ -64,18 +76,25 @@ def entry(request, pk: int):
     a = services.for_user(request.user, pk)
     if request.method == "POST":
         access.require(access.can_self_assess(request.user))
-        scores = {s.item_id: (request.POST.get(f"score_{s.item_id}"), request.POST.get(f"note_{s.item_id}", ""))
-                  for s in a.scores.all()}
-        uploads = [(int(key.removeprefix("evidence_")), f) for key in request.FILES if key.startswith("evidence_")
-                   for f in request.FILES.getlist(key)]
+        scores = {
+            s.item_id: (request.POST.get(f"score_{s.item_id}"), request.POST.get(f"note_{s.item_id}", ""))
+            for s in a.scores.all()
+        }
+        uploads = [
+            (int(key.removeprefix("evidence_")), f)
+            for key in request.FILES
+            if key.startswith("evidence_")
+            for f in request.FILES.getlist(key)
+        ]
         try:
             # Scores, files and the submit stand or fall together: a refused file or a
             # refused submit leaves nothing of this request stored.
             with transaction.atomic():
                 for _item, f in uploads:
                     services.check_evidence(f)
-                a = services.assessment_save_scores(assessment=a, scores=scores, by=request.user,
-                                                    lock_version=request.POST.get("lock_version", -1))
+                a = services.assessment_save_scores(
+                    assessment=a, scores=scores, by=request.user, lock_version=request.POST.get("lock_version", -1)
+                )
                 for item_id, f in uploads:
                     services.evidence_add(assessment=a, item_id=item_id, upload=f, by=request.user)
                 if request.POST.get("action") == "submit":
@@ -88,18 +107,37 @@ def entry(request, pk: int):
         except (services.ServiceError, PermissionDenied) as exc:
             _show(request, exc)
             a = services.for_user(request.user, pk)
-            return render(request, "inspections/entry.html", {
-                "a": a, "areas": _grouped(a, request.POST), "lock_version": request.POST.get("lock_version"),
-                "editable": a.editable}, status=400)
-    return render(request, "inspections/entry.html", {"a": a, "areas": _grouped(a), "lock_version": a.lock_version,
-                                                      "editable": a.editable and access.can_self_assess(request.user)})
+            return render(
+                request,
+                "inspections/entry.html",
+                {
+                    "a": a,
+                    "areas": _grouped(a, request.POST),
+                    "lock_version": request.POST.get("lock_version"),
+                    "editable": a.editable,
+                },
+                status=400,
+            )
+    return render(
+        request,
+        "inspections/entry.html",
+        {
+            "a": a,
+            "areas": _grouped(a),
+            "lock_version": a.lock_version,
+            "editable": a.editable and access.can_self_assess(request.user),
+        },
+    )
 
 
 @login_required
 def queue(request):
     access.require(access.can_review(request.user) or access.is_staff_reader(request.user))
-    return render(request, "inspections/queue.html", {
-        "assessments": selectors.review_queue(user=request.user)[:500], "can_review": access.can_review(request.user)})
+    return render(
+        request,
+        "inspections/queue.html",
+        {"assessments": selectors.review_queue(user=request.user)[:500], "can_review": access.can_review(request.user)},
+    )
 
 
 @login_required
@@ -110,11 +148,21 @@ def review(request, pk: int):
         action = request.POST.get("action")
         try:
             if action == "approve":
-                adjusted = {s.item_id: (request.POST.get(f"review_{s.item_id}"),
-                                        request.POST.get(f"review_note_{s.item_id}", "")) for s in a.scores.all()}
+                adjusted = {
+                    s.item_id: (
+                        request.POST.get(f"review_{s.item_id}"),
+                        request.POST.get(f"review_note_{s.item_id}", ""),
+                    )
+                    for s in a.scores.all()
+                }
                 with transaction.atomic():
-                    a = services.assessment_save_scores(assessment=a, scores=adjusted, reviewer=True, by=request.user,
-                                                        lock_version=request.POST.get("lock_version", -1))
+                    a = services.assessment_save_scores(
+                        assessment=a,
+                        scores=adjusted,
+                        reviewer=True,
+                        by=request.user,
+                        lock_version=request.POST.get("lock_version", -1),
+                    )
                     services.assessment_approve(assessment=a, by=request.user)
                 messages.success(request, _("已审核通过。"))
             elif action == "return":
@@ -132,10 +180,17 @@ def review(request, pk: int):
 @login_required
 def detail(request, pk: int):
     a = services.for_user(request.user, pk)
-    return render(request, "inspections/detail.html", {
-        "a": a, "areas": _grouped(a), "history": selectors.history(a),
-        "can_review": access.can_review(request.user) and a.status == Status.SUBMITTED,
-        "can_edit": access.can_self_assess(request.user) and a.editable})
+    return render(
+        request,
+        "inspections/detail.html",
+        {
+            "a": a,
+            "areas": _grouped(a),
+            "history": selectors.history(a),
+            "can_review": access.can_review(request.user) and a.status == Status.SUBMITTED,
+            "can_edit": access.can_self_assess(request.user) and a.editable,
+        },
+    )
 
 
 @login_required

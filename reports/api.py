@@ -30,7 +30,9 @@ from .models import AttainmentSnapshot, RollupState
 
 def year_error(campaign) -> str:
     return _("年度必须是本次创建活动的年度之一：%(start)s–%(end)s。") % {
-        "start": campaign.start_year, "end": campaign.end_year}
+        "start": campaign.start_year,
+        "end": campaign.end_year,
+    }
 
 
 class AttainmentSerializer(serializers.ModelSerializer):
@@ -42,8 +44,21 @@ class AttainmentSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = AttainmentSnapshot
-        fields = ["campaign", "year", "region_code", "region_name", "level", "category", "total_units",
-                  "attained_units", "rate", "target_rate", "met", "gap_units", "computed_at"]
+        fields = [
+            "campaign",
+            "year",
+            "region_code",
+            "region_name",
+            "level",
+            "category",
+            "total_units",
+            "attained_units",
+            "rate",
+            "target_rate",
+            "met",
+            "gap_units",
+            "computed_at",
+        ]
 
 
 class AttainmentFilter(django_filters.FilterSet):
@@ -115,18 +130,30 @@ class AttainmentViewSet(viewsets.ReadOnlyModelViewSet):
         return response
 
     def get_queryset(self):
-        qs = AttainmentSnapshot.objects.select_related("campaign", "region").order_by("campaign_id", "year",
-                                                                                       "region_id", "category")
+        qs = AttainmentSnapshot.objects.select_related("campaign", "region").order_by(
+            "campaign_id", "year", "region_id", "category"
+        )
         return access.scope_regions(self.request.user, qs)
 
-    @extend_schema(parameters=[OpenApiParameter("campaign", OpenApiTypes.STR, required=True),
-                               OpenApiParameter("region_code", OpenApiTypes.STR, required=True),
-                               OpenApiParameter("category", OpenApiTypes.STR)],
-                   responses=inline_serializer("TrendPoint", {
-                       "year": serializers.IntegerField(), "category": serializers.CharField(),
-                       "rate": serializers.FloatField(), "target_rate": serializers.FloatField(allow_null=True),
-                       "total_units": serializers.IntegerField(), "attained_units": serializers.IntegerField()},
-                       many=True))
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("campaign", OpenApiTypes.STR, required=True),
+            OpenApiParameter("region_code", OpenApiTypes.STR, required=True),
+            OpenApiParameter("category", OpenApiTypes.STR),
+        ],
+        responses=inline_serializer(
+            "TrendPoint",
+            {
+                "year": serializers.IntegerField(),
+                "category": serializers.CharField(),
+                "rate": serializers.FloatField(),
+                "target_rate": serializers.FloatField(allow_null=True),
+                "total_units": serializers.IntegerField(),
+                "attained_units": serializers.IntegerField(),
+            },
+            many=True,
+        ),
+    )
     @action(detail=False, methods=["get"], pagination_class=None, filterset_class=None)
     def trend(self, request):
         """The rate per year for one region: the current snapshot of each campaign year."""
@@ -135,22 +162,41 @@ class AttainmentViewSet(viewsets.ReadOnlyModelViewSet):
         qs = access.scope_regions(request.user, AttainmentSnapshot.objects.filter(campaign=campaign, region=region))
         if request.query_params.get("category"):
             qs = qs.filter(category=request.query_params["category"])
-        rows = [{"year": r.year, "category": r.category, "rate": float(r.rate),
-                 "target_rate": None if r.target_rate is None else float(r.target_rate),
-                 "total_units": r.total_units, "attained_units": r.attained_units}
-                for r in qs.order_by("year", "category")]
+        rows = [
+            {
+                "year": r.year,
+                "category": r.category,
+                "rate": float(r.rate),
+                "target_rate": None if r.target_rate is None else float(r.target_rate),
+                "total_units": r.total_units,
+                "attained_units": r.attained_units,
+            }
+            for r in qs.order_by("year", "category")
+        ]
         return Response(rows)
 
-    @extend_schema(parameters=[OpenApiParameter("campaign", OpenApiTypes.STR, required=True),
-                               OpenApiParameter("year", OpenApiTypes.INT, required=True),
-                               OpenApiParameter("region_code", OpenApiTypes.STR, required=True),
-                               OpenApiParameter("category", OpenApiTypes.STR, enum=Category.values)],
-                   responses=inline_serializer("DailyPoint", {
-                       "day": serializers.DateField(), "category": serializers.CharField(),
-                       "total_units": serializers.IntegerField(), "attained_units": serializers.IntegerField(),
-                       "rate": serializers.FloatField(), "target_rate": serializers.FloatField(allow_null=True),
-                       "met": serializers.BooleanField(allow_null=True), "gap_units": serializers.IntegerField()},
-                       many=True))
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("campaign", OpenApiTypes.STR, required=True),
+            OpenApiParameter("year", OpenApiTypes.INT, required=True),
+            OpenApiParameter("region_code", OpenApiTypes.STR, required=True),
+            OpenApiParameter("category", OpenApiTypes.STR, enum=Category.values),
+        ],
+        responses=inline_serializer(
+            "DailyPoint",
+            {
+                "day": serializers.DateField(),
+                "category": serializers.CharField(),
+                "total_units": serializers.IntegerField(),
+                "attained_units": serializers.IntegerField(),
+                "rate": serializers.FloatField(),
+                "target_rate": serializers.FloatField(allow_null=True),
+                "met": serializers.BooleanField(allow_null=True),
+                "gap_units": serializers.IntegerField(),
+            },
+            many=True,
+        ),
+    )
     @action(detail=False, methods=["get"], pagination_class=None, filterset_class=None)
     def daily(self, request):
         """The figures per day for one region and campaign year: each past day's closing
@@ -165,12 +211,22 @@ class AttainmentViewSet(viewsets.ReadOnlyModelViewSet):
             raise serializers.ValidationError({"category": [_("本次创建活动不包含这一类别。")]})
         region = access.region_for(request.user, q["region_code"])
         points = selectors.daily(campaign, q["year"], region, q.get("category"))
-        return Response([{**p, "day": p["day"].isoformat(), "rate": float(p["rate"]),
-                          "target_rate": None if p["target_rate"] is None else float(p["target_rate"])}
-                         for p in points])
+        return Response(
+            [
+                {
+                    **p,
+                    "day": p["day"].isoformat(),
+                    "rate": float(p["rate"]),
+                    "target_rate": None if p["target_rate"] is None else float(p["target_rate"]),
+                }
+                for p in points
+            ]
+        )
 
-    @extend_schema(request=RecomputeRequest, responses={202: inline_serializer("TaskStarted", {
-        "task_id": serializers.CharField()})})
+    @extend_schema(
+        request=RecomputeRequest,
+        responses={202: inline_serializer("TaskStarted", {"task_id": serializers.CharField()})},
+    )
     @action(detail=False, methods=["post"], pagination_class=None, filterset_class=None)
     def recompute(self, request):
         require_role(access.is_staff_reader(request.user))
@@ -181,19 +237,25 @@ class AttainmentViewSet(viewsets.ReadOnlyModelViewSet):
         if year not in campaign.years:
             raise serializers.ValidationError({"year": [year_error(campaign)]})
         result = tasks.rollup_campaign_year.delay(campaign.id, year)
-        audit(actor=request.user, action="rollup.requested", target=campaign, detail={"year": year},
-              ip=client_ip(request))
+        audit(
+            actor=request.user, action="rollup.requested", target=campaign, detail={"year": year}, ip=client_ip(request)
+        )
         return Response({"task_id": result.id}, status=status.HTTP_202_ACCEPTED)
 
 
 class TaskView(APIView):
-    @extend_schema(responses=inline_serializer("TaskState", {"id": serializers.CharField(),
-                                                              "state": serializers.CharField(),
-                                                              "info": serializers.JSONField(allow_null=True)}))
+    @extend_schema(
+        responses=inline_serializer(
+            "TaskState",
+            {
+                "id": serializers.CharField(),
+                "state": serializers.CharField(),
+                "info": serializers.JSONField(allow_null=True),
+            },
+        )
+    )
     def get(self, request, task_id: str):
         require_role(access.is_staff_reader(request.user))
         res = AsyncResult(task_id)
         info = res.info if isinstance(res.info, dict) else (None if res.info is None else str(res.info))
         return Response({"id": task_id, "state": res.state, "info": info})
-
-

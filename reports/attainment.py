@@ -107,14 +107,20 @@ def reasons_for_units(units: QuerySet[Unit], campaign: Campaign, year: int) -> d
     from inspections.models import Assessment, ItemScore
     from inspections.scoring import applicable_items
 
-    rows = list(annotate_conditions(units, campaign, year).values(
-        "id", *[f"ok_{c}" for c in CONDITIONS], "a_status", "a_final", "a_id", "active", "category", "township_id"))
+    rows = list(
+        annotate_conditions(units, campaign, year).values(
+            "id", *[f"ok_{c}" for c in CONDITIONS], "a_status", "a_final", "a_id", "active", "category", "township_id"
+        )
+    )
     out: dict[int, list[Reason]] = {r["id"]: [] for r in rows}
     veto_check, incident_check, overturned = [], [], {}
     for r in rows:
         reasons = out[r["id"]]
-        if not r["active"] or not r["township_id"].startswith(campaign.scope.prefix) \
-                or r["category"] not in campaign.categories:
+        if (
+            not r["active"]
+            or not r["township_id"].startswith(campaign.scope.prefix)
+            or r["category"] not in campaign.categories
+        ):
             reasons.append(Reason("in_scope", _("不在本活动创建范围内（已归档、不在范围区划内或类别不参与）")))
             continue
         if not r["ok_assessed"]:
@@ -123,12 +129,18 @@ def reasons_for_units(units: QuerySet[Unit], campaign: Campaign, year: int) -> d
             if r["a_status"] == Status.OVERTURNED:
                 overturned[r["a_id"]] = r["id"]
             else:
-                reasons.append(Reason("approved", _("自评尚未审核通过（当前状态：%(s)s）")
-                                      % {"s": Status(r["a_status"]).label}))
+                reasons.append(
+                    Reason("approved", _("自评尚未审核通过（当前状态：%(s)s）") % {"s": Status(r["a_status"]).label})
+                )
         if r["ok_assessed"] and not r["ok_score"]:
             short = campaign.pass_mark - r["a_final"]
-            reasons.append(Reason("score", _("得分 %(f)s，距达标分数线 %(p)s 还差 %(d)s 分")
-                                  % {"f": f"{r['a_final']:.2f}", "p": _num(campaign.pass_mark), "d": f"{short:.2f}"}))
+            reasons.append(
+                Reason(
+                    "score",
+                    _("得分 %(f)s，距达标分数线 %(p)s 还差 %(d)s 分")
+                    % {"f": f"{r['a_final']:.2f}", "p": _num(campaign.pass_mark), "d": f"{short:.2f}"},
+                )
+            )
         if r["ok_assessed"] and not r["ok_veto"]:
             veto_check.append(r)
         if not r["ok_no_incident"]:
@@ -146,12 +158,19 @@ def reasons_for_units(units: QuerySet[Unit], campaign: Campaign, year: int) -> d
             if (s.effective_score or 0) < item.max_score:
                 failed.setdefault(s.assessment_id, []).append(f"{item.code} {item.title}")
         for r in veto_check:
-            out[r["id"]].append(Reason("veto", _("一票否决项未达标：%(items)s")
-                                       % {"items": "；".join(failed.get(r["a_id"], [])) or "—"}))
+            out[r["id"]].append(
+                Reason(
+                    "veto", _("一票否决项未达标：%(items)s") % {"items": "；".join(failed.get(r["a_id"], [])) or "—"}
+                )
+            )
     if incident_check:
         for inc in breaking_incidents(campaign, year).filter(unit_id__in=incident_check).order_by("occurred_on"):
-            out[inc.unit_id].append(Reason("no_incident", _("%(date)s 发生%(kind)s") % {
-                "date": inc.occurred_on.isoformat(), "kind": inc.get_kind_display()}))
+            out[inc.unit_id].append(
+                Reason(
+                    "no_incident",
+                    _("%(date)s 发生%(kind)s") % {"date": inc.occurred_on.isoformat(), "kind": inc.get_kind_display()},
+                )
+            )
     return out
 
 

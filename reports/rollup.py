@@ -66,9 +66,11 @@ def township_counts(campaign: Campaign, year: int, *, prefix: str | None = None)
     the split by kind (grouped by kind in SQL; the category follows from the kind).
     Tuples, not dicts, and one pass: at 1 M units this is ~50,000 rows."""
     qs = attainment.with_assessment(attainment.scope_units(campaign, prefix=prefix), campaign, year)
-    grouped = qs.values_list("township_id", "kind").annotate(
-        total=Count("id"), attained=Count("id", filter=attainment.attained_q(campaign, year))
-    ).order_by()
+    grouped = (
+        qs.values_list("township_id", "kind")
+        .annotate(total=Count("id"), attained=Count("id", filter=attainment.attained_q(campaign, year)))
+        .order_by()
+    )
     # The ORM builds the SQL; the rows (plain strings and integers) are read straight off
     # the cursor, skipping per-row converters.
     sql, params = grouped.query.sql_with_params()
@@ -124,8 +126,9 @@ def _merge(into: dict, key, f: Figures) -> None:
             k[1] += a
 
 
-def _aggregate(regions: list[Region], township_figs: dict[tuple[str, str], Figures],
-               categories: list[str]) -> dict[tuple[str, str], Figures]:
+def _aggregate(
+    regions: list[Region], township_figs: dict[tuple[str, str], Figures], categories: list[str]
+) -> dict[tuple[str, str], Figures]:
     """Sum township figures into every region of the list by code prefix, level by level
     (townships into county prefixes, those into city prefixes, …), so each level only
     touches the rows of the level below."""
@@ -143,8 +146,21 @@ def _aggregate(regions: list[Region], township_figs: dict[tuple[str, str], Figur
     return {(r.code, cat): by_prefix.get((r.prefix, cat), Figures()) for r in regions for cat in categories}
 
 
-SNAPSHOT_FIELDS = ["campaign_id", "year", "region_id", "level", "category", "total_units", "attained_units",
-                   "rate", "target_rate", "met", "gap_units", "by_kind", "computed_at"]
+SNAPSHOT_FIELDS = [
+    "campaign_id",
+    "year",
+    "region_id",
+    "level",
+    "category",
+    "total_units",
+    "attained_units",
+    "rate",
+    "target_rate",
+    "met",
+    "gap_units",
+    "by_kind",
+    "computed_at",
+]
 
 
 def _rows(campaign, year, regions, figs, resolver, now) -> list[dict]:
@@ -154,12 +170,23 @@ def _rows(campaign, year, regions, figs, resolver, now) -> list[dict]:
         region = by_code[code]
         target = resolver.for_region(region, cat)
         gap = gap_units(target, f.total, f.attained)
-        out.append({
-            "campaign_id": campaign.pk, "year": year, "region_id": code, "level": region.level, "category": cat,
-            "total_units": f.total, "attained_units": f.attained, "rate": rate_of(f.total, f.attained),
-            "target_rate": target, "met": None if target is None else gap == 0, "gap_units": gap,
-            "by_kind": f.by_kind, "computed_at": now,
-        })
+        out.append(
+            {
+                "campaign_id": campaign.pk,
+                "year": year,
+                "region_id": code,
+                "level": region.level,
+                "category": cat,
+                "total_units": f.total,
+                "attained_units": f.attained,
+                "rate": rate_of(f.total, f.attained),
+                "target_rate": target,
+                "met": None if target is None else gap == 0,
+                "gap_units": gap,
+                "by_kind": f.by_kind,
+                "computed_at": now,
+            }
+        )
     return out
 
 
@@ -200,8 +227,10 @@ def _close_day(campaign: Campaign, year: int, state: RollupState, now) -> None:
     cols = ", ".join(qn(h.get_field(f).column) for f in [*SNAPSHOT_FIELDS, "day"])
     # Identifiers come from model metadata; values are bound parameters.
     with connection.cursor() as cur:
-        cur.execute(f"INSERT INTO {qn(h.db_table)} ({cols}) SELECT q.*, %s FROM ({select_sql}) q",  # noqa: S608
-                    [day, *params])
+        cur.execute(
+            f"INSERT INTO {qn(h.db_table)} ({cols}) SELECT q.*, %s FROM ({select_sql}) q",  # noqa: S608
+            [day, *params],
+        )
 
 
 # PostgreSQL: the whole snapshot in one statement, computed where the units are.
@@ -267,45 +296,76 @@ def pg_array(values) -> str:
     """One PostgreSQL array literal for a list of strings, numbers or None. Sent as a
     single bound parameter: a Python list would be rendered as one SQL literal per element,
     and parsing ~35,000 of them cost 0.2 s of planning at 1 M units."""
+
     def item(v):
         if v is None:
             return "NULL"
         return '"' + str(v).replace("\\", "\\\\").replace('"', '\\"') + '"'
+
     return "{" + ",".join(item(v) for v in values) + "}"
 
 
 def _write_snapshot_pg(campaign: Campaign, year: int, now) -> int:
     """Replace the campaign-year's snapshot (the caller holds its lock)."""
-    grouped = attainment.with_assessment(attainment.scope_units(campaign), campaign, year).values_list(
-        "township_id", "kind").annotate(
-        total=Count("id"), attained=Count("id", filter=attainment.attained_q(campaign, year))).order_by()
+    grouped = (
+        attainment.with_assessment(attainment.scope_units(campaign), campaign, year)
+        .values_list("township_id", "kind")
+        .annotate(total=Count("id"), attained=Count("id", filter=attainment.attained_q(campaign, year)))
+        .order_by()
+    )
     grouped_sql, grouped_params = grouped.query.sql_with_params()
     # Every region of the scope's subtree gets a row, with or without units.
-    regions_sql, regions_params = Region.objects.filter(code__startswith=campaign.scope.prefix).values_list(
-        "code", "level").order_by().query.sql_with_params()
+    regions_sql, regions_params = (
+        Region.objects.filter(code__startswith=campaign.scope.prefix)
+        .values_list("code", "level")
+        .order_by()
+        .query.sql_with_params()
+    )
     # The target in force is the region's own or its nearest ancestor's (TargetResolver):
     # the target whose region's prefix is the longest that the region's code starts with.
-    targets = [(Region.prefix_of(code, level), cat, rate) for code, level, cat, rate in
-               Target.objects.filter(campaign=campaign, year=year).values_list(
-                   "region_id", "region__level", "category", "rate")]
+    targets = [
+        (Region.prefix_of(code, level), cat, rate)
+        for code, level, cat, rate in Target.objects.filter(campaign=campaign, year=year).values_list(
+            "region_id", "region__level", "category", "rate"
+        )
+    ]
     qn = connection.ops.quote_name
     meta = AttainmentSnapshot._meta
     col = {f: qn(meta.get_field(f).column) for f in SNAPSHOT_FIELDS}
     key = {"campaign_id", "year", "region_id", "category"}
     # Identifiers come from model metadata; values are bound parameters.
     sql = PG_SNAPSHOT_SQL.format(
-        table=qn(meta.db_table), grouped=grouped_sql, regions=regions_sql, columns=", ".join(col.values()),
-        campaign=col["campaign_id"], year=col["year"], region=col["region_id"], category=col["category"],
-        updates=", ".join(f"{c} = EXCLUDED.{c}" for f, c in col.items() if f not in key))
+        table=qn(meta.db_table),
+        grouped=grouped_sql,
+        regions=regions_sql,
+        columns=", ".join(col.values()),
+        campaign=col["campaign_id"],
+        year=col["year"],
+        region=col["region_id"],
+        category=col["category"],
+        updates=", ".join(f"{c} = EXCLUDED.{c}" for f, c in col.items() if f not in key),
+    )
     village_kinds = [k for k in UnitKind.values if category_of(k) == "village_community"]
     prefixes, target_cats, rates = list(zip(*targets, strict=True)) or [(), (), ()]
     with connection.cursor() as cur:
-        cur.execute(sql, [
-            *grouped_params, pg_array(village_kinds), *regions_params,
-            pg_array(PREFIX_LENGTH), pg_array(PREFIX_LENGTH.values()),
-            pg_array(prefixes), pg_array(target_cats), pg_array(rates),
-            Level.TOWNSHIP, pg_array(dict.fromkeys(campaign.categories)),  # each once, as the Python path keys them
-            campaign.pk, year, now])
+        cur.execute(
+            sql,
+            [
+                *grouped_params,
+                pg_array(village_kinds),
+                *regions_params,
+                pg_array(PREFIX_LENGTH),
+                pg_array(PREFIX_LENGTH.values()),
+                pg_array(prefixes),
+                pg_array(target_cats),
+                pg_array(rates),
+                Level.TOWNSHIP,
+                pg_array(dict.fromkeys(campaign.categories)),  # each once, as the Python path keys them
+                campaign.pk,
+                year,
+                now,
+            ],
+        )
         written = cur.rowcount
     # Every row of the scope was just written with computed_at = now: the others belong
     # to regions no longer in it.
@@ -379,7 +439,10 @@ def _update_path(campaign: Campaign, year: int, township_code: str, now) -> None
         if region.level == Level.TOWNSHIP:
             continue
         sums = AttainmentSnapshot.objects.filter(
-            campaign=campaign, year=year, level=Level.TOWNSHIP, region__code__startswith=region.prefix,
+            campaign=campaign,
+            year=year,
+            level=Level.TOWNSHIP,
+            region__code__startswith=region.prefix,
         ).values("category", "by_kind")
         got: dict[str, Figures] = defaultdict(Figures)
         for s in sums:
@@ -412,8 +475,7 @@ def unit_rollup_targets(unit_id: int, year: int | None = None) -> list[tuple[int
         return []
     out = []
     for c in attainment.campaigns_covering(unit):
-        for y in ([year] if year is not None else c.years):
+        for y in [year] if year is not None else c.years:
             if c.start_year <= y <= c.end_year:
                 out.append((c.pk, y, unit.township_id))
     return out
-

@@ -75,9 +75,13 @@ def children_rows(campaign: Campaign, year: int, region: Region) -> list[dict]:
     level = child_level(region.level)
     if level is None:
         return []
-    rows = (AttainmentSnapshot.objects.filter(campaign=campaign, year=year, level=level,
-                                              region__code__startswith=region.prefix)
-            .select_related("region").order_by("region_id", "category"))
+    rows = (
+        AttainmentSnapshot.objects.filter(
+            campaign=campaign, year=year, level=level, region__code__startswith=region.prefix
+        )
+        .select_related("region")
+        .order_by("region_id", "category")
+    )
     out: OrderedDict[str, dict] = OrderedDict()
     for r in rows:
         entry = out.setdefault(r.region_id, {"region": r.region, "rows": {}})
@@ -106,17 +110,31 @@ def daily(campaign: Campaign, year: int, region: Region, category: str | None = 
     """One point per day with a roll-up, oldest first: each past day's closing figures from
     history, then the snapshot as the figures of the day it was last written. One query, so
     a roll-up that closes a day while it runs cannot make a point go missing or repeat."""
-    day = Subquery(RollupState.objects.filter(campaign=campaign, year=year, computed_at__isnull=False)
-                   .annotate(d=TruncDate("computed_at")).values("d")[:1], output_field=DateField())
+    day = Subquery(
+        RollupState.objects.filter(campaign=campaign, year=year, computed_at__isnull=False)
+        .annotate(d=TruncDate("computed_at"))
+        .values("d")[:1],
+        output_field=DateField(),
+    )
     fields = ["category", "total_units", "attained_units", "rate", "target_rate", "met", "gap_units"]
-    hist = AttainmentHistory.objects.filter(campaign=campaign, year=year, region=region).annotate(
-        d=F("day")).filter(d__lt=day)
-    snap = AttainmentSnapshot.objects.filter(campaign=campaign, year=year, region=region).annotate(
-        d=day).filter(d__isnull=False)
+    hist = (
+        AttainmentHistory.objects.filter(campaign=campaign, year=year, region=region)
+        .annotate(d=F("day"))
+        .filter(d__lt=day)
+    )
+    snap = (
+        AttainmentSnapshot.objects.filter(campaign=campaign, year=year, region=region)
+        .annotate(d=day)
+        .filter(d__isnull=False)
+    )
     if category:
         hist, snap = hist.filter(category=category), snap.filter(category=category)
-    rows = hist.order_by().values(*fields, "d").union(snap.order_by().values(*fields, "d"), all=True).order_by(
-        "d", "category")
+    rows = (
+        hist.order_by()
+        .values(*fields, "d")
+        .union(snap.order_by().values(*fields, "d"), all=True)
+        .order_by("d", "category")
+    )
     return [{"day": r.pop("d"), **r} for r in rows]
 
 
@@ -131,5 +149,3 @@ def state(campaign: Campaign, year: int) -> RollupState | None:
 
 def level_label(level: str) -> str:
     return Level(level).label
-
-

@@ -42,11 +42,20 @@ def dashboard(request):
     chart = {
         "categories": {c: str(dict(_category_labels()).get(c, c)) for c in cats},
         "children": [
-            {"name": ch["region"].name, "code": ch["region"].code,
-             **{c: _pct(ch["rows"][c].rate) if ch["rows"].get(c) and ch["rows"][c].total_units else None
-                for c in cats},
-             **{f"{c}_target": _pct(ch["rows"][c].target_rate) if ch["rows"].get(c) and
-                ch["rows"][c].target_rate is not None else None for c in cats}}
+            {
+                "name": ch["region"].name,
+                "code": ch["region"].code,
+                **{
+                    c: _pct(ch["rows"][c].rate) if ch["rows"].get(c) and ch["rows"][c].total_units else None
+                    for c in cats
+                },
+                **{
+                    f"{c}_target": _pct(ch["rows"][c].target_rate)
+                    if ch["rows"].get(c) and ch["rows"][c].target_rate is not None
+                    else None
+                    for c in cats
+                },
+            }
             for ch in children
         ],
         "trend": selectors.trend(campaign, region),
@@ -54,18 +63,32 @@ def dashboard(request):
         "labels": {"units": _("单位数"), "attained": _("达标数"), "target": _("目标")},
     }
     ancestors = list(Region.objects.filter(code__in=region.ancestor_codes()[1:]).order_by("code"))
-    ancestors = [a for a in ancestors if access.can_see_region(request.user, a)
-                 and a.code.startswith(campaign.scope.prefix)]
+    ancestors = [
+        a for a in ancestors if access.can_see_region(request.user, a) and a.code.startswith(campaign.scope.prefix)
+    ]
     state = selectors.state(campaign, year)
-    return render(request, "reports/dashboard.html", {
-        "campaign": campaign, "year": year, "region": region, "cards": [cards.get(c) for c in cats],
-        "children": children, "cats": cats, "chart": chart, "ancestors": ancestors,
-        "laggards": {c: selectors.laggards(children, c) for c in cats}, "state": state,
-        "campaigns": selectors.campaigns_for(request.user), "qs": _qs(campaign, year, region),
-        "is_township": region.level == Level.TOWNSHIP, "can_recompute": access.is_staff_reader(request.user),
-        "child_level": selectors.child_level(region.level),
-        "tasks": supervision_selectors.task_counts(request.user, region),
-    })
+    return render(
+        request,
+        "reports/dashboard.html",
+        {
+            "campaign": campaign,
+            "year": year,
+            "region": region,
+            "cards": [cards.get(c) for c in cats],
+            "children": children,
+            "cats": cats,
+            "chart": chart,
+            "ancestors": ancestors,
+            "laggards": {c: selectors.laggards(children, c) for c in cats},
+            "state": state,
+            "campaigns": selectors.campaigns_for(request.user),
+            "qs": _qs(campaign, year, region),
+            "is_township": region.level == Level.TOWNSHIP,
+            "can_recompute": access.is_staff_reader(request.user),
+            "child_level": selectors.child_level(region.level),
+            "tasks": supervision_selectors.task_counts(request.user, region),
+        },
+    )
 
 
 def _category_labels():
@@ -102,12 +125,25 @@ def township_units(request):
     rows = [{"unit": u, "reasons": reasons.get(u.id, []), "attained": not reasons.get(u.id)} for u in page_units]
     if show == "not":
         rows = [r for r in rows if not r["attained"]]
-    ancestors = [a for a in Region.objects.filter(code__in=region.ancestor_codes()[1:]).order_by("code")
-                 if access.can_see_region(request.user, a) and a.code.startswith(campaign.scope.prefix)]
-    return render(request, "reports/township_units.html", {
-        "campaign": campaign, "year": year, "region": region, "rows": rows, "page": page,
-        "qs": _qs(campaign, year, region), "ancestors": ancestors, "show": show,
-    })
+    ancestors = [
+        a
+        for a in Region.objects.filter(code__in=region.ancestor_codes()[1:]).order_by("code")
+        if access.can_see_region(request.user, a) and a.code.startswith(campaign.scope.prefix)
+    ]
+    return render(
+        request,
+        "reports/township_units.html",
+        {
+            "campaign": campaign,
+            "year": year,
+            "region": region,
+            "rows": rows,
+            "page": page,
+            "qs": _qs(campaign, year, region),
+            "ancestors": ancestors,
+            "show": show,
+        },
+    )
 
 
 @login_required
@@ -127,11 +163,20 @@ def export_attainment(request, fmt: str):
     access.require(access.is_staff_reader(request.user) and fmt in ("xlsx", "csv"))
     campaign, year, region = _context(request)
     rows = selectors.subtree_rows(request.user, campaign, year, region)
-    audit(actor=request.user, action="export.attainment", target=region,
-          detail={"campaign": campaign.slug, "year": year, "format": fmt}, ip=client_ip(request))
+    audit(
+        actor=request.user,
+        action="export.attainment",
+        target=region,
+        detail={"campaign": campaign.slug, "year": year, "format": fmt},
+        ip=client_ip(request),
+    )
     return exports.table_response(
-        fmt=fmt, filename=f"达标统计_{campaign.slug}_{year}_{region.code}", title=_("达标统计"),
-        header=exports.attainment_header(), rows=exports.attainment_rows(rows))
+        fmt=fmt,
+        filename=f"达标统计_{campaign.slug}_{year}_{region.code}",
+        title=_("达标统计"),
+        header=exports.attainment_header(),
+        rows=exports.attainment_rows(rows),
+    )
 
 
 @login_required
@@ -142,14 +187,32 @@ def export_township(request, fmt: str):
     access.require(region.level == Level.TOWNSHIP)
     units = access.visible_units(request.user).filter(township=region).order_by("code")
     reasons = attainment.reasons_for_units(units, campaign, year)
-    audit(actor=request.user, action="export.township_ledger", target=region,
-          detail={"campaign": campaign.slug, "year": year, "format": fmt}, ip=client_ip(request))
+    audit(
+        actor=request.user,
+        action="export.township_ledger",
+        target=region,
+        detail={"campaign": campaign.slug, "year": year, "format": fmt},
+        ip=client_ip(request),
+    )
     header = [_("单位代码"), _("单位名称"), _("类型"), _("类别"), _("是否达标"), _("未达标原因")]
-    rows = ([u.code, u.name, u.get_kind_display(), u.get_category_display(),
-             _("是") if not reasons.get(u.id) else _("否"), "；".join(r.text for r in reasons.get(u.id, []))]
-            for u in units)
-    return exports.table_response(fmt=fmt, filename=f"单位台账_{campaign.slug}_{year}_{region.code}",
-                                  title=_("单位台账"), header=header, rows=rows)
+    rows = (
+        [
+            u.code,
+            u.name,
+            u.get_kind_display(),
+            u.get_category_display(),
+            _("是") if not reasons.get(u.id) else _("否"),
+            "；".join(r.text for r in reasons.get(u.id, [])),
+        ]
+        for u in units
+    )
+    return exports.table_response(
+        fmt=fmt,
+        filename=f"单位台账_{campaign.slug}_{year}_{region.code}",
+        title=_("单位台账"),
+        header=header,
+        rows=rows,
+    )
 
 
 @login_required
@@ -157,15 +220,28 @@ def published_list(request):
     """Attained units of a region and year, by name, ready to publish (发文命名); printable."""
     access.require(access.is_staff_reader(request.user))
     campaign, year, region = _context(request)
-    units = (access.visible_units(request.user).filter(township__code__startswith=region.prefix)
-             .select_related("township"))
-    attained = (attainment.annotate_conditions(attainment.scope_units(campaign, prefix=region.prefix), campaign, year)
-                .filter(attained=True).filter(pk__in=units.values("pk"))
-                .select_related("township").order_by("category", "township_id", "code"))
-    audit(actor=request.user, action="export.published_list", target=region,
-          detail={"campaign": campaign.slug, "year": year}, ip=client_ip(request))
-    return render(request, "reports/published_list.html", {
-        "campaign": campaign, "year": year, "region": region, "units": attained, "qs": _qs(campaign, year, region)})
+    units = (
+        access.visible_units(request.user).filter(township__code__startswith=region.prefix).select_related("township")
+    )
+    attained = (
+        attainment.annotate_conditions(attainment.scope_units(campaign, prefix=region.prefix), campaign, year)
+        .filter(attained=True)
+        .filter(pk__in=units.values("pk"))
+        .select_related("township")
+        .order_by("category", "township_id", "code")
+    )
+    audit(
+        actor=request.user,
+        action="export.published_list",
+        target=region,
+        detail={"campaign": campaign.slug, "year": year},
+        ip=client_ip(request),
+    )
+    return render(
+        request,
+        "reports/published_list.html",
+        {"campaign": campaign, "year": year, "region": region, "units": attained, "qs": _qs(campaign, year, region)},
+    )
 
 
 @login_required
@@ -179,8 +255,7 @@ def recompute(request):
     except Exception:  # noqa: BLE001 - broker down: say so, keep serving the snapshot
         tasks.rollup.mark_dirty(campaign_id=campaign.id, year=year)
         return HttpResponse(f'<span class="warn">{_("任务队列暂不可用，已记录待重算，稍后自动更新。")}</span>')
-    audit(actor=request.user, action="rollup.requested", target=campaign, detail={"year": year},
-          ip=client_ip(request))
+    audit(actor=request.user, action="rollup.requested", target=campaign, detail={"year": year}, ip=client_ip(request))
     return task_progress(request, result.id)
 
 
@@ -201,6 +276,5 @@ def task_progress(request, task_id: str):
     label = _("正在重算：第 %(d)s/%(t)s 步") % {"d": done, "t": total}
     return HttpResponse(
         f'<span hx-get="{url}" hx-trigger="load delay:1s" hx-swap="outerHTML">'
-        f'<progress max="{total}" value="{done}"></progress> {label}</span>')
-
-
+        f'<progress max="{total}" value="{done}"></progress> {label}</span>'
+    )

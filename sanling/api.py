@@ -46,8 +46,11 @@ def exception_handler(exc, context):
     code = getattr(exc, "default_code", "error")
     if isinstance(exc, exceptions.ValidationError):
         code = "invalid"
-    return Response({"error": {"code": code, "message": message, "fields": fields}},
-                    status=response.status_code, headers=_headers(response))
+    return Response(
+        {"error": {"code": code, "message": message, "fields": fields}},
+        status=response.status_code,
+        headers=_headers(response),
+    )
 
 
 def _headers(response):
@@ -89,18 +92,25 @@ def require_role(allowed: bool) -> None:
 ERROR_SCHEMA = {
     "type": "object",
     "required": ["error"],
-    "properties": {"error": {
-        "type": "object",
-        "required": ["code", "message", "fields"],
-        "properties": {
-            "code": {"type": "string"},
-            "message": {"type": "string"},
-            "fields": {"type": "object", "additionalProperties": {"type": "array", "items": {"type": "string"}}},
-        },
-    }},
+    "properties": {
+        "error": {
+            "type": "object",
+            "required": ["code", "message", "fields"],
+            "properties": {
+                "code": {"type": "string"},
+                "message": {"type": "string"},
+                "fields": {"type": "object", "additionalProperties": {"type": "array", "items": {"type": "string"}}},
+            },
+        }
+    },
 }
-ERROR_STATUSES = {"400": "Invalid input", "401": "Not signed in", "403": "Not allowed for this role",
-                  "404": "Not found, or outside your jurisdiction", "429": "Throttled or locked out"}
+ERROR_STATUSES = {
+    "400": "Invalid input",
+    "401": "Not signed in",
+    "403": "Not allowed for this role",
+    "404": "Not found, or outside your jurisdiction",
+    "429": "Throttled or locked out",
+}
 
 
 def document_errors(result, generator, request, public):
@@ -142,7 +152,6 @@ def not_found(request, exception=None):
     return page_not_found(request, exception)
 
 
-
 def server_error(request):
     """handler500. When the database is unreachable (restarting, failing over) the request
     fails cleanly: 503 with Retry-After and a message saying nothing was saved — ATOMIC_REQUESTS
@@ -156,11 +165,16 @@ def server_error(request):
     exc = sys.exc_info()[1]
     unavailable = isinstance(exc, (OperationalError, InterfaceError))
     status = 503 if unavailable else 500
-    message = (_("数据库暂时不可用，本次操作未保存。请稍后重试。") if unavailable
-               else _("服务器内部错误，本次操作未保存。请稍后重试或联系管理员。"))
+    message = (
+        _("数据库暂时不可用，本次操作未保存。请稍后重试。")
+        if unavailable
+        else _("服务器内部错误，本次操作未保存。请稍后重试或联系管理员。")
+    )
     if request.path.startswith("/api/"):
-        resp = JsonResponse({"error": {"code": "unavailable" if unavailable else "server_error",
-                                       "message": message, "fields": {}}}, status=status)
+        resp = JsonResponse(
+            {"error": {"code": "unavailable" if unavailable else "server_error", "message": message, "fields": {}}},
+            status=status,
+        )
     else:
         resp = HttpResponse(render_to_string("error.html", {"message": message, "status": status}), status=status)
     if unavailable:

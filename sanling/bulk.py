@@ -24,8 +24,10 @@ def bulk_insert(model, rows: Iterable[dict], fields: list[str]) -> int:
     for r in rows:
         w.writerow(["\\N" if (v := r[f]) is None else (json.dumps(v) if isinstance(v, dict) else v) for f in fields])
     # Table and column names come from model metadata, never from input.
-    sql = f"COPY {connection.ops.quote_name(opts.db_table)} ({', '.join(map(connection.ops.quote_name, cols))}) " \
-          f"FROM STDIN WITH (FORMAT csv, NULL '\\N')"
+    sql = (
+        f"COPY {connection.ops.quote_name(opts.db_table)} ({', '.join(map(connection.ops.quote_name, cols))}) "
+        f"FROM STDIN WITH (FORMAT csv, NULL '\\N')"
+    )
     with connection.cursor() as cur:
         raw = cur.cursor
         if hasattr(raw, "copy_expert"):  # psycopg2

@@ -12,9 +12,15 @@ class AreaInline(admin.TabularInline):
 class ItemInline(admin.StackedInline):
     model = Item
     extra = 0
-    fields = [("code", "area", "order"), "title", "guidance", ("max_score", "veto"),
-              ("for_village_community", "for_enterprise_institution"), "evidence",
-              ("indicator_name", "indicator_comparison", "indicator_threshold", "indicator_unit")]
+    fields = [
+        ("code", "area", "order"),
+        "title",
+        "guidance",
+        ("max_score", "veto"),
+        ("for_village_community", "for_enterprise_institution"),
+        "evidence",
+        ("indicator_name", "indicator_comparison", "indicator_threshold", "indicator_unit"),
+    ]
 
 
 @admin.register(Standard)

@@ -10,8 +10,19 @@ class ItemSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Item
-        fields = ["code", "title", "guidance", "max_score", "veto", "categories", "evidence", "indicator_name",
-                  "indicator_comparison", "indicator_threshold", "indicator_unit"]
+        fields = [
+            "code",
+            "title",
+            "guidance",
+            "max_score",
+            "veto",
+            "categories",
+            "evidence",
+            "indicator_name",
+            "indicator_comparison",
+            "indicator_threshold",
+            "indicator_unit",
+        ]
 
 
 class AreaSerializer(serializers.ModelSerializer):
@@ -53,8 +64,18 @@ class CampaignSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Campaign
-        fields = ["slug", "name", "region_code", "standard", "years", "zero_kinds", "categories", "pass_mark",
-                  "city_grade_pass_mark", "targets"]
+        fields = [
+            "slug",
+            "name",
+            "region_code",
+            "standard",
+            "years",
+            "zero_kinds",
+            "categories",
+            "pass_mark",
+            "city_grade_pass_mark",
+            "targets",
+        ]
 
 
 class CampaignViewSet(viewsets.ReadOnlyModelViewSet):

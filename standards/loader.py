@@ -23,8 +23,13 @@ def load_standard(data: dict) -> tuple[Standard, bool]:
     existing = Standard.objects.filter(code=data["code"], version=data["version"]).first()
     if existing:
         return existing, False
-    std = Standard.objects.create(code=data["code"], version=data["version"], name=data["name"],
-                                  note=data.get("note", ""), published_at=timezone.now())
+    std = Standard.objects.create(
+        code=data["code"],
+        version=data["version"],
+        name=data["name"],
+        note=data.get("note", ""),
+        published_at=timezone.now(),
+    )
     order = 0
     for a_idx, a in enumerate(data["areas"]):
         area = Area.objects.create(standard=std, code=a["code"], title=a["title"], order=a_idx)
@@ -32,12 +37,19 @@ def load_standard(data: dict) -> tuple[Standard, bool]:
             order += 1
             ind = it.get("indicator") or {}
             Item.objects.create(
-                standard=std, area=area, code=it["code"], title=it["title"], guidance=it.get("guidance", ""),
-                max_score=Decimal(str(it["max_score"])), veto=bool(it.get("veto")),
+                standard=std,
+                area=area,
+                code=it["code"],
+                title=it["title"],
+                guidance=it.get("guidance", ""),
+                max_score=Decimal(str(it["max_score"])),
+                veto=bool(it.get("veto")),
                 for_village_community="village_community" in it["categories"],
                 for_enterprise_institution="enterprise_institution" in it["categories"],
-                evidence=it.get("evidence", ""), order=order,
-                indicator_name=ind.get("name", ""), indicator_comparison=ind.get("comparison", ""),
+                evidence=it.get("evidence", ""),
+                order=order,
+                indicator_name=ind.get("name", ""),
+                indicator_comparison=ind.get("comparison", ""),
                 indicator_threshold=Decimal(str(ind["threshold"])) if ind else None,
                 indicator_unit=ind.get("unit", ""),
             )
@@ -53,16 +65,26 @@ def load_campaign(data: dict) -> tuple[Campaign | None, str]:
         return None, f"skipped: scope region {data['scope']} not loaded"
     code, version = data["standard"]
     std = Standard.objects.get(code=code, version=version)
-    c = Campaign(slug=data["slug"], name=data["name"], scope=scope, standard=std,
-                 start_year=data["start_year"], end_year=data["end_year"], zero_kinds=data["zero_kinds"],
-                 categories=data["categories"], pass_mark=Decimal(str(data["pass_mark"])),
-                 city_grade_pass_mark=(Decimal(str(data["city_grade_pass_mark"]))
-                                       if data.get("city_grade_pass_mark") is not None else None))
+    c = Campaign(
+        slug=data["slug"],
+        name=data["name"],
+        scope=scope,
+        standard=std,
+        start_year=data["start_year"],
+        end_year=data["end_year"],
+        zero_kinds=data["zero_kinds"],
+        categories=data["categories"],
+        pass_mark=Decimal(str(data["pass_mark"])),
+        city_grade_pass_mark=(
+            Decimal(str(data["city_grade_pass_mark"])) if data.get("city_grade_pass_mark") is not None else None
+        ),
+    )
     c.full_clean()
     c.save()
     for t in data["targets"]:
-        Target.objects.create(campaign=c, region_id=t["region"], category=t["category"], year=t["year"],
-                              rate=Decimal(str(t["rate"])))
+        Target.objects.create(
+            campaign=c, region_id=t["region"], category=t["category"], year=t["year"], rate=Decimal(str(t["rate"]))
+        )
     return c, "created"
 
 

@@ -68,16 +68,18 @@ class Item(models.Model):
     code = models.CharField(_("编号"), max_length=10)
     title = models.CharField(_("标准内容"), max_length=300)
     guidance = models.TextField(_("评分细则"), blank=True)
-    max_score = models.DecimalField(_("分值"), max_digits=5, decimal_places=1,
-                                    validators=[MinValueValidator(Decimal("0.5"))])
+    max_score = models.DecimalField(
+        _("分值"), max_digits=5, decimal_places=1, validators=[MinValueValidator(Decimal("0.5"))]
+    )
     veto = models.BooleanField(_("一票否决"), default=False, help_text=_("只有满分才算达到"))
     # Two booleans rather than a list so the roll-up can filter in SQL on any backend.
     for_village_community = models.BooleanField(_("适用于村（社区）"), default=True)
     for_enterprise_institution = models.BooleanField(_("适用于企事业单位"), default=True)
     evidence = models.TextField(_("佐证材料"), blank=True)
     indicator_name = models.CharField(_("量化指标"), max_length=60, blank=True)
-    indicator_comparison = models.CharField(_("比较"), max_length=2, blank=True, default="",
-                                            choices=[(">=", "≥"), ("<=", "≤"), ("=", "=")])
+    indicator_comparison = models.CharField(
+        _("比较"), max_length=2, blank=True, default="", choices=[(">=", "≥"), ("<=", "≤"), ("=", "=")]
+    )
     indicator_threshold = models.DecimalField(_("阈值"), max_digits=6, decimal_places=2, null=True, blank=True)
     indicator_unit = models.CharField(_("单位"), max_length=10, blank=True)
     order = models.PositiveIntegerField(default=0)
@@ -117,19 +119,29 @@ class Campaign(models.Model):
     slug = models.SlugField(_("标识"), max_length=60, unique=True)
     name = models.CharField(_("名称"), max_length=200)
     scope = models.ForeignKey(Region, verbose_name=_("范围"), on_delete=models.PROTECT, related_name="campaigns")
-    standard = models.ForeignKey(Standard, verbose_name=_("标准版本"), on_delete=models.PROTECT,
-                                 related_name="campaigns")
+    standard = models.ForeignKey(
+        Standard, verbose_name=_("标准版本"), on_delete=models.PROTECT, related_name="campaigns"
+    )
     start_year = models.PositiveIntegerField(_("起始年度"))
     end_year = models.PositiveIntegerField(_("结束年度"))
-    zero_kinds = models.JSONField(_("“零”事项"), default=list,
-                                  help_text=_("破坏本活动“零”目标的事件类型"))
+    zero_kinds = models.JSONField(_("“零”事项"), default=list, help_text=_("破坏本活动“零”目标的事件类型"))
     categories = models.JSONField(_("参与类别"), default=list)
-    pass_mark = models.DecimalField(_("达标分数线"), max_digits=5, decimal_places=1, default=Decimal("90"),
-                                    validators=[MinValueValidator(0), MaxValueValidator(100)])
+    pass_mark = models.DecimalField(
+        _("达标分数线"),
+        max_digits=5,
+        decimal_places=1,
+        default=Decimal("90"),
+        validators=[MinValueValidator(0), MaxValueValidator(100)],
+    )
     # Seed 004: city-level attainment may ask a higher score than district-level.
-    city_grade_pass_mark = models.DecimalField(_("市级达标分数线"), max_digits=5, decimal_places=1,
-                                               null=True, blank=True,
-                                               validators=[MinValueValidator(0), MaxValueValidator(100)])
+    city_grade_pass_mark = models.DecimalField(
+        _("市级达标分数线"),
+        max_digits=5,
+        decimal_places=1,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0), MaxValueValidator(100)],
+    )
     active = models.BooleanField(_("进行中"), default=True)
 
     history = HistoricalRecords()
@@ -165,17 +177,16 @@ class Target(models.Model):
     region = models.ForeignKey(Region, verbose_name=_("区划"), on_delete=models.PROTECT)
     category = models.CharField(_("类别"), max_length=25, choices=Category.choices)
     year = models.PositiveIntegerField(_("年度"))
-    rate = models.DecimalField(_("目标达标率"), max_digits=5, decimal_places=4,
-                               validators=[MinValueValidator(0), MaxValueValidator(1)])
+    rate = models.DecimalField(
+        _("目标达标率"), max_digits=5, decimal_places=4, validators=[MinValueValidator(0), MaxValueValidator(1)]
+    )
 
     history = HistoricalRecords()
 
     class Meta:
         verbose_name = _("目标")
         verbose_name_plural = _("目标")
-        constraints = [
-            models.UniqueConstraint(fields=["campaign", "region", "category", "year"], name="target_unique")
-        ]
+        constraints = [models.UniqueConstraint(fields=["campaign", "region", "category", "year"], name="target_unique")]
         ordering = ["campaign", "year", "region", "category"]
 
     def __str__(self):

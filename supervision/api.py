@@ -31,34 +31,68 @@ from .models import (
 class SpotCheckSerializer(serializers.ModelSerializer):
     unit_code = serializers.CharField(source="unit.code", read_only=True)
     unit_name = serializers.CharField(source="unit.name", read_only=True)
-    self_final = serializers.DecimalField(max_digits=6, decimal_places=2, coerce_to_string=False, read_only=True,
-                                          allow_null=True)
-    reviewer_final = serializers.DecimalField(max_digits=6, decimal_places=2, coerce_to_string=False,
-                                              read_only=True, allow_null=True)
-    inspector_final = serializers.DecimalField(max_digits=6, decimal_places=2, coerce_to_string=False,
-                                               read_only=True, allow_null=True)
-    self_deviation = serializers.DecimalField(max_digits=6, decimal_places=2, coerce_to_string=False,
-                                              read_only=True, allow_null=True)
-    reviewer_deviation = serializers.DecimalField(max_digits=6, decimal_places=2, coerce_to_string=False,
-                                                  read_only=True, allow_null=True)
+    self_final = serializers.DecimalField(
+        max_digits=6, decimal_places=2, coerce_to_string=False, read_only=True, allow_null=True
+    )
+    reviewer_final = serializers.DecimalField(
+        max_digits=6, decimal_places=2, coerce_to_string=False, read_only=True, allow_null=True
+    )
+    inspector_final = serializers.DecimalField(
+        max_digits=6, decimal_places=2, coerce_to_string=False, read_only=True, allow_null=True
+    )
+    self_deviation = serializers.DecimalField(
+        max_digits=6, decimal_places=2, coerce_to_string=False, read_only=True, allow_null=True
+    )
+    reviewer_deviation = serializers.DecimalField(
+        max_digits=6, decimal_places=2, coerce_to_string=False, read_only=True, allow_null=True
+    )
 
     class Meta:
         model = SpotCheck
-        fields = ["id", "unit", "unit_code", "unit_name", "assessment", "status", "reason", "self_final",
-                  "reviewer_final", "inspector_final", "self_deviation", "reviewer_deviation", "checked_at"]
+        fields = [
+            "id",
+            "unit",
+            "unit_code",
+            "unit_name",
+            "assessment",
+            "status",
+            "reason",
+            "self_final",
+            "reviewer_final",
+            "inspector_final",
+            "self_deviation",
+            "reviewer_deviation",
+            "checked_at",
+        ]
 
 
 class InspectionSerializer(serializers.ModelSerializer):
     region_code = serializers.CharField(source="region_id", read_only=True)
     campaign = serializers.SlugRelatedField(slug_field="slug", read_only=True)
-    sample_percent = serializers.DecimalField(max_digits=5, decimal_places=2, coerce_to_string=False,
-                                              read_only=True, allow_null=True)
+    sample_percent = serializers.DecimalField(
+        max_digits=5, decimal_places=2, coerce_to_string=False, read_only=True, allow_null=True
+    )
     checks = serializers.SerializerMethodField()
 
     class Meta:
         model = Inspection
-        fields = ["id", "region_code", "campaign", "year", "kind", "mode", "planned_on", "inspectors", "findings",
-                  "sample_seed", "sample_percent", "sample_size", "pool_size", "pool_digest", "checks"]
+        fields = [
+            "id",
+            "region_code",
+            "campaign",
+            "year",
+            "kind",
+            "mode",
+            "planned_on",
+            "inspectors",
+            "findings",
+            "sample_seed",
+            "sample_percent",
+            "sample_size",
+            "pool_size",
+            "pool_digest",
+            "checks",
+        ]
         read_only_fields = fields
 
     @extend_schema(responses=SpotCheckSerializer(many=True))
@@ -77,14 +111,32 @@ class InspectionWrite(serializers.Serializer):
     planned_on = serializers.DateField()
     inspectors = serializers.CharField(max_length=200)
     findings = serializers.CharField(required=False, allow_blank=True, default="")
-    units = serializers.ListField(child=serializers.CharField(max_length=15), required=False, default=list,
-                                  help_text="unit codes (scheduled / ad_hoc)", max_length=2000)
-    percent = serializers.DecimalField(max_digits=5, decimal_places=2, required=False, allow_null=True,
-                                       default=None, help_text="sample: share of the pool, in %")
-    count = serializers.IntegerField(required=False, allow_null=True, default=None, min_value=1,
-                                     help_text="sample: number of units")
-    seed = serializers.IntegerField(required=False, allow_null=True, default=None, min_value=0,
-                                    max_value=2**62 - 1, help_text="sample: seed (generated when omitted)")
+    units = serializers.ListField(
+        child=serializers.CharField(max_length=15),
+        required=False,
+        default=list,
+        help_text="unit codes (scheduled / ad_hoc)",
+        max_length=2000,
+    )
+    percent = serializers.DecimalField(
+        max_digits=5,
+        decimal_places=2,
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="sample: share of the pool, in %",
+    )
+    count = serializers.IntegerField(
+        required=False, allow_null=True, default=None, min_value=1, help_text="sample: number of units"
+    )
+    seed = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        default=None,
+        min_value=0,
+        max_value=2**62 - 1,
+        help_text="sample: seed (generated when omitted)",
+    )
 
 
 class FindingsWrite(serializers.Serializer):
@@ -126,12 +178,15 @@ class InspectionViewSet(WriteViewSet):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Inspection.objects.none()
-        return access.visible_inspections(self.request.user, Inspection.objects.select_related(
-            "region", "campaign").order_by("-planned_on", "-id"))
+        return access.visible_inspections(
+            self.request.user, Inspection.objects.select_related("region", "campaign").order_by("-planned_on", "-id")
+        )
 
     def _out(self, ins, code=status.HTTP_200_OK):
-        return Response(InspectionSerializer(self.get_queryset().get(pk=ins.pk),
-                                             context={"request": self.request}).data, status=code)
+        return Response(
+            InspectionSerializer(self.get_queryset().get(pk=ins.pk), context={"request": self.request}).data,
+            status=code,
+        )
 
     @extend_schema(request=InspectionWrite, responses={201: InspectionSerializer})
     def create(self, request, *args, **kwargs):
@@ -147,8 +202,15 @@ class InspectionViewSet(WriteViewSet):
             errors["campaign"] = [_("未知的创建活动“%(s)s”。") % {"s": d["campaign"]}]
         if errors:
             raise serializers.ValidationError(errors)
-        common = {"region": region, "campaign": campaign, "year": d["year"], "mode": d["mode"],
-                  "planned_on": d["planned_on"], "inspectors": d["inspectors"], "by": request.user}
+        common = {
+            "region": region,
+            "campaign": campaign,
+            "year": d["year"],
+            "mode": d["mode"],
+            "planned_on": d["planned_on"],
+            "inspectors": d["inspectors"],
+            "by": request.user,
+        }
         if d["kind"] == InspectionKind.SAMPLE:
             ins = services.inspection_draw_sample(**common, percent=d["percent"], count=d["count"], seed=d["seed"])
         else:
@@ -160,8 +222,9 @@ class InspectionViewSet(WriteViewSet):
         ins = self.get_object()
         ser = FindingsWrite(data=request.data)
         ser.is_valid(raise_exception=True)
-        return self._out(services.inspection_update(inspection=ins, findings=ser.validated_data["findings"],
-                                                    by=request.user))
+        return self._out(
+            services.inspection_update(inspection=ins, findings=ser.validated_data["findings"], by=request.user)
+        )
 
     def update(self, request, *args, **kwargs):
         return self.partial_update(request, *args, **kwargs)
@@ -176,9 +239,16 @@ class InspectionViewSet(WriteViewSet):
         d = ser.validated_data
         check = access.scope(request.user, ins.checks.all()).filter(pk=d["check"]).first()
         if check is None:
-            raise serializers.ValidationError({"check": [_("该检查中没有编号为 %(i)s 的抽查单位。") % {"i": d["check"]}]})
-        services.spot_check_record(check=check, scores={s["item"]: s["score"] for s in d["scores"]},
-                                   outcome=d["outcome"], reason=d["reason"], by=request.user)
+            raise serializers.ValidationError(
+                {"check": [_("该检查中没有编号为 %(i)s 的抽查单位。") % {"i": d["check"]}]}
+            )
+        services.spot_check_record(
+            check=check,
+            scores={s["item"]: s["score"] for s in d["scores"]},
+            outcome=d["outcome"],
+            reason=d["reason"],
+            by=request.user,
+        )
         return self._out(ins)
 
     @extend_schema(responses=VerifySerializer)
@@ -193,6 +263,7 @@ class InspectionViewSet(WriteViewSet):
 
 
 # --- rectification tasks -----------------------------------------------------------
+
 
 class TaskEvidenceSerializer(serializers.Serializer):
     id = serializers.IntegerField()
@@ -219,18 +290,47 @@ class RectificationSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Rectification
-        fields = ["id", "unit", "unit_code", "region_code", "title", "description", "source", "spot_check",
-                  "leader", "lead_department", "cooperating_departments", "deadline", "status", "overdue",
-                  "overdue_since", "report_note", "reopen_reason", "opened_region_code", "opened_at",
-                  "reported_at", "closed_at", "evidence"]
-        read_only_fields = ["status", "overdue", "overdue_since", "report_note", "reopen_reason", "opened_at",
-                            "reported_at", "closed_at"]
+        fields = [
+            "id",
+            "unit",
+            "unit_code",
+            "region_code",
+            "title",
+            "description",
+            "source",
+            "spot_check",
+            "leader",
+            "lead_department",
+            "cooperating_departments",
+            "deadline",
+            "status",
+            "overdue",
+            "overdue_since",
+            "report_note",
+            "reopen_reason",
+            "opened_region_code",
+            "opened_at",
+            "reported_at",
+            "closed_at",
+            "evidence",
+        ]
+        read_only_fields = [
+            "status",
+            "overdue",
+            "overdue_since",
+            "report_note",
+            "reopen_reason",
+            "opened_at",
+            "reported_at",
+            "closed_at",
+        ]
 
 
 class TaskTransition(serializers.Serializer):
-    status = serializers.ChoiceField(choices=TaskStatus.choices,
-                                     help_text="in_progress (start), reported (with note), closed (verify), "
-                                               "open (reopen, with reason)")
+    status = serializers.ChoiceField(
+        choices=TaskStatus.choices,
+        help_text="in_progress (start), reported (with note), closed (verify), open (reopen, with reason)",
+    )
     note = serializers.CharField(allow_blank=True, required=False, default="")
     reason = serializers.CharField(allow_blank=True, required=False, default="")
 
@@ -275,11 +375,18 @@ class RectificationViewSet(WriteViewSet):
         check = None
         if check_id is not None:
             check = SpotCheck.objects.filter(pk=check_id).first() or SpotCheck(pk=check_id)
-        t = services.task_open(unit=d["unit"], title=d["title"], description=d.get("description", ""),
-                               source=d.get("source", TaskSource.INSPECTION), leader=d["leader"],
-                               lead_department=d["lead_department"],
-                               cooperating_departments=d.get("cooperating_departments", ""),
-                               deadline=d["deadline"], spot_check=check, by=request.user)
+        t = services.task_open(
+            unit=d["unit"],
+            title=d["title"],
+            description=d.get("description", ""),
+            source=d.get("source", TaskSource.INSPECTION),
+            leader=d["leader"],
+            lead_department=d["lead_department"],
+            cooperating_departments=d.get("cooperating_departments", ""),
+            deadline=d["deadline"],
+            spot_check=check,
+            by=request.user,
+        )
         return self._out(t, status.HTTP_201_CREATED)
 
     @extend_schema(request=TaskTransition, responses=RectificationSerializer)

@@ -2,7 +2,6 @@
 drawn against falsification, rectification tasks (挂图作战、对账销号) and the in-portal
 notifications the daily overdue job sends."""
 
-
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -43,8 +42,9 @@ class Inspection(models.Model):
     sample_size = models.PositiveIntegerField(_("抽样数量"), null=True, blank=True)
     pool_size = models.PositiveIntegerField(_("抽样总体"), null=True, blank=True)
     pool_digest = models.CharField(_("总体指纹"), max_length=64, blank=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL,
-                                   related_name="+", verbose_name=_("创建人"))
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("创建人")
+    )
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
 
     history = HistoricalRecords()
@@ -71,15 +71,17 @@ class SpotCheck(models.Model):
 
     inspection = models.ForeignKey(Inspection, on_delete=models.CASCADE, related_name="checks")
     unit = models.ForeignKey(Unit, verbose_name=_("单位"), on_delete=models.PROTECT, related_name="+")
-    assessment = models.ForeignKey(Assessment, verbose_name=_("自评"), null=True, blank=True,
-                                   on_delete=models.PROTECT, related_name="spot_checks")
+    assessment = models.ForeignKey(
+        Assessment, verbose_name=_("自评"), null=True, blank=True, on_delete=models.PROTECT, related_name="spot_checks"
+    )
     status = models.CharField(_("结论"), max_length=12, choices=CheckStatus.choices, default=CheckStatus.PENDING)
     reason = models.TextField(_("结论说明"), blank=True)
     self_final = models.DecimalField(_("自评折算分"), max_digits=6, decimal_places=2, null=True, blank=True)
     reviewer_final = models.DecimalField(_("审核折算分"), max_digits=6, decimal_places=2, null=True, blank=True)
     inspector_final = models.DecimalField(_("检查折算分"), max_digits=6, decimal_places=2, null=True, blank=True)
-    checked_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                   related_name="+")
+    checked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     checked_at = models.DateTimeField(null=True, blank=True)
 
     history = HistoricalRecords()
@@ -137,28 +139,37 @@ class Rectification(models.Model):
     title = models.CharField(_("整改事项"), max_length=200)
     description = models.TextField(_("问题描述"), blank=True)
     source = models.CharField(_("来源"), max_length=12, choices=TaskSource.choices, default=TaskSource.INSPECTION)
-    spot_check = models.ForeignKey(SpotCheck, verbose_name=_("来源检查"), null=True, blank=True,
-                              on_delete=models.SET_NULL, related_name="tasks")
+    spot_check = models.ForeignKey(
+        SpotCheck, verbose_name=_("来源检查"), null=True, blank=True, on_delete=models.SET_NULL, related_name="tasks"
+    )
     unit = models.ForeignKey(Unit, verbose_name=_("责任单位"), on_delete=models.PROTECT, related_name="rectifications")
     leader = models.CharField(_("包案领导"), max_length=50)
     lead_department = models.CharField(_("牵头部门"), max_length=100)
     cooperating_departments = models.CharField(_("配合部门"), max_length=200, blank=True)
     deadline = models.DateField(_("整改期限"), db_index=True)
-    status = models.CharField(_("状态"), max_length=12, choices=TaskStatus.choices, default=TaskStatus.OPEN,
-                              db_index=True)
+    status = models.CharField(
+        _("状态"), max_length=12, choices=TaskStatus.choices, default=TaskStatus.OPEN, db_index=True
+    )
     overdue = models.BooleanField(_("已逾期"), default=False)
     overdue_since = models.DateField(_("逾期日期"), null=True, blank=True)
     report_note = models.TextField(_("整改情况"), blank=True)
     reopen_reason = models.TextField(_("退回重整原因"), blank=True)
     # The level that opened the task is the one that verifies and closes it.
     opened_region = models.ForeignKey(Region, verbose_name=_("交办单位"), on_delete=models.PROTECT, related_name="+")
-    opened_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL,
-                                  related_name="+", verbose_name=_("交办人"))
+    opened_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("交办人")
+    )
     opened_at = models.DateTimeField(_("交办时间"), auto_now_add=True)
     reported_at = models.DateTimeField(_("报告完成时间"), null=True, blank=True)
     closed_at = models.DateTimeField(_("销号时间"), null=True, blank=True)
-    closed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                  related_name="+", verbose_name=_("销号人"))
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("销号人"),
+    )
     lock_version = models.PositiveIntegerField(default=0)
 
     history = HistoricalRecords()

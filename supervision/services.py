@@ -62,13 +62,21 @@ def _in_jurisdiction(user: User, region: Region) -> None:
 
 # --- sampling ----------------------------------------------------------------------
 
+
 def sample_pool(region: Region, campaign: Campaign, year: int) -> list[str]:
     """The units a sample is drawn from: active units of the region with an approved
     assessment for the campaign and year, by unit code (a stable order for the seed)."""
-    return list(Assessment.objects.filter(
-        campaign=campaign, year=year, status=Status.APPROVED, unit__active=True,
-        unit__township__code__startswith=region.prefix,
-    ).order_by("unit__code").values_list("unit__code", flat=True))
+    return list(
+        Assessment.objects.filter(
+            campaign=campaign,
+            year=year,
+            status=Status.APPROVED,
+            unit__active=True,
+            unit__township__code__startswith=region.prefix,
+        )
+        .order_by("unit__code")
+        .values_list("unit__code", flat=True)
+    )
 
 
 def pool_digest(codes: list[str]) -> str:
@@ -93,8 +101,10 @@ def _check_common(*, region, campaign, year, kind, mode, planned_on, inspectors,
     _in_jurisdiction(by, region)
     errors = {}
     if year not in campaign.years:
-        errors["year"] = [_("%(name)s 的年度为 %(a)s–%(b)s，不含 %(y)s 年。") % {
-            "name": campaign.name, "a": campaign.start_year, "b": campaign.end_year, "y": year}]
+        errors["year"] = [
+            _("%(name)s 的年度为 %(a)s–%(b)s，不含 %(y)s 年。")
+            % {"name": campaign.name, "a": campaign.start_year, "b": campaign.end_year, "y": year}
+        ]
     if kind not in InspectionKind.values:
         errors["kind"] = [_("未知的检查类型“%(k)s”。") % {"k": kind}]
     if mode not in InspectionMode.values:
@@ -107,19 +117,41 @@ def _check_common(*, region, campaign, year, kind, mode, planned_on, inspectors,
 
 
 def _add_checks(inspection: Inspection, units: list[Unit]) -> None:
-    assessments = dict(Assessment.objects.filter(
-        campaign=inspection.campaign, year=inspection.year, unit__in=units).values_list("unit_id", "pk"))
-    SpotCheck.objects.bulk_create([SpotCheck(inspection=inspection, unit=u, assessment_id=assessments.get(u.pk))
-                                   for u in units])
+    assessments = dict(
+        Assessment.objects.filter(campaign=inspection.campaign, year=inspection.year, unit__in=units).values_list(
+            "unit_id", "pk"
+        )
+    )
+    SpotCheck.objects.bulk_create(
+        [SpotCheck(inspection=inspection, unit=u, assessment_id=assessments.get(u.pk)) for u in units]
+    )
 
 
 @transaction.atomic
-def inspection_plan(*, region: Region, campaign: Campaign, year: int, kind: str, mode: str,
-                    planned_on: dt.date, inspectors: str, unit_codes: list[str], by: User,
-                    findings: str = "") -> Inspection:
+def inspection_plan(
+    *,
+    region: Region,
+    campaign: Campaign,
+    year: int,
+    kind: str,
+    mode: str,
+    planned_on: dt.date,
+    inspectors: str,
+    unit_codes: list[str],
+    by: User,
+    findings: str = "",
+) -> Inspection:
     """A scheduled or ad-hoc inspection of named units of the region."""
-    errors = _check_common(region=region, campaign=campaign, year=year, kind=kind, mode=mode,
-                           planned_on=planned_on, inspectors=inspectors, by=by)
+    errors = _check_common(
+        region=region,
+        campaign=campaign,
+        year=year,
+        kind=kind,
+        mode=mode,
+        planned_on=planned_on,
+        inspectors=inspectors,
+        by=by,
+    )
     if kind == InspectionKind.SAMPLE:
         errors["kind"] = [_("随机抽样请使用“抽样”功能，以便记录种子。")]
     codes = sorted({c.strip() for c in unit_codes if c and c.strip()})
@@ -128,26 +160,54 @@ def inspection_plan(*, region: Region, campaign: Campaign, year: int, kind: str,
     units = list(access.visible_units(by).filter(code__in=codes, township__code__startswith=region.prefix))
     missing = sorted(set(codes) - {u.code for u in units})
     if missing:
-        errors["unit_codes"] = [_("这些单位代码不存在或不在“%(r)s”范围内：%(c)s") % {
-            "r": region.name, "c": "、".join(missing[:20])}]
+        errors["unit_codes"] = [
+            _("这些单位代码不存在或不在“%(r)s”范围内：%(c)s") % {"r": region.name, "c": "、".join(missing[:20])}
+        ]
     if errors:
         raise ServiceError(errors)
-    ins = Inspection.objects.create(region=region, campaign=campaign, year=year, kind=kind, mode=mode,
-                                    planned_on=planned_on, inspectors=inspectors.strip(),
-                                    findings=(findings or "").strip(), created_by=by)
+    ins = Inspection.objects.create(
+        region=region,
+        campaign=campaign,
+        year=year,
+        kind=kind,
+        mode=mode,
+        planned_on=planned_on,
+        inspectors=inspectors.strip(),
+        findings=(findings or "").strip(),
+        created_by=by,
+    )
     _add_checks(ins, units)
     audit(actor=by, action="inspection.planned", target=ins, detail={"units": codes})
     return ins
 
 
 @transaction.atomic
-def inspection_draw_sample(*, region: Region, campaign: Campaign, year: int, mode: str, planned_on: dt.date,
-                           inspectors: str, by: User, percent=None, count=None, seed=None) -> Inspection:
+def inspection_draw_sample(
+    *,
+    region: Region,
+    campaign: Campaign,
+    year: int,
+    mode: str,
+    planned_on: dt.date,
+    inspectors: str,
+    by: User,
+    percent=None,
+    count=None,
+    seed=None,
+) -> Inspection:
     """Draw a random sample of the region's approved units to spot-check. The seed is
     recorded (a fresh one is generated when none is given) with the pool's size and
     fingerprint, so the draw can be reproduced and audited."""
-    errors = _check_common(region=region, campaign=campaign, year=year, kind=InspectionKind.SAMPLE, mode=mode,
-                           planned_on=planned_on, inspectors=inspectors, by=by)
+    errors = _check_common(
+        region=region,
+        campaign=campaign,
+        year=year,
+        kind=InspectionKind.SAMPLE,
+        mode=mode,
+        planned_on=planned_on,
+        inspectors=inspectors,
+        by=by,
+    )
     if (percent is None) == (count is None):
         errors["size"] = [_("请填写抽样比例或抽样数量（二选一）。")]
     try:
@@ -164,22 +224,48 @@ def inspection_draw_sample(*, region: Region, campaign: Campaign, year: int, mod
         raise ServiceError(errors)
     pool = sample_pool(region, campaign, year)
     if not pool:
-        raise ServiceError({"region": [_("“%(r)s”%(y)s 年没有审核通过的单位可供抽样。") % {
-            "r": region.name, "y": year}]})
+        raise ServiceError(
+            {"region": [_("“%(r)s”%(y)s 年没有审核通过的单位可供抽样。") % {"r": region.name, "y": year}]}
+        )
     k = sample_size(len(pool), percent=percent, count=count)
     if k > MAX_SAMPLE:
-        raise ServiceError({"size": [_("一次最多抽取 %(m)s 个单位（本次为 %(k)s 个），请缩小范围或比例。") % {
-            "m": MAX_SAMPLE, "k": k}]})
+        raise ServiceError(
+            {
+                "size": [
+                    _("一次最多抽取 %(m)s 个单位（本次为 %(k)s 个），请缩小范围或比例。") % {"m": MAX_SAMPLE, "k": k}
+                ]
+            }
+        )
     seed = secrets.randbelow(2**62) if seed is None else seed
     codes = draw(pool, k, seed)
     ins = Inspection.objects.create(
-        region=region, campaign=campaign, year=year, kind=InspectionKind.SAMPLE, mode=mode, planned_on=planned_on,
-        inspectors=inspectors.strip(), sample_seed=seed, sample_percent=percent, sample_size=k,
-        pool_size=len(pool), pool_digest=pool_digest(pool), created_by=by)
+        region=region,
+        campaign=campaign,
+        year=year,
+        kind=InspectionKind.SAMPLE,
+        mode=mode,
+        planned_on=planned_on,
+        inspectors=inspectors.strip(),
+        sample_seed=seed,
+        sample_percent=percent,
+        sample_size=k,
+        pool_size=len(pool),
+        pool_digest=pool_digest(pool),
+        created_by=by,
+    )
     _add_checks(ins, list(Unit.objects.filter(code__in=codes)))
-    audit(actor=by, action="inspection.sampled", target=ins,
-          detail={"seed": seed, "pool": len(pool), "k": k, "units": codes,
-                  "algorithm": f"sorted(random.Random(seed).sample(pool, k)), Python {sys.version.split()[0]}"})
+    audit(
+        actor=by,
+        action="inspection.sampled",
+        target=ins,
+        detail={
+            "seed": seed,
+            "pool": len(pool),
+            "k": k,
+            "units": codes,
+            "algorithm": f"sorted(random.Random(seed).sample(pool, k)), Python {sys.version.split()[0]}",
+        },
+    )
     return ins
 
 
@@ -190,10 +276,14 @@ def sample_verify(inspection: Inspection) -> tuple[bool, str]:
     drawn = sorted(inspection.checks.values_list("unit__code", flat=True))
     if pool_digest(pool) != inspection.pool_digest:
         return False, _("抽样总体已变化（当时 %(a)s 个，现在 %(b)s 个审核通过的单位），无法按原总体复核。") % {
-            "a": inspection.pool_size, "b": len(pool)}
+            "a": inspection.pool_size,
+            "b": len(pool),
+        }
     if draw(pool, inspection.sample_size, inspection.sample_seed) == drawn:
         return True, _("按种子 %(s)s 重新抽取，结果与记录一致（%(k)s 个单位）。") % {
-            "s": inspection.sample_seed, "k": len(drawn)}
+            "s": inspection.sample_seed,
+            "k": len(drawn),
+        }
     return False, _("按种子重新抽取的结果与记录不一致。")
 
 
@@ -208,6 +298,7 @@ def inspection_update(*, inspection: Inspection, findings: str, by: User) -> Ins
 
 
 # --- spot checks ------------------------------------------------------------------
+
 
 def _parse_scores(items, raw: dict) -> dict:
     """raw: item code -> score. Every applicable item must be scored."""
@@ -236,8 +327,13 @@ def spot_check_record(*, check: SpotCheck, scores: dict, outcome: str, reason: s
     assessment, or overturn it (with reasons), which revokes the unit's attainment."""
     _may(access.can_inspect(by), _("只有检查人员可以录入抽查结果。"))
     # Callers look the check up through the jurisdiction already; this holds without them.
-    c = access.object_for(by, SpotCheck.objects.select_for_update(of=("self",)).select_related(
-        "unit", "inspection__campaign", "inspection__created_by"), check.pk)
+    c = access.object_for(
+        by,
+        SpotCheck.objects.select_for_update(of=("self",)).select_related(
+            "unit", "inspection__campaign", "inspection__created_by"
+        ),
+        check.pk,
+    )
     _may(access.can_act_on_inspection(by, c.inspection), _("该检查由上级安排，抽查结论由安排检查的单位录入。"))
     if c.status != CheckStatus.PENDING:
         raise ServiceError(_("该单位的抽查结论已录入（%(s)s），不能重复录入。") % {"s": c.get_status_display()})
@@ -246,11 +342,16 @@ def spot_check_record(*, check: SpotCheck, scores: dict, outcome: str, reason: s
     reason = (reason or "").strip()
     if outcome == CheckStatus.OVERTURNED and not reason:
         raise ServiceError({"reason": [_("抽查否定时必须填写原因。")]})
-    a = Assessment.objects.select_for_update().filter(unit=c.unit, campaign=c.inspection.campaign,
-                                                      year=c.inspection.year).first()
+    a = (
+        Assessment.objects.select_for_update()
+        .filter(unit=c.unit, campaign=c.inspection.campaign, year=c.inspection.year)
+        .first()
+    )
     if a is None or a.status != Status.APPROVED:
-        raise ServiceError(_("“%(u)s”%(y)s 年的自评不是“已审核通过”状态，没有可确认或否定的结果。") % {
-            "u": c.unit.name, "y": c.inspection.year})
+        raise ServiceError(
+            _("“%(u)s”%(y)s 年的自评不是“已审核通过”状态，没有可确认或否定的结果。")
+            % {"u": c.unit.name, "y": c.inspection.year}
+        )
     items = list(scoring.applicable_items(a.standard, c.unit.category))
     parsed = _parse_scores(items, {str(k): v for k, v in (scores or {}).items()})
     own = {s.item_id: s.self_score for s in a.scores.all()}
@@ -264,13 +365,22 @@ def spot_check_record(*, check: SpotCheck, scores: dict, outcome: str, reason: s
     c.save()
     if outcome == CheckStatus.OVERTURNED:
         assessment_services.assessment_overturn(assessment=a, reason=reason, by=by)
-    audit(actor=by, action=f"spot_check.{outcome}", target=c,
-          detail={"unit": c.unit.code, "self": str(c.self_final), "reviewer": str(c.reviewer_final),
-                  "inspector": str(c.inspector_final)})
+    audit(
+        actor=by,
+        action=f"spot_check.{outcome}",
+        target=c,
+        detail={
+            "unit": c.unit.code,
+            "self": str(c.self_final),
+            "reviewer": str(c.reviewer_final),
+            "inspector": str(c.inspector_final),
+        },
+    )
     return c
 
 
 # --- notifications ----------------------------------------------------------------
+
 
 def notify(users, *, key: str, message: str, link: str = "", email_subject: str = "") -> int:
     """In-portal notifications (one per user and event, however often called) and, with a
@@ -278,8 +388,9 @@ def notify(users, *, key: str, message: str, link: str = "", email_subject: str 
     users = [u for u in {u.pk: u for u in users if u is not None and u.is_active}.values()]
     existing = set(Notification.objects.filter(key=key, user__in=users).values_list("user_id", flat=True))
     fresh = [u for u in users if u.pk not in existing]
-    Notification.objects.bulk_create([Notification(user=u, key=key, message=message[:300], link=link)
-                                      for u in fresh], ignore_conflicts=True)
+    Notification.objects.bulk_create(
+        [Notification(user=u, key=key, message=message[:300], link=link) for u in fresh], ignore_conflicts=True
+    )
     mails = [(email_subject, message, settings.DEFAULT_FROM_EMAIL, [u.email]) for u in fresh if u.email]
     if email_subject and mails:
         transaction.on_commit(lambda: send_mass_mail(mails, fail_silently=True))
@@ -308,22 +419,30 @@ TASK_TRANSITIONS = {
     (TaskStatus.REPORTED, "reopen"): TaskStatus.OPEN,
     (TaskStatus.CLOSED, "reopen"): TaskStatus.OPEN,
 }
-TASK_ACTIONS = {"start": gettext_lazy("开始整改"), "report": gettext_lazy("报告完成"),
-                "verify": gettext_lazy("验收销号"), "reopen": gettext_lazy("退回重整")}
+TASK_ACTIONS = {
+    "start": gettext_lazy("开始整改"),
+    "report": gettext_lazy("报告完成"),
+    "verify": gettext_lazy("验收销号"),
+    "reopen": gettext_lazy("退回重整"),
+}
 
 
 def _task_transition(task: Rectification, action: str) -> str:
     to = TASK_TRANSITIONS.get((task.status, action))
     if to is None:
-        raise ServiceError(_("整改任务当前为“%(s)s”，不能“%(a)s”。") % {
-            "s": TaskStatus(task.status).label, "a": TASK_ACTIONS[action]})
+        raise ServiceError(
+            _("整改任务当前为“%(s)s”，不能“%(a)s”。") % {"s": TaskStatus(task.status).label, "a": TASK_ACTIONS[action]}
+        )
     return to
 
 
 def _lock_task(task: Rectification, by: User) -> Rectification:
     """The task, row-locked, if `by` may see it (the same 404 as a missing one otherwise)."""
-    return access.object_for(by, Rectification.objects.select_for_update(of=("self",)).select_related(
-        "unit__township", "opened_region"), task.pk)
+    return access.object_for(
+        by,
+        Rectification.objects.select_for_update(of=("self",)).select_related("unit__township", "opened_region"),
+        task.pk,
+    )
 
 
 def _save_task(t: Rectification, by: User, *fields: str) -> None:
@@ -343,15 +462,28 @@ def _opening_region(by: User, unit: Unit) -> Region:
 
 
 @transaction.atomic
-def task_open(*, unit: Unit, title: str, leader: str, lead_department: str, deadline: dt.date, by: User,
-              description: str = "", cooperating_departments: str = "", source: str = TaskSource.INSPECTION,
-              spot_check: SpotCheck | None = None) -> Rectification:
+def task_open(
+    *,
+    unit: Unit,
+    title: str,
+    leader: str,
+    lead_department: str,
+    deadline: dt.date,
+    by: User,
+    description: str = "",
+    cooperating_departments: str = "",
+    source: str = TaskSource.INSPECTION,
+    spot_check: SpotCheck | None = None,
+) -> Rectification:
     _may(access.can_open_task(by), _("您的角色不能交办整改任务。"))
     if not access.visible_units(by).filter(pk=unit.pk).exists():
         raise ServiceError({"unit": [_("单位不存在或不在您的管辖范围内。")]})
     errors = {}
-    for field, value, label in (("title", title, _("整改事项")), ("leader", leader, _("包案领导")),
-                                ("lead_department", lead_department, _("牵头部门"))):
+    for field, value, label in (
+        ("title", title, _("整改事项")),
+        ("leader", leader, _("包案领导")),
+        ("lead_department", lead_department, _("牵头部门")),
+    ):
         if not (value or "").strip():
             errors[field] = [_("请填写%(f)s。") % {"f": label}]
     if deadline is None:
@@ -363,22 +495,37 @@ def task_open(*, unit: Unit, title: str, leader: str, lead_department: str, dead
     if source == TaskSource.INSPECTION and not access.can_inspect(by):
         errors["source"] = [_("检查发现的问题由检查单位交办；乡镇/街道请选择“隐患排查”或“其他”。")]
     if spot_check is not None:
-        visible = access.scope(by, SpotCheck.objects.filter(
-            pk=spot_check.pk, inspection__in=access.visible_inspections(by, Inspection.objects.all())))
+        visible = access.scope(
+            by,
+            SpotCheck.objects.filter(
+                pk=spot_check.pk, inspection__in=access.visible_inspections(by, Inspection.objects.all())
+            ),
+        )
         # one answer for missing, not yours and not an inspector: nothing to probe
         if not visible.exists() or spot_check.unit_id != unit.pk:
             errors["spot_check"] = [_("来源检查不存在，或不是该单位的抽查。")]
     if errors:
         raise ServiceError(errors)
     t = Rectification.objects.create(
-        unit=unit, title=title.strip(), description=(description or "").strip(), source=source,
-        spot_check=spot_check, leader=leader.strip(), lead_department=lead_department.strip(),
-        cooperating_departments=(cooperating_departments or "").strip(), deadline=deadline,
-        opened_region=_opening_region(by, unit), opened_by=by)
+        unit=unit,
+        title=title.strip(),
+        description=(description or "").strip(),
+        source=source,
+        spot_check=spot_check,
+        leader=leader.strip(),
+        lead_department=lead_department.strip(),
+        cooperating_departments=(cooperating_departments or "").strip(),
+        deadline=deadline,
+        opened_region=_opening_region(by, unit),
+        opened_by=by,
+    )
     audit(actor=by, action="rectification.opened", target=t, detail={"unit": unit.code, "deadline": str(deadline)})
-    notify(township_officers(unit.township_id), key=f"task:{t.pk}:opened",
-           message=_("新交办整改任务：%(u)s —— %(t)s，期限 %(d)s。") % {"u": unit.name, "t": t.title, "d": deadline},
-           link=_task_link(t))
+    notify(
+        township_officers(unit.township_id),
+        key=f"task:{t.pk}:opened",
+        message=_("新交办整改任务：%(u)s —— %(t)s，期限 %(d)s。") % {"u": unit.name, "t": t.title, "d": deadline},
+        link=_task_link(t),
+    )
     return t
 
 
@@ -406,8 +553,7 @@ def task_add_evidence(*, task: Rectification, upload, by: User) -> TaskEvidence:
         ctype = sniff_upload(upload)
     except EvidenceError as exc:
         raise ServiceError({"file": [str(exc)]}) from exc
-    ev = TaskEvidence(task=t, original_name=upload.name[:200], content_type=ctype, size=upload.size,
-                      uploaded_by=by)
+    ev = TaskEvidence(task=t, original_name=upload.name[:200], content_type=ctype, size=upload.size, uploaded_by=by)
     ev.file.save(upload.name, upload, save=False)
     ev.save()
     audit(actor=by, action="rectification.evidence", target=t, detail={"file": ev.original_name})
@@ -429,16 +575,19 @@ def task_report(*, task: Rectification, note: str, by: User) -> Rectification:
     t.status, t.report_note, t.reported_at = to, note.strip(), timezone.now()
     _save_task(t, by, "status", "report_note", "reported_at")
     audit(actor=by, action="rectification.reported", target=t)
-    notify([u for u in [t.opened_by] if u and access.can_see_region(u, t.unit.township_id)],
-           key=f"task:{t.pk}:reported:{t.lock_version}",
-           message=_("整改任务已报告完成，待验收销号：%(u)s —— %(t)s。") % {"u": t.unit.name, "t": t.title},
-           link=_task_link(t))
+    notify(
+        [u for u in [t.opened_by] if u and access.can_see_region(u, t.unit.township_id)],
+        key=f"task:{t.pk}:reported:{t.lock_version}",
+        message=_("整改任务已报告完成，待验收销号：%(u)s —— %(t)s。") % {"u": t.unit.name, "t": t.title},
+        link=_task_link(t),
+    )
     return t
 
 
 def _may_verify(t: Rectification, by: User) -> None:
-    _may(access.can_verify_task(by, t), _("只有交办单位（%(r)s）可以验收销号或退回重整。") % {
-        "r": t.opened_region.name})
+    _may(
+        access.can_verify_task(by, t), _("只有交办单位（%(r)s）可以验收销号或退回重整。") % {"r": t.opened_region.name}
+    )
 
 
 @transaction.atomic
@@ -464,9 +613,13 @@ def task_reopen(*, task: Rectification, reason: str, by: User) -> Rectification:
     t.status, t.reopen_reason, t.closed_at, t.closed_by = to, reason.strip(), None, None
     _save_task(t, by, "status", "reopen_reason", "closed_at", "closed_by")
     audit(actor=by, action="rectification.reopened", target=t, detail={"reason": t.reopen_reason})
-    notify(township_officers(t.unit.township_id), key=f"task:{t.pk}:reopened:{t.lock_version}",
-           message=_("整改任务被退回重整：%(u)s —— %(t)s。原因：%(r)s") % {
-               "u": t.unit.name, "t": t.title, "r": t.reopen_reason}, link=_task_link(t))
+    notify(
+        township_officers(t.unit.township_id),
+        key=f"task:{t.pk}:reopened:{t.lock_version}",
+        message=_("整改任务被退回重整：%(u)s —— %(t)s。原因：%(r)s")
+        % {"u": t.unit.name, "t": t.title, "r": t.reopen_reason},
+        link=_task_link(t),
+    )
     return t
 
 
@@ -476,22 +629,34 @@ def mark_overdue(today: dt.date | None = None) -> int:
     township's officers and the task's creator (portal + e-mail). Only tasks not yet
     marked are touched, so a second run the same day changes nothing."""
     today = today or timezone.localdate()
-    due = list(Rectification.objects.select_for_update(skip_locked=True, of=("self",))
-               .filter(~Q(status=TaskStatus.CLOSED), overdue=False, deadline__lt=today)
-               .select_related("unit", "opened_by"))
+    due = list(
+        Rectification.objects.select_for_update(skip_locked=True, of=("self",))
+        .filter(~Q(status=TaskStatus.CLOSED), overdue=False, deadline__lt=today)
+        .select_related("unit", "opened_by")
+    )
     if not due:
         return 0
     Rectification.objects.filter(pk__in=[t.pk for t in due]).update(overdue=True, overdue_since=today)
     officers: dict[str, list[User]] = {}
-    for u in User.objects.filter(region_id__in={t.unit.township_id for t in due}, role=Role.TOWNSHIP_OFFICER,
-                                 is_active=True):
+    for u in User.objects.filter(
+        region_id__in={t.unit.township_id for t in due}, role=Role.TOWNSHIP_OFFICER, is_active=True
+    ):
         officers.setdefault(u.region_id, []).append(u)
     subject = _("【三零创建】整改任务已逾期")
     for t in due:
         msg = _("整改任务已逾期：%(u)s —— %(t)s，期限 %(d)s，包案领导 %(l)s。") % {
-            "u": t.unit.name, "t": t.title, "d": t.deadline.isoformat(), "l": t.leader}
+            "u": t.unit.name,
+            "t": t.title,
+            "d": t.deadline.isoformat(),
+            "l": t.leader,
+        }
         opener = [t.opened_by] if t.opened_by and access.can_see_region(t.opened_by, t.unit.township_id) else []
-        notify([*officers.get(t.unit.township_id, []), *opener], key=f"task:{t.pk}:overdue", message=msg,
-               link=_task_link(t), email_subject=subject)
+        notify(
+            [*officers.get(t.unit.township_id, []), *opener],
+            key=f"task:{t.pk}:overdue",
+            message=msg,
+            link=_task_link(t),
+            email_subject=subject,
+        )
     audit(actor=None, action="rectification.overdue", detail={"tasks": [t.pk for t in due], "date": str(today)})
     return len(due)

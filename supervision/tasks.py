@@ -6,8 +6,9 @@ from django.db import DatabaseError, OperationalError
 from . import services
 
 
-@shared_task(bind=True, acks_late=True, autoretry_for=(OperationalError, DatabaseError), retry_backoff=True,
-             max_retries=5)
+@shared_task(
+    bind=True, acks_late=True, autoretry_for=(OperationalError, DatabaseError), retry_backoff=True, max_retries=5
+)
 def mark_overdue(self, today: str | None = None) -> int:
     import datetime as dt
 

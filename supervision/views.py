@@ -52,7 +52,7 @@ def _errors_to_form(form, exc) -> None:
 
 
 def _flash(request, exc) -> None:
-    for m in ([str(exc)] if isinstance(exc, PermissionDenied) else exc.messages):
+    for m in [str(exc)] if isinstance(exc, PermissionDenied) else exc.messages:
         messages.error(request, m)
 
 
@@ -86,11 +86,21 @@ def _ledger_qs(request):
 def ledger(request):
     region, qs, state, sort = _ledger_qs(request)
     counts = selectors.task_counts(request.user, region) if region else {}
-    return render(request, "supervision/ledger.html", {
-        "region": region, "page": Paginator(qs, 50).get_page(request.GET.get("page")), "state": state,
-        "sort": sort, "counts": counts, "statuses": TaskStatus.choices,
-        "by_township": selectors.task_counts_by_township(selectors.tasks(request.user, region)),
-        "can_open": access.can_open_task(request.user), "today": timezone.localdate()})
+    return render(
+        request,
+        "supervision/ledger.html",
+        {
+            "region": region,
+            "page": Paginator(qs, 50).get_page(request.GET.get("page")),
+            "state": state,
+            "sort": sort,
+            "counts": counts,
+            "statuses": TaskStatus.choices,
+            "by_township": selectors.task_counts_by_township(selectors.tasks(request.user, region)),
+            "can_open": access.can_open_task(request.user),
+            "today": timezone.localdate(),
+        },
+    )
 
 
 @login_required
@@ -98,15 +108,45 @@ def ledger_export(request, fmt: str):
     if fmt not in ("xlsx", "csv"):
         raise PermissionDenied
     region, qs, _state, _sort = _ledger_qs(request)
-    audit(actor=request.user, action="export.rectifications", detail={"region": region.code if region else ""},
-          ip=client_ip(request))
-    header = [_("乡镇/街道"), _("责任单位"), _("单位代码"), _("整改事项"), _("来源"), _("包案领导"), _("牵头部门"),
-              _("配合部门"), _("整改期限"), _("状态"), _("是否逾期"), _("交办单位"), _("销号时间")]
-    rows = ([t.unit.township.name, t.unit.name, t.unit.code, t.title, t.get_source_display(), t.leader,
-             t.lead_department, t.cooperating_departments, t.deadline.isoformat(), t.get_status_display(),
-             _("是") if t.overdue and t.status != TaskStatus.CLOSED else _("否"), t.opened_region.name,
-             timezone.localtime(t.closed_at).strftime("%Y-%m-%d") if t.closed_at else ""]
-            for t in qs.iterator(chunk_size=2000))
+    audit(
+        actor=request.user,
+        action="export.rectifications",
+        detail={"region": region.code if region else ""},
+        ip=client_ip(request),
+    )
+    header = [
+        _("乡镇/街道"),
+        _("责任单位"),
+        _("单位代码"),
+        _("整改事项"),
+        _("来源"),
+        _("包案领导"),
+        _("牵头部门"),
+        _("配合部门"),
+        _("整改期限"),
+        _("状态"),
+        _("是否逾期"),
+        _("交办单位"),
+        _("销号时间"),
+    ]
+    rows = (
+        [
+            t.unit.township.name,
+            t.unit.name,
+            t.unit.code,
+            t.title,
+            t.get_source_display(),
+            t.leader,
+            t.lead_department,
+            t.cooperating_departments,
+            t.deadline.isoformat(),
+            t.get_status_display(),
+            _("是") if t.overdue and t.status != TaskStatus.CLOSED else _("否"),
+            t.opened_region.name,
+            timezone.localtime(t.closed_at).strftime("%Y-%m-%d") if t.closed_at else "",
+        ]
+        for t in qs.iterator(chunk_size=2000)
+    )
     name = _("整改台账") + (f"-{region.name}" if region else "")
     return exports.table_response(fmt=fmt, filename=name, title=_("整改台账"), header=header, rows=rows)
 
@@ -114,8 +154,9 @@ def ledger_export(request, fmt: str):
 class TaskForm(forms.Form):
     unit_code = forms.CharField(label=gettext_lazy("责任单位代码"), max_length=15)
     title = forms.CharField(label=gettext_lazy("整改事项"), max_length=200)
-    description = forms.CharField(label=gettext_lazy("问题描述"), required=False,
-                                  widget=forms.Textarea(attrs={"rows": 3}))
+    description = forms.CharField(
+        label=gettext_lazy("问题描述"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
     source = forms.ChoiceField(label=gettext_lazy("来源"), choices=TaskSource.choices)
     leader = forms.CharField(label=gettext_lazy("包案领导"), max_length=50)
     lead_department = forms.CharField(label=gettext_lazy("牵头部门"), max_length=100)
@@ -129,44 +170,73 @@ def task_create(request):
     access.require(access.can_open_task(request.user))
     initial = {}
     if request.method == "GET" and request.GET.get("check", "").isdigit() and access.can_inspect(request.user):
-        c = access.scope(request.user, SpotCheck.objects.select_related("unit").filter(
-            inspection__in=access.visible_inspections(request.user, Inspection.objects.all()))).filter(
-            pk=request.GET["check"]).first()
+        c = (
+            access.scope(
+                request.user,
+                SpotCheck.objects.select_related("unit").filter(
+                    inspection__in=access.visible_inspections(request.user, Inspection.objects.all())
+                ),
+            )
+            .filter(pk=request.GET["check"])
+            .first()
+        )
         if c is not None:
-            initial = {"unit_code": c.unit.code, "check": c.pk, "source": TaskSource.INSPECTION,
-                       "title": "", "description": c.reason}
+            initial = {
+                "unit_code": c.unit.code,
+                "check": c.pk,
+                "source": TaskSource.INSPECTION,
+                "title": "",
+                "description": c.reason,
+            }
     form = TaskForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
         unit = access.visible_units(request.user).filter(code=d["unit_code"]).first()
         # any id: the service answers the same for missing, not visible and not an inspector
-        check = (SpotCheck.objects.filter(pk=d["check"]).first() or SpotCheck(pk=d["check"])) if d.get("check") \
-            else None
+        check = (
+            (SpotCheck.objects.filter(pk=d["check"]).first() or SpotCheck(pk=d["check"])) if d.get("check") else None
+        )
         if unit is None:
             form.add_error("unit_code", _("单位代码 %(c)s 不存在或不在您的管辖范围内。") % {"c": d["unit_code"]})
         else:
             try:
-                t = services.task_open(unit=unit, title=d["title"], description=d["description"], source=d["source"],
-                                       leader=d["leader"], lead_department=d["lead_department"],
-                                       cooperating_departments=d["cooperating_departments"],
-                                       deadline=d["deadline"], spot_check=check, by=request.user)
+                t = services.task_open(
+                    unit=unit,
+                    title=d["title"],
+                    description=d["description"],
+                    source=d["source"],
+                    leader=d["leader"],
+                    lead_department=d["lead_department"],
+                    cooperating_departments=d["cooperating_departments"],
+                    deadline=d["deadline"],
+                    spot_check=check,
+                    by=request.user,
+                )
             except (ServiceError, PermissionDenied) as exc:
                 _errors_to_form(form, exc)
             else:
                 messages.success(request, _("已交办整改任务。"))
                 return redirect("supervision:task", t.pk)
-    return render(request, "supervision/task_form.html", {"form": form},
-                  status=400 if request.method == "POST" else 200)
+    return render(
+        request, "supervision/task_form.html", {"form": form}, status=400 if request.method == "POST" else 200
+    )
 
 
 @login_required
 def task_detail(request, pk: int):
     t = services.task_for(request.user, pk)
-    return render(request, "supervision/task.html", {
-        "t": t, "evidence": t.evidence.all(), "history": t.history.select_related("history_user")[:20],
-        "can_work": access.can_work_task(request.user) and t.status in (TaskStatus.OPEN, TaskStatus.IN_PROGRESS),
-        "can_verify": access.can_verify_task(request.user, t) and t.status in (TaskStatus.REPORTED,
-                                                                                TaskStatus.CLOSED)})
+    return render(
+        request,
+        "supervision/task.html",
+        {
+            "t": t,
+            "evidence": t.evidence.all(),
+            "history": t.history.select_related("history_user")[:20],
+            "can_work": access.can_work_task(request.user) and t.status in (TaskStatus.OPEN, TaskStatus.IN_PROGRESS),
+            "can_verify": access.can_verify_task(request.user, t)
+            and t.status in (TaskStatus.REPORTED, TaskStatus.CLOSED),
+        },
+    )
 
 
 @login_required
@@ -203,6 +273,7 @@ def task_evidence(request, pk: int):
 
 # --- inspections ------------------------------------------------------------------
 
+
 class InspectionForm(forms.Form):
     region = forms.CharField(label=gettext_lazy("检查区域代码"), max_length=12)
     year = forms.IntegerField(label=gettext_lazy("年度"))
@@ -212,10 +283,12 @@ class InspectionForm(forms.Form):
 
 
 class PlanForm(InspectionForm):
-    kind = forms.ChoiceField(label=gettext_lazy("检查类型"),
-                             choices=[c for c in InspectionKind.choices if c[0] != InspectionKind.SAMPLE])
-    unit_codes = forms.CharField(label=gettext_lazy("被检查单位代码（每行一个）"),
-                                 widget=forms.Textarea(attrs={"rows": 3}))
+    kind = forms.ChoiceField(
+        label=gettext_lazy("检查类型"), choices=[c for c in InspectionKind.choices if c[0] != InspectionKind.SAMPLE]
+    )
+    unit_codes = forms.CharField(
+        label=gettext_lazy("被检查单位代码（每行一个）"), widget=forms.Textarea(attrs={"rows": 3})
+    )
 
 
 class SampleForm(InspectionForm):
@@ -227,12 +300,17 @@ class SampleForm(InspectionForm):
 def _inspection_context(request, campaign, **forms_):
     year = report_selectors.pick_year(campaign, request.GET.get("year"))
     home = access.home_region(request.user)
-    return {"page": Paginator(selectors.inspections(request.user).filter(campaign=campaign), 30).get_page(
-                request.GET.get("page")),
-            "campaign": campaign, "year": year, "campaigns": report_selectors.campaigns_for(request.user),
-            "plan_form": forms_.get("plan") or PlanForm(initial={"region": home.code if home else "", "year": year}),
-            "sample_form": forms_.get("sample") or SampleForm(initial={"region": home.code if home else "",
-                                                                        "year": year, "percent": 5})}
+    return {
+        "page": Paginator(selectors.inspections(request.user).filter(campaign=campaign), 30).get_page(
+            request.GET.get("page")
+        ),
+        "campaign": campaign,
+        "year": year,
+        "campaigns": report_selectors.campaigns_for(request.user),
+        "plan_form": forms_.get("plan") or PlanForm(initial={"region": home.code if home else "", "year": year}),
+        "sample_form": forms_.get("sample")
+        or SampleForm(initial={"region": home.code if home else "", "year": year, "percent": 5}),
+    }
 
 
 @login_required
@@ -257,12 +335,18 @@ def inspection_create(request, how: str):
     form = (SampleForm if how == "sample" else PlanForm)(request.POST)
     if form.is_valid() and (region := _form_region(request, form)) is not None:
         d = form.cleaned_data
-        common = {"region": region, "campaign": campaign, "year": d["year"], "mode": d["mode"],
-                  "planned_on": d["planned_on"], "inspectors": d["inspectors"], "by": request.user}
+        common = {
+            "region": region,
+            "campaign": campaign,
+            "year": d["year"],
+            "mode": d["mode"],
+            "planned_on": d["planned_on"],
+            "inspectors": d["inspectors"],
+            "by": request.user,
+        }
         try:
             if how == "sample":
-                ins = services.inspection_draw_sample(**common, percent=d["percent"], count=d["count"],
-                                                      seed=d["seed"])
+                ins = services.inspection_draw_sample(**common, percent=d["percent"], count=d["count"], seed=d["seed"])
             else:
                 ins = services.inspection_plan(**common, kind=d["kind"], unit_codes=d["unit_codes"].split())
         except (ServiceError, PermissionDenied) as exc:
@@ -286,9 +370,15 @@ def inspection_detail(request, pk: int):
             messages.success(request, _("已保存检查发现。"))
         return redirect("supervision:inspection", ins.pk)
     verify = services.sample_verify(ins) if ins.kind == InspectionKind.SAMPLE and "verify" in request.GET else None
-    return render(request, "supervision/inspection.html", {
-        "ins": ins, "checks": access.scope(request.user, ins.checks.select_related("unit__township", "assessment")),
-        "verify": verify})
+    return render(
+        request,
+        "supervision/inspection.html",
+        {
+            "ins": ins,
+            "checks": access.scope(request.user, ins.checks.select_related("unit__township", "assessment")),
+            "verify": verify,
+        },
+    )
 
 
 def _inspection_for(user, pk) -> Inspection:
@@ -299,12 +389,19 @@ def _inspection_for(user, pk) -> Inspection:
 @login_required
 def spot_check(request, pk: int):
     access.require(access.can_inspect(request.user))
-    c = access.object_for(request.user, SpotCheck.objects.select_related(
-        "unit__township", "inspection__campaign", "assessment__standard"), pk)
+    c = access.object_for(
+        request.user,
+        SpotCheck.objects.select_related("unit__township", "inspection__campaign", "assessment__standard"),
+        pk,
+    )
     _inspection_for(request.user, c.inspection_id)
     # the unit's assessment now (it may have been started after the inspection was planned)
-    a = c.assessment or Assessment.objects.filter(unit=c.unit, campaign=c.inspection.campaign,
-                                                  year=c.inspection.year).select_related("standard").first()
+    a = (
+        c.assessment
+        or Assessment.objects.filter(unit=c.unit, campaign=c.inspection.campaign, year=c.inspection.year)
+        .select_related("standard")
+        .first()
+    )
     items = list(scoring.applicable_items(a.standard, c.unit.category)) if a else []
     own = {s.item_id: s for s in a.scores.all()} if a else {}
     given = {s.item_id: s.score for s in c.scores.all()}
@@ -312,8 +409,13 @@ def spot_check(request, pk: int):
     if request.method == "POST":
         scores = {i.code: request.POST.get(f"score_{i.code}", "") for i in items}
         try:
-            services.spot_check_record(check=c, scores=scores, outcome=request.POST.get("outcome", ""),
-                                       reason=request.POST.get("reason", ""), by=request.user)
+            services.spot_check_record(
+                check=c,
+                scores=scores,
+                outcome=request.POST.get("outcome", ""),
+                reason=request.POST.get("reason", ""),
+                by=request.user,
+            )
         except (ServiceError, PermissionDenied) as exc:
             errors = [str(exc)] if isinstance(exc, PermissionDenied) else exc.messages
             given = scores
@@ -321,9 +423,19 @@ def spot_check(request, pk: int):
             messages.success(request, _("已录入抽查结论。"))
             return redirect("supervision:inspection", c.inspection_id)
     rows = [{"item": i, "own": own.get(i.id), "given": given.get(i.id, given.get(i.code, ""))} for i in items]
-    return render(request, "supervision/spot_check.html", {
-        "c": c, "a": a, "rows": rows, "errors": errors, "outcomes": [CheckStatus.CONFIRMED, CheckStatus.OVERTURNED],
-        "post": request.POST}, status=400 if errors else 200)
+    return render(
+        request,
+        "supervision/spot_check.html",
+        {
+            "c": c,
+            "a": a,
+            "rows": rows,
+            "errors": errors,
+            "outcomes": [CheckStatus.CONFIRMED, CheckStatus.OVERTURNED],
+            "post": request.POST,
+        },
+        status=400 if errors else 200,
+    )
 
 
 @login_required
@@ -335,13 +447,23 @@ def deviation(request):
     if region is None:
         raise PermissionDenied
     qs = selectors.checks(request.user, region, campaign, year)
-    return render(request, "supervision/deviation.html", {
-        "campaign": campaign, "year": year, "region": region, "campaigns": report_selectors.campaigns_for(
-            request.user), "townships": selectors.deviation_by_township(qs),
-        "checks": qs.order_by("unit__township_id", "unit__code")[:500], "threshold": 5})
+    return render(
+        request,
+        "supervision/deviation.html",
+        {
+            "campaign": campaign,
+            "year": year,
+            "region": region,
+            "campaigns": report_selectors.campaigns_for(request.user),
+            "townships": selectors.deviation_by_township(qs),
+            "checks": qs.order_by("unit__township_id", "unit__code")[:500],
+            "threshold": 5,
+        },
+    )
 
 
 # --- notifications ----------------------------------------------------------------
+
 
 @login_required
 def notification_list(request):

@@ -79,34 +79,60 @@ def make_standard(*, version: int = 1) -> Standard:
     a2 = AreaFactory(standard=std, code="2", title="内部治安防范严密", order=1)
     ItemFactory(standard=std, area=a1, code="1.1", title="组织领导", max_score=Decimal(40), order=1)
     ItemFactory(standard=std, area=a1, code="1.2", title="零上访", max_score=Decimal(30), veto=True, order=2)
-    ItemFactory(standard=std, area=a2, code="2.1", title="村规民约", max_score=Decimal(30), order=3,
-                for_enterprise_institution=False)
-    ItemFactory(standard=std, area=a2, code="2.2", title="安全生产责任制", max_score=Decimal(20), order=4,
-                for_village_community=False)
+    ItemFactory(
+        standard=std,
+        area=a2,
+        code="2.1",
+        title="村规民约",
+        max_score=Decimal(30),
+        order=3,
+        for_enterprise_institution=False,
+    )
+    ItemFactory(
+        standard=std,
+        area=a2,
+        code="2.2",
+        title="安全生产责任制",
+        max_score=Decimal(20),
+        order=4,
+        for_village_community=False,
+    )
     return std
 
 
-def make_campaign(*, scope: Region, standard: Standard, slug: str = "test-sanling",
-                  zero_kinds=None, pass_mark: Decimal = Decimal(85)) -> Campaign:
+def make_campaign(
+    *, scope: Region, standard: Standard, slug: str = "test-sanling", zero_kinds=None, pass_mark: Decimal = Decimal(85)
+) -> Campaign:
     c = Campaign.objects.create(
-        slug=slug, name="测试“三零”创建", scope=scope, standard=standard, start_year=2020, end_year=2022,
-        zero_kinds=zero_kinds or ["petition", "public_safety", "production_safety", "criminal_case",
-                                  "public_order_case"],
-        categories=["village_community", "enterprise_institution"], pass_mark=pass_mark,
+        slug=slug,
+        name="测试“三零”创建",
+        scope=scope,
+        standard=standard,
+        start_year=2020,
+        end_year=2022,
+        zero_kinds=zero_kinds
+        or ["petition", "public_safety", "production_safety", "criminal_case", "public_order_case"],
+        categories=["village_community", "enterprise_institution"],
+        pass_mark=pass_mark,
     )
     Target.objects.create(campaign=c, region=scope, category="village_community", year=2022, rate=Decimal("0.8"))
-    Target.objects.create(campaign=c, region=scope, category="enterprise_institution", year=2022,
-                          rate=Decimal("0.9"))
+    Target.objects.create(campaign=c, region=scope, category="enterprise_institution", year=2022, rate=Decimal("0.9"))
     return c
 
 
-def make_assessment(*, unit: Unit, campaign: Campaign, year: int = 2022, scores: dict | None = None,
-                    status: str = "draft", full: bool = True) -> Assessment:
+def make_assessment(
+    *,
+    unit: Unit,
+    campaign: Campaign,
+    year: int = 2022,
+    scores: dict | None = None,
+    status: str = "draft",
+    full: bool = True,
+) -> Assessment:
     """scores: item code -> Decimal; missing applicable items get full marks if `full`."""
     from inspections.scoring import applicable_items, rescore
 
-    a = Assessment.objects.create(unit=unit, campaign=campaign, year=year, standard=campaign.standard,
-                                  status=status)
+    a = Assessment.objects.create(unit=unit, campaign=campaign, year=year, standard=campaign.standard, status=status)
     scores = scores or {}
     for item in applicable_items(campaign.standard, unit.category):
         s = scores.get(item.code, item.max_score if full else None)
@@ -119,5 +145,6 @@ def make_assessment(*, unit: Unit, campaign: Campaign, year: int = 2022, scores:
 
 
 def make_incident(*, unit: Unit, kind: str = "criminal_case", occurred_on=None, status: str = "recorded"):
-    return Incident.objects.create(unit=unit, kind=kind, occurred_on=occurred_on or timezone.localdate(),
-                                   description="测试事件", status=status)
+    return Incident.objects.create(
+        unit=unit, kind=kind, occurred_on=occurred_on or timezone.localdate(), description="测试事件", status=status
+    )

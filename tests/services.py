@@ -66,19 +66,37 @@ def postgresql():
         shutil.chown(tmp, "postgres")
         shutil.chown(data, "postgres")
     port = free_port()
-    subprocess.run(_as_postgres([str(bindir / "initdb"), "-D", str(data), "-U", "postgres", "-A", "trust",
-                                 "-E", "UTF8", "--locale=C.UTF-8"]), check=True, stdout=subprocess.DEVNULL)
-    opts = (f"-p {port} -k {tmp} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off "
-            f"-c full_page_writes=off -c max_connections=200 -c shared_buffers=256MB")
-    subprocess.run(_as_postgres([str(bindir / "pg_ctl"), "-D", str(data), "-o", opts, "-l", str(tmp / "log"),
-                                 "-w", "start"]), check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(
+        _as_postgres(
+            [str(bindir / "initdb"), "-D", str(data), "-U", "postgres", "-A", "trust", "-E", "UTF8", "--locale=C.UTF-8"]
+        ),
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+    opts = (
+        f"-p {port} -k {tmp} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off "
+        f"-c full_page_writes=off -c max_connections=200 -c shared_buffers=256MB"
+    )
+    subprocess.run(
+        _as_postgres([str(bindir / "pg_ctl"), "-D", str(data), "-o", opts, "-l", str(tmp / "log"), "-w", "start"]),
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
     try:
         _wait_port(port)
-        yield {"url": f"postgres://postgres@127.0.0.1:{port}/postgres", "port": port, "bindir": bindir,
-               "data": data, "tmp": tmp}
+        yield {
+            "url": f"postgres://postgres@127.0.0.1:{port}/postgres",
+            "port": port,
+            "bindir": bindir,
+            "data": data,
+            "tmp": tmp,
+        }
     finally:
-        subprocess.run(_as_postgres([str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"]),
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        subprocess.run(
+            _as_postgres([str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"]),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         shutil.rmtree(tmp, ignore_errors=True)
 
 
@@ -88,8 +106,12 @@ def redis():
     if binary is None:
         raise FileNotFoundError("redis-server")
     port = free_port()
-    proc = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         _wait_port(port)
         yield {"url": f"redis://127.0.0.1:{port}/0", "port": port, "binary": binary}
@@ -100,20 +122,30 @@ def redis():
 
 def main(argv: list[str]) -> int:
     if "--" in argv:
-        argv = argv[argv.index("--") + 1:]
+        argv = argv[argv.index("--") + 1 :]
     ci = os.environ.get("CI", "").lower() in ("1", "true", "yes")
     try:
         with postgresql() as pg, redis() as rd:
-            env = dict(os.environ, DATABASE_URL=pg["url"], REDIS_URL=rd["url"], SANLING_PG_BINDIR=str(pg["bindir"]),
-                       SANLING_PG_DATA=str(pg["data"]), SANLING_PG_PORT=str(pg["port"]),
-                       SANLING_REDIS_BINARY=rd["binary"], SANLING_REDIS_PORT=str(rd["port"]))
+            env = dict(
+                os.environ,
+                DATABASE_URL=pg["url"],
+                REDIS_URL=rd["url"],
+                SANLING_PG_BINDIR=str(pg["bindir"]),
+                SANLING_PG_DATA=str(pg["data"]),
+                SANLING_PG_PORT=str(pg["port"]),
+                SANLING_REDIS_BINARY=rd["binary"],
+                SANLING_REDIS_PORT=str(rd["port"]),
+            )
             print(f"== integration services: PostgreSQL on {pg['port']}, Redis on {rd['port']}", flush=True)
             return subprocess.call(argv, env=env)
     except FileNotFoundError as exc:
         banner = "!" * 78
-        print(f"{banner}\n!! {exc.args[0] if exc.args else exc} not found: the PostgreSQL/Redis/Celery integration "
-              f"tests did NOT run.\n!! Install them: apt-get install -y postgresql redis-server\n{banner}",
-              file=sys.stderr, flush=True)
+        print(
+            f"{banner}\n!! {exc.args[0] if exc.args else exc} not found: the PostgreSQL/Redis/Celery integration "
+            f"tests did NOT run.\n!! Install them: apt-get install -y postgresql redis-server\n{banner}",
+            file=sys.stderr,
+            flush=True,
+        )
         return 1 if ci else 0
 
 

@@ -10,8 +10,11 @@ spec = importlib.util.spec_from_file_location("ci_audit", Path(__file__).resolve
 audit = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(audit)
 
-VULN = {"name": "django", "version": "5.2.0", "vulns": [
-    {"id": "PYSEC-2025-1", "aliases": ["CVE-2025-0001"], "fix_versions": ["5.2.1"], "description": "x"}]}
+VULN = {
+    "name": "django",
+    "version": "5.2.0",
+    "vulns": [{"id": "PYSEC-2025-1", "aliases": ["CVE-2025-0001"], "fix_versions": ["5.2.1"], "description": "x"}],
+}
 CLEAN = {"name": "celery", "version": "5.5.0", "vulns": []}
 SKIPPED = {"name": "redis", "skip_reason": "Dependency not found on PyPI and could not be audited"}
 
@@ -22,8 +25,9 @@ def test_an_unjustified_finding_fails():
 
 
 def test_a_finding_justified_by_alias_passes_with_its_reason():
-    code, lines = audit.judge({"dependencies": [VULN, CLEAN]}, {"CVE-2025-0001": "admin only, not exposed"},
-                              strict=True)
+    code, lines = audit.judge(
+        {"dependencies": [VULN, CLEAN]}, {"CVE-2025-0001": "admin only, not exposed"}, strict=True
+    )
     assert code == 0 and any("admin only, not exposed" in x for x in lines)
 
 

@@ -12,10 +12,19 @@ def parse_po(path: Path) -> dict:
     """msgid -> msgstr (or tuple of plural forms), for translated, non-header entries."""
     entries = {}
     for block in path.read_text(encoding="utf-8").split("\n\n"):
+
         def field(name, block=block):
             m = re.search(rf'^{name} ((?:".*"\n?)+)', block + "\n", re.M)
-            return None if m is None else "".join(re.findall(r'"(.*)"', m.group(1))).encode().decode(
-                "unicode_escape").encode("latin-1").decode("utf-8")
+            return (
+                None
+                if m is None
+                else "".join(re.findall(r'"(.*)"', m.group(1)))
+                .encode()
+                .decode("unicode_escape")
+                .encode("latin-1")
+                .decode("utf-8")
+            )
+
         msgid = field("msgid")
         if not msgid:
             continue
@@ -35,9 +44,12 @@ def test_mo_matches_po_and_all_translated():
         catalog = gettext.GNUTranslations(f)
     untranslated = [k for k, v in entries.items() if not v or (isinstance(v, tuple) and not all(v))]
     assert untranslated == []
-    stale = [k for k, v in entries.items()
-             if (catalog.ngettext(k, k, 2) if isinstance(v, tuple) else catalog.gettext(k)) != (
-                 v[1] if isinstance(v, tuple) else v)]
+    stale = [
+        k
+        for k, v in entries.items()
+        if (catalog.ngettext(k, k, 2) if isinstance(v, tuple) else catalog.gettext(k))
+        != (v[1] if isinstance(v, tuple) else v)
+    ]
     assert stale == [], f"{len(stale)} entries differ between django.po and django.mo: run `make messages`"
 
 
@@ -50,6 +62,10 @@ def test_pages_in_chinese_by_default_and_english_on_request(login, users):
 
 
 def test_api_errors_follow_accept_language(client, users):
-    resp = client.post("/api/v1/auth/token/", {"username": "x", "password": "y"}, content_type="application/json",
-                       HTTP_ACCEPT_LANGUAGE="en")
+    resp = client.post(
+        "/api/v1/auth/token/",
+        {"username": "x", "password": "y"},
+        content_type="application/json",
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
     assert resp.json()["error"]["message"].startswith("Wrong username or password")

@@ -16,17 +16,27 @@ def run_manage(*args, **env):
 
 
 def test_production_settings_pass_check_deploy(tmp_path):
-    res = run_manage("check", "--deploy", "--fail-level", "WARNING",
-                     DJANGO_SETTINGS_MODULE="sanling.settings.production",
-                     DJANGO_SECRET_KEY="x" * 20 + "-a-long-random-production-secret-key-value",
-                     DJANGO_ALLOWED_HOSTS="sanling.example.gov.cn", DATABASE_URL=f"sqlite:///{tmp_path}/db.sqlite3")
+    res = run_manage(
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        DJANGO_SETTINGS_MODULE="sanling.settings.production",
+        DJANGO_SECRET_KEY="x" * 20 + "-a-long-random-production-secret-key-value",
+        DJANGO_ALLOWED_HOSTS="sanling.example.gov.cn",
+        DATABASE_URL=f"sqlite:///{tmp_path}/db.sqlite3",
+    )
     assert res.returncode == 0, res.stdout + res.stderr
     assert "no issues" in res.stdout
 
 
 def test_production_refuses_to_start_without_a_secret(tmp_path):
-    res = run_manage("check", DJANGO_SETTINGS_MODULE="sanling.settings.production",
-                     DJANGO_ALLOWED_HOSTS="x", DATABASE_URL=f"sqlite:///{tmp_path}/db.sqlite3")
+    res = run_manage(
+        "check",
+        DJANGO_SETTINGS_MODULE="sanling.settings.production",
+        DJANGO_ALLOWED_HOSTS="x",
+        DATABASE_URL=f"sqlite:///{tmp_path}/db.sqlite3",
+    )
     assert res.returncode != 0
     assert "DJANGO_SECRET_KEY" in res.stderr
 

@@ -23,30 +23,76 @@ PUBLIC = {"login", "logout", "set_language", "api:token", "api:schema", "api:doc
 ADMIN_ONLY = {"api:tokens", "api:token-revoke"}
 # name -> which canary object its id/code argument names
 BY_OBJECT = {
-    "units:edit": "unit", "units:archive": "unit", "reports:unit": "unit",
-    "inspections:detail": "assessment", "inspections:entry": "assessment", "inspections:review": "assessment",
-    "inspections:evidence": "evidence", "incidents:judge": "incident",
-    "api:unit-detail": "unit", "api:unit-status": "unit", "api:assessment-detail": "assessment",
-    "api:assessment-submit": "assessment", "api:assessment-approve": "assessment",
-    "api:assessment-return": "assessment", "api:incident-detail": "incident", "api:region-detail": "township",
+    "units:edit": "unit",
+    "units:archive": "unit",
+    "reports:unit": "unit",
+    "inspections:detail": "assessment",
+    "inspections:entry": "assessment",
+    "inspections:review": "assessment",
+    "inspections:evidence": "evidence",
+    "incidents:judge": "incident",
+    "api:unit-detail": "unit",
+    "api:unit-status": "unit",
+    "api:assessment-detail": "assessment",
+    "api:assessment-submit": "assessment",
+    "api:assessment-approve": "assessment",
+    "api:assessment-return": "assessment",
+    "api:incident-detail": "incident",
+    "api:region-detail": "township",
     "api:attainment-detail": "snapshot",
-    "supervision:task": "task", "supervision:task_action": "task", "supervision:task_evidence": "task_evidence",
-    "supervision:inspection": "inspection", "supervision:check": "check", "supervision:notification": "notification",
-    "api:inspection-detail": "inspection", "api:inspection-record": "inspection", "api:inspection-verify": "inspection",
-    "api:rectification-detail": "task", "api:rectification-evidence": "task",
+    "supervision:task": "task",
+    "supervision:task_action": "task",
+    "supervision:task_evidence": "task_evidence",
+    "supervision:inspection": "inspection",
+    "supervision:check": "check",
+    "supervision:notification": "notification",
+    "api:inspection-detail": "inspection",
+    "api:inspection-record": "inspection",
+    "api:inspection-verify": "inspection",
+    "api:rectification-detail": "task",
+    "api:rectification-evidence": "task",
 }
 # lists, pages and exports without an id: checked for the canary in their content
 LISTS = {
-    "home", "units:list", "units:create", "units:import", "units:import_template",
-    "inspections:worklist", "inspections:queue", "inspections:start", "incidents:list", "incidents:create",
-    "reports:dashboard", "reports:township", "reports:published", "reports:export_attainment",
-    "reports:export_township", "reports:recompute", "reports:task",
-    "api:region-list", "api:unit-list", "api:standard-list", "api:standard-detail", "api:campaign-list",
-    "api:campaign-detail", "api:assessment-list", "api:incident-list", "api:attainment-list",
-    "api:attainment-trend", "api:attainment-daily", "api:attainment-recompute", "api:task",
-    "supervision:ledger", "supervision:ledger_export", "supervision:task_create", "supervision:inspections",
-    "supervision:inspection_create", "supervision:deviation", "supervision:notifications",
-    "api:inspection-list", "api:rectification-list",
+    "home",
+    "units:list",
+    "units:create",
+    "units:import",
+    "units:import_template",
+    "inspections:worklist",
+    "inspections:queue",
+    "inspections:start",
+    "incidents:list",
+    "incidents:create",
+    "reports:dashboard",
+    "reports:township",
+    "reports:published",
+    "reports:export_attainment",
+    "reports:export_township",
+    "reports:recompute",
+    "reports:task",
+    "api:region-list",
+    "api:unit-list",
+    "api:standard-list",
+    "api:standard-detail",
+    "api:campaign-list",
+    "api:campaign-detail",
+    "api:assessment-list",
+    "api:incident-list",
+    "api:attainment-list",
+    "api:attainment-trend",
+    "api:attainment-daily",
+    "api:attainment-recompute",
+    "api:task",
+    "supervision:ledger",
+    "supervision:ledger_export",
+    "supervision:task_create",
+    "supervision:inspections",
+    "supervision:inspection_create",
+    "supervision:deviation",
+    "supervision:notifications",
+    "api:inspection-list",
+    "api:rectification-list",
 }
 ROLES = ["officer", "reviewer", "city", "api"]
 
@@ -84,28 +130,50 @@ def canary_objects(tree, users, campaign, canary, settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
     a = services.assessment_start(unit=canary, campaign=campaign, year=2022, by=users.admin)
     item = a.scores.first().item_id
-    services.evidence_add(assessment=a, item_id=item, by=users.admin,
-                          upload=SimpleUploadedFile("x.pdf", b"%PDF-1.4\n%%EOF\n"))
+    services.evidence_add(
+        assessment=a, item_id=item, by=users.admin, upload=SimpleUploadedFile("x.pdf", b"%PDF-1.4\n%%EOF\n")
+    )
     make_assessment(unit=UnitFactory(township=tree.t1, name="本地村"), campaign=campaign, status="approved")
     rollup.run(campaign_id=campaign.id, year=2022)
     from reports.models import AttainmentSnapshot
 
     # supervision: an inspection of the canary's county, a task with evidence, a notification
-    ins = supervision.inspection_plan(region=tree.county2, campaign=campaign, year=2022, kind="ad_hoc",
-                                      mode="unannounced", planned_on=dt.date(2022, 6, 1), inspectors="甲",
-                                      unit_codes=[canary.code], by=users.admin)
-    task = supervision.task_open(unit=canary, title="金丝雀村整改", leader="乙", lead_department="丙",
-                                 deadline=timezone.localdate() + dt.timedelta(days=3), by=users.admin)
-    supervision.task_add_evidence(task=task, upload=SimpleUploadedFile("y.pdf", b"%PDF-1.4\n%%EOF\n"),
-                                  by=users.admin)
+    ins = supervision.inspection_plan(
+        region=tree.county2,
+        campaign=campaign,
+        year=2022,
+        kind="ad_hoc",
+        mode="unannounced",
+        planned_on=dt.date(2022, 6, 1),
+        inspectors="甲",
+        unit_codes=[canary.code],
+        by=users.admin,
+    )
+    task = supervision.task_open(
+        unit=canary,
+        title="金丝雀村整改",
+        leader="乙",
+        lead_department="丙",
+        deadline=timezone.localdate() + dt.timedelta(days=3),
+        by=users.admin,
+    )
+    supervision.task_add_evidence(task=task, upload=SimpleUploadedFile("y.pdf", b"%PDF-1.4\n%%EOF\n"), by=users.admin)
     supervision.notify([users.canary_officer], key="canary", message="金丝雀村通知", link="/")
     from supervision.models import Notification, TaskEvidence
 
     return {
-        "inspection": ins.pk, "check": ins.checks.get().pk, "task": task.pk,
-        "task_evidence": TaskEvidence.objects.get().pk, "notification": Notification.objects.get(key="canary").pk,"unit": canary.pk, "assessment": a.pk, "incident": make_incident(unit=canary).pk,
-            "evidence": Evidence.objects.get().pk, "township": canary.township_id,
-            "snapshot": AttainmentSnapshot.objects.get(region=tree.canary_township, category="village_community").pk}
+        "inspection": ins.pk,
+        "check": ins.checks.get().pk,
+        "task": task.pk,
+        "task_evidence": TaskEvidence.objects.get().pk,
+        "notification": Notification.objects.get(key="canary").pk,
+        "unit": canary.pk,
+        "assessment": a.pk,
+        "incident": make_incident(unit=canary).pk,
+        "evidence": Evidence.objects.get().pk,
+        "township": canary.township_id,
+        "snapshot": AttainmentSnapshot.objects.get(region=tree.canary_township, category="village_community").pk,
+    }
 
 
 def url_for(pattern_name, pattern, value):
@@ -139,9 +207,12 @@ def test_lists_and_exports_never_show_the_canary(client, users, campaign, tree, 
         except NoReverseMatch:
             args = {k: "xlsx" if k == "fmt" else "0" for k in patterns[name].pattern.regex.groupindex}
             url = reverse(name, kwargs=args)
-        for params in ({}, {"campaign": campaign.slug, "year": 2022},
-                       {"campaign": campaign.slug, "region": tree.canary_township.code},
-                       {"campaign": campaign.slug, "year": 2022, "region_code": tree.canary_township.code}):
+        for params in (
+            {},
+            {"campaign": campaign.slug, "year": 2022},
+            {"campaign": campaign.slug, "region": tree.canary_township.code},
+            {"campaign": campaign.slug, "year": 2022, "region_code": tree.canary_township.code},
+        ):
             resp = client.get(url, params)
             body = resp.content.decode(errors="ignore")
             assert resp.status_code < 500, (role, url, params)
@@ -154,8 +225,10 @@ def test_anonymous_is_sent_to_login_or_refused(client, canary_objects):
     patterns = first_patterns()
     for name in sorted(set(BY_OBJECT) | LISTS | ADMIN_ONLY):
         p = patterns[name]
-        kwargs = {k: canary_objects.get(BY_OBJECT.get(name, "unit"), "1") if k != "fmt" else "csv"
-                  for k in p.pattern.regex.groupindex}
+        kwargs = {
+            k: canary_objects.get(BY_OBJECT.get(name, "unit"), "1") if k != "fmt" else "csv"
+            for k in p.pattern.regex.groupindex
+        }
         from django.urls import reverse
 
         resp = client.get(reverse(name, kwargs=kwargs or None))

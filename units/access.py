@@ -92,6 +92,7 @@ def home_region(user: User) -> Region | None:
 
 # --- what a role may do ------------------------------------------------------------
 
+
 def can_edit_units(user: User) -> bool:
     return user.role in (Role.TOWNSHIP_OFFICER, Role.ADMIN) or user.is_superuser
 
@@ -158,8 +159,12 @@ def can_act_on_inspection(user: User, inspection) -> bool:
     if prefix == "":
         return True
     creator = inspection.created_by
-    return prefix is not None and creator is not None and creator.region_id is not None \
+    return (
+        prefix is not None
+        and creator is not None
+        and creator.region_id is not None
         and creator.region_id.startswith(prefix)
+    )
 
 
 def is_staff_reader(user: User) -> bool:

@@ -20,8 +20,17 @@ class UnitResource(resources.ModelResource):
     class Meta:
         model = Unit
         import_id_fields = ["code"]
-        fields = ["code", "name", "kind", "category", "township", "address", "contact_person", "contact_phone",
-                  "active"]
+        fields = [
+            "code",
+            "name",
+            "kind",
+            "category",
+            "township",
+            "address",
+            "contact_person",
+            "contact_phone",
+            "active",
+        ]
 
 
 class ScopedAdmin:

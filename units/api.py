@@ -33,13 +33,16 @@ class TokenView(APIView):
     permission_classes = [AllowAny]
     authentication_classes = []  # anonymous: the anonymous throttle (per address) applies
 
-    @extend_schema(request=TokenRequest, responses={200: inline_serializer("Token", {"token": serializers.CharField()})})
+    @extend_schema(
+        request=TokenRequest, responses={200: inline_serializer("Token", {"token": serializers.CharField()})}
+    )
     def post(self, request):
         ser = TokenRequest(data=request.data)
         ser.is_valid(raise_exception=True)
         # The plain HttpRequest, so django-axes counts failures and applies the lock-out.
-        user = authenticate(request=request._request, username=ser.validated_data["username"],
-                            password=ser.validated_data["password"])
+        user = authenticate(
+            request=request._request, username=ser.validated_data["username"], password=ser.validated_data["password"]
+        )
         if user is None or not user.is_active:
             # Returned, not raised: raising would roll back django-axes' record of the failure.
             message = _("用户名或密码不正确；连续多次失败将暂时锁定账号。")
@@ -58,16 +61,20 @@ class TokenIssueView(APIView):
 
     permission_classes = [IsAdminUser]
 
-    @extend_schema(request=inline_serializer("TokenIssue", {"username": serializers.CharField()}),
-                   responses={201: inline_serializer("IssuedToken", {"username": serializers.CharField(),
-                                                                     "token": serializers.CharField()})})
+    @extend_schema(
+        request=inline_serializer("TokenIssue", {"username": serializers.CharField()}),
+        responses={
+            201: inline_serializer(
+                "IssuedToken", {"username": serializers.CharField(), "token": serializers.CharField()}
+            )
+        },
+    )
     def post(self, request):
         user = get_object_or_404(User, username=request.data.get("username", ""), role=Role.API_CLIENT)
         Token.objects.filter(user=user).delete()
         token = Token.objects.create(user=user)
         audit(actor=request.user, action="token.issued", target=user, ip=client_ip(request))
         return Response({"username": user.username, "token": token.key}, status=status.HTTP_201_CREATED)
-
 
 
 class TokenRevokeView(APIView):
@@ -121,8 +128,9 @@ class RegionViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
             raise serializers.ValidationError({"parent_code": [_("上级区划 %(c)s 不存在。") % {"c": d["parent_id"]}]})
         if Region.objects.filter(code=d["code"]).exists():
             raise serializers.ValidationError({"code": [_("区划代码 %(c)s 已存在。") % {"c": d["code"]}]})
-        region = services.region_create(code=d["code"], name=d["name"], level=d["level"], parent=parent,
-                                        by=request.user)
+        region = services.region_create(
+            code=d["code"], name=d["name"], level=d["level"], parent=parent, by=request.user
+        )
         return Response(RegionSerializer(region).data, status=status.HTTP_201_CREATED)
 
 
@@ -133,8 +141,18 @@ class UnitSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Unit
-        fields = ["id", "code", "name", "kind", "category", "region_code", "active", "address", "contact_person",
-                  "contact_phone"]
+        fields = [
+            "id",
+            "code",
+            "name",
+            "kind",
+            "category",
+            "region_code",
+            "active",
+            "address",
+            "contact_person",
+            "contact_phone",
+        ]
         read_only_fields = ["id", "active"]
         # Uniqueness is checked (and reported in Chinese) by the view; the format stays.
         extra_kwargs = {"code": {"validators": [unit_code_validator]}}
@@ -170,13 +188,21 @@ class UnitViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.Rea
         d = ser.validated_data
         township = access.visible_regions(request.user).filter(code=d["township_id"], level=Level.TOWNSHIP).first()
         if township is None:
-            raise serializers.ValidationError({"region_code": [
-                _("乡镇代码 %(c)s 不存在或不在您的管辖范围内。") % {"c": d["township_id"]}]})
+            raise serializers.ValidationError(
+                {"region_code": [_("乡镇代码 %(c)s 不存在或不在您的管辖范围内。") % {"c": d["township_id"]}]}
+            )
         if Unit.objects.filter(code=d["code"]).exists():
             raise serializers.ValidationError({"code": [_("单位代码 %(c)s 已被登记。") % {"c": d["code"]}]})
-        unit = services.unit_register(township=township, code=d["code"], name=d["name"], kind=d["kind"],
-                                      address=d.get("address", ""), contact_person=d.get("contact_person", ""),
-                                      contact_phone=d.get("contact_phone", ""), by=request.user)
+        unit = services.unit_register(
+            township=township,
+            code=d["code"],
+            name=d["name"],
+            kind=d["kind"],
+            address=d.get("address", ""),
+            contact_person=d.get("contact_person", ""),
+            contact_phone=d.get("contact_phone", ""),
+            by=request.user,
+        )
         return Response(UnitSerializer(unit).data, status=status.HTTP_201_CREATED)
 
     def update(self, request, *args, **kwargs):
@@ -191,12 +217,21 @@ class UnitViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.Rea
         unit = services.unit_update(unit=unit, by=request.user, **fields)
         return Response(UnitSerializer(unit).data)
 
-    @extend_schema(responses=inline_serializer("UnitStatus", {
-        "unit": serializers.IntegerField(), "campaign": serializers.CharField(), "year": serializers.IntegerField(),
-        "attained": serializers.BooleanField(),
-        "failed_conditions": inline_serializer("Reason", {"code": serializers.CharField(),
-                                                          "text": serializers.CharField()}, many=True)}),
-        parameters=[])
+    @extend_schema(
+        responses=inline_serializer(
+            "UnitStatus",
+            {
+                "unit": serializers.IntegerField(),
+                "campaign": serializers.CharField(),
+                "year": serializers.IntegerField(),
+                "attained": serializers.BooleanField(),
+                "failed_conditions": inline_serializer(
+                    "Reason", {"code": serializers.CharField(), "text": serializers.CharField()}, many=True
+                ),
+            },
+        ),
+        parameters=[],
+    )
     @action(detail=True, methods=["get"])
     def status(self, request, pk=None):
         from reports import attainment
@@ -206,5 +241,12 @@ class UnitViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.Rea
         campaign = pick_campaign(request.user, request.query_params.get("campaign"))
         year = pick_year(campaign, request.query_params.get("year"))
         reasons = attainment.reasons_for(unit, campaign, year)
-        return Response({"unit": unit.id, "campaign": campaign.slug, "year": year, "attained": not reasons,
-                         "failed_conditions": [{"code": r.code, "text": r.text} for r in reasons]})
+        return Response(
+            {
+                "unit": unit.id,
+                "campaign": campaign.slug,
+                "year": year,
+                "attained": not reasons,
+                "failed_conditions": [{"code": r.code, "text": r.text} for r in reasons],
+            }
+        )

@@ -11,8 +11,9 @@ def client_ip(request) -> str | None:
     return request.META.get("REMOTE_ADDR") or None
 
 
-def audit(*, actor, action: str, target: models.Model | None = None, detail: dict | None = None,
-          ip: str | None = None) -> AuditEvent:
+def audit(
+    *, actor, action: str, target: models.Model | None = None, detail: dict | None = None, ip: str | None = None
+) -> AuditEvent:
     return AuditEvent.objects.create(
         actor=actor if (actor is not None and actor.is_authenticated) else None,
         action=action,

@@ -22,17 +22,38 @@ from .regions import ensure_demo_townships
 
 # Roughly the mix of creating bodies in a province: most are villages and communities.
 KIND_WEIGHTS = [
-    (UnitKind.VILLAGE, 44), (UnitKind.COMMUNITY, 12), (UnitKind.SCHOOL, 9), (UnitKind.KINDERGARTEN, 5),
-    (UnitKind.HOSPITAL, 3), (UnitKind.SCENIC_AREA, 1), (UnitKind.MARKET, 4), (UnitKind.FACTORY_MINE, 5),
-    (UnitKind.STATION, 1), (UnitKind.AIRPORT, 0.05), (UnitKind.RELIGIOUS_SITE, 2), (UnitKind.CULTURAL_RELIC, 1),
-    (UnitKind.ENTERPRISE_OUTLET, 3), (UnitKind.ENTERPRISE, 7), (UnitKind.INSTITUTION, 3),
+    (UnitKind.VILLAGE, 44),
+    (UnitKind.COMMUNITY, 12),
+    (UnitKind.SCHOOL, 9),
+    (UnitKind.KINDERGARTEN, 5),
+    (UnitKind.HOSPITAL, 3),
+    (UnitKind.SCENIC_AREA, 1),
+    (UnitKind.MARKET, 4),
+    (UnitKind.FACTORY_MINE, 5),
+    (UnitKind.STATION, 1),
+    (UnitKind.AIRPORT, 0.05),
+    (UnitKind.RELIGIOUS_SITE, 2),
+    (UnitKind.CULTURAL_RELIC, 1),
+    (UnitKind.ENTERPRISE_OUTLET, 3),
+    (UnitKind.ENTERPRISE, 7),
+    (UnitKind.INSTITUTION, 3),
 ]
 KIND_NAMES = {
-    UnitKind.VILLAGE: "村", UnitKind.COMMUNITY: "社区", UnitKind.SCHOOL: "中学", UnitKind.KINDERGARTEN: "幼儿园",
-    UnitKind.HOSPITAL: "医院", UnitKind.SCENIC_AREA: "景区", UnitKind.MARKET: "农贸市场",
-    UnitKind.FACTORY_MINE: "煤矿", UnitKind.STATION: "汽车站", UnitKind.AIRPORT: "机场",
-    UnitKind.RELIGIOUS_SITE: "寺", UnitKind.CULTURAL_RELIC: "古建筑", UnitKind.ENTERPRISE_OUTLET: "营业网点",
-    UnitKind.ENTERPRISE: "有限公司", UnitKind.INSTITUTION: "服务中心",
+    UnitKind.VILLAGE: "村",
+    UnitKind.COMMUNITY: "社区",
+    UnitKind.SCHOOL: "中学",
+    UnitKind.KINDERGARTEN: "幼儿园",
+    UnitKind.HOSPITAL: "医院",
+    UnitKind.SCENIC_AREA: "景区",
+    UnitKind.MARKET: "农贸市场",
+    UnitKind.FACTORY_MINE: "煤矿",
+    UnitKind.STATION: "汽车站",
+    UnitKind.AIRPORT: "机场",
+    UnitKind.RELIGIOUS_SITE: "寺",
+    UnitKind.CULTURAL_RELIC: "古建筑",
+    UnitKind.ENTERPRISE_OUTLET: "营业网点",
+    UnitKind.ENTERPRISE: "有限公司",
+    UnitKind.INSTITUTION: "服务中心",
 }
 SYLLABLES = "东西南北中新安康和平兴隆福寿永宁庄河山水泉李王张刘陈杨赵黄周吴柳桃杏槐松柏"
 UNITS_PER_TOWNSHIP = 300
@@ -75,13 +96,22 @@ def seed_units(*, units: int, seed: int, province: str = "14", log=print) -> int
         per_t[t_idx] += 1
         kind = rng.choices(kinds, weights)[0]
         name = "".join(rng.choice(SYLLABLES) for _ in range(2)) + KIND_NAMES[kind]
-        rows.append({
-            "id": base + i, "township_id": t.code, "code": f"{t.prefix}{per_t[t_idx]:06d}",
-            "name": f"{t.name.split('演示')[0]}{name}{per_t[t_idx]}", "kind": kind.value,
-            "category": str(category_of(kind)),
-            "address": "", "contact_person": "", "contact_phone": "", "active": True, "is_demo": True,
-            "created_at": now,
-        })
+        rows.append(
+            {
+                "id": base + i,
+                "township_id": t.code,
+                "code": f"{t.prefix}{per_t[t_idx]:06d}",
+                "name": f"{t.name.split('演示')[0]}{name}{per_t[t_idx]}",
+                "kind": kind.value,
+                "category": str(category_of(kind)),
+                "address": "",
+                "contact_person": "",
+                "contact_phone": "",
+                "active": True,
+                "is_demo": True,
+                "created_at": now,
+            }
+        )
     bulk_insert(Unit, rows, list(rows[0]))
     _reset_sequence(Unit)
     log(f"{units} demo units in {len(townships)} demo townships ({per_county} per county)")
@@ -101,8 +131,16 @@ def seed_assessments(*, campaign, year: int, seed: int, log=print) -> tuple[int,
         return 0, 0, 0
     items = {cat: list(applicable_items(campaign.standard, cat)) for cat in campaign.categories}
     maxes = {cat: sum((i.max_score for i in its), Decimal(0)) for cat, its in items.items()}
-    units = list(Unit.objects.filter(is_demo=True, active=True, township__code__startswith=campaign.scope.prefix,
-                                     category__in=campaign.categories).values_list("id", "category").order_by("id"))
+    units = list(
+        Unit.objects.filter(
+            is_demo=True,
+            active=True,
+            township__code__startswith=campaign.scope.prefix,
+            category__in=campaign.categories,
+        )
+        .values_list("id", "category")
+        .order_by("id")
+    )
     a_id, s_id, i_id = _next_id(Assessment), _next_id(ItemScore), _next_id(Incident)
     now = timezone.now().isoformat()
     a_rows, s_rows, i_rows = [], [], []
@@ -135,28 +173,71 @@ def seed_assessments(*, campaign, year: int, seed: int, log=print) -> tuple[int,
                 if item.veto and s < item.max_score:
                     veto_failed = True
                 total += s
-                s_rows.append({"id": s_id, "assessment_id": a_id, "item_id": item.id, "self_score": s,
-                               "reviewer_score": None, "note": "", "reviewer_note": ""})
+                s_rows.append(
+                    {
+                        "id": s_id,
+                        "assessment_id": a_id,
+                        "item_id": item.id,
+                        "self_score": s,
+                        "reviewer_score": None,
+                        "note": "",
+                        "reviewer_note": "",
+                    }
+                )
                 s_id += 1
             final = (total / maxes[cat] * 100).quantize(Decimal("0.01"), ROUND_HALF_UP)
-            a_rows.append({
-                "id": a_id, "unit_id": unit_id, "campaign_id": campaign.id, "year": year,
-                "standard_id": campaign.standard_id, "status": status, "lock_version": 1,
-                "total_score": total, "max_score": maxes[cat], "final_score": final, "veto_failed": veto_failed,
-                "return_reason": "材料不全，请补充" if status == "returned" else "", "overturn_reason": "",
-                "submitted_at": now if status != "draft" else None,
-                "approved_at": now if status == "approved" else None,
-                "reviewed_by_id": None, "created_by_id": None, "created_at": now, "updated_at": now,
-            })
+            a_rows.append(
+                {
+                    "id": a_id,
+                    "unit_id": unit_id,
+                    "campaign_id": campaign.id,
+                    "year": year,
+                    "standard_id": campaign.standard_id,
+                    "status": status,
+                    "lock_version": 1,
+                    "total_score": total,
+                    "max_score": maxes[cat],
+                    "final_score": final,
+                    "veto_failed": veto_failed,
+                    "return_reason": "材料不全，请补充" if status == "returned" else "",
+                    "overturn_reason": "",
+                    "submitted_at": now if status != "draft" else None,
+                    "approved_at": now if status == "approved" else None,
+                    "reviewed_by_id": None,
+                    "created_by_id": None,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+            )
             a_id += 1
         if rng.random() < 0.03:
-            kind = rng.choice(["petition", "public_safety", "production_safety", "criminal_case",
-                               "public_order_case", "homicide", "dispute"])
+            kind = rng.choice(
+                [
+                    "petition",
+                    "public_safety",
+                    "production_safety",
+                    "criminal_case",
+                    "public_order_case",
+                    "homicide",
+                    "dispute",
+                ]
+            )
             day = dt.date(year, 1, 1) + dt.timedelta(days=rng.randrange(365))
-            i_rows.append({"id": i_id, "unit_id": unit_id, "kind": kind, "occurred_on": day.isoformat(),
-                           "description": "演示事件", "status": "dismissed" if rng.random() < 0.1 else "confirmed",
-                           "reason": "", "recorded_by_id": None, "recorded_at": now, "judged_by_id": None,
-                           "judged_at": None})
+            i_rows.append(
+                {
+                    "id": i_id,
+                    "unit_id": unit_id,
+                    "kind": kind,
+                    "occurred_on": day.isoformat(),
+                    "description": "演示事件",
+                    "status": "dismissed" if rng.random() < 0.1 else "confirmed",
+                    "reason": "",
+                    "recorded_by_id": None,
+                    "recorded_at": now,
+                    "judged_by_id": None,
+                    "judged_at": None,
+                }
+            )
             i_id += 1
     flush()
     for model in (Assessment, ItemScore, Incident):
@@ -177,9 +258,14 @@ def seed_users(*, province: str = "14", log=print) -> list[tuple[str, str, str]]
     city = Region.objects.filter(level=Level.CITY, parent=p).order_by("code").first()
     county = Region.objects.filter(level=Level.COUNTY, parent=city).order_by("code").first()
     township = Region.objects.filter(level=Level.TOWNSHIP, parent=county).order_by("code").first()
-    plan = [("admin", Role.ADMIN, None), ("province", Role.PROVINCE_STAFF, p), ("city", Role.CITY_STAFF, city),
-            ("county", Role.COUNTY_REVIEWER, county), ("officer", Role.TOWNSHIP_OFFICER, township),
-            ("bigscreen", Role.API_CLIENT, p)]
+    plan = [
+        ("admin", Role.ADMIN, None),
+        ("province", Role.PROVINCE_STAFF, p),
+        ("city", Role.CITY_STAFF, city),
+        ("county", Role.COUNTY_REVIEWER, county),
+        ("officer", Role.TOWNSHIP_OFFICER, township),
+        ("bigscreen", Role.API_CLIENT, p),
+    ]
     out = []
     for username, role, region in plan:
         if not User.objects.filter(username=username).exists():

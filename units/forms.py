@@ -9,18 +9,22 @@ from .models import Level, Unit, UnitKind
 class UnitFilterForm(forms.Form):
     region = forms.ChoiceField(label=_("区划"), required=False)
     kind = forms.ChoiceField(label=_("类型"), required=False, choices=[("", _("全部"))] + UnitKind.choices)
-    category = forms.ChoiceField(label=_("类别"), required=False,
-                                 choices=[("", _("全部")), ("village_community", _("村（社区）")),
-                                          ("enterprise_institution", _("企事业单位"))])
-    active = forms.ChoiceField(label=_("状态"), required=False,
-                               choices=[("1", _("有效")), ("0", _("已归档")), ("", _("全部"))])
+    category = forms.ChoiceField(
+        label=_("类别"),
+        required=False,
+        choices=[("", _("全部")), ("village_community", _("村（社区）")), ("enterprise_institution", _("企事业单位"))],
+    )
+    active = forms.ChoiceField(
+        label=_("状态"), required=False, choices=[("1", _("有效")), ("0", _("已归档")), ("", _("全部"))]
+    )
     q = forms.CharField(label=_("搜索"), required=False, max_length=100)
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         regions = access.visible_regions(user).filter(level__in=[Level.COUNTY, Level.TOWNSHIP]).order_by("code")
         self.fields["region"].choices = [("", _("全部"))] + [
-            (r.code, ("　" if r.level == Level.TOWNSHIP else "") + r.name) for r in regions[:2000]]
+            (r.code, ("　" if r.level == Level.TOWNSHIP else "") + r.name) for r in regions[:2000]
+        ]
 
 
 class UnitForm(forms.ModelForm):

@@ -24,13 +24,23 @@ from .audit import audit
 from .models import Level, Region, Unit, UnitKind, User, category_of
 
 COLUMNS = [  # (field, header)
-    ("code", "单位代码"), ("name", "单位名称"), ("kind", "类型"), ("township", "所属乡镇代码"),
-    ("address", "地址"), ("contact_person", "联系人"), ("contact_phone", "联系电话"),
+    ("code", "单位代码"),
+    ("name", "单位名称"),
+    ("kind", "类型"),
+    ("township", "所属乡镇代码"),
+    ("address", "地址"),
+    ("contact_person", "联系人"),
+    ("contact_phone", "联系电话"),
 ]
 REQUIRED = {"code", "name", "kind", "township"}
-KIND_LOOKUP = {**{str(label): value for value, label in UnitKind.choices}, **{v: v for v in UnitKind.values},
-               "商场": UnitKind.MARKET, "市场": UnitKind.MARKET, "企业": UnitKind.ENTERPRISE,
-               "网点": UnitKind.ENTERPRISE_OUTLET}
+KIND_LOOKUP = {
+    **{str(label): value for value, label in UnitKind.choices},
+    **{v: v for v in UnitKind.values},
+    "商场": UnitKind.MARKET,
+    "市场": UnitKind.MARKET,
+    "企业": UnitKind.ENTERPRISE,
+    "网点": UnitKind.ENTERPRISE_OUTLET,
+}
 MAX_LEN = {"code": 15, "name": 200, "address": 300, "contact_person": 50, "contact_phone": 30}
 
 
@@ -106,14 +116,16 @@ def parse_sheet(*, user: User, name: str, data: bytes) -> ParseResult:
     if not body:
         raise SheetError(_("文件中没有数据行。"))
     if len(body) > settings.UNIT_IMPORT_MAX_ROWS:
-        raise SheetError(_("一次最多导入 %(n)s 行，本文件有 %(m)s 行。") % {"n": settings.UNIT_IMPORT_MAX_ROWS,
-                                                                   "m": len(body)})
+        raise SheetError(
+            _("一次最多导入 %(n)s 行，本文件有 %(m)s 行。") % {"n": settings.UNIT_IMPORT_MAX_ROWS, "m": len(body)}
+        )
     titles = dict(COLUMNS)
     result = ParseResult()
     township_codes = {r[index["township"]] for r in body if len(r) > index["township"]}
     visible = {t.code: t for t in access.visible_regions(user).filter(code__in=township_codes, level=Level.TOWNSHIP)}
-    existing_townships = set(Region.objects.filter(code__in=township_codes, level=Level.TOWNSHIP)
-                             .values_list("code", flat=True))
+    existing_townships = set(
+        Region.objects.filter(code__in=township_codes, level=Level.TOWNSHIP).values_list("code", flat=True)
+    )
     codes = [r[index["code"]] for r in body if len(r) > index["code"]]
     taken = set(Unit.objects.filter(code__in=codes).values_list("code", flat=True))
     seen: dict[str, int] = {}
@@ -134,18 +146,28 @@ def parse_sheet(*, user: User, name: str, data: bytes) -> ParseResult:
                 err(fld, _("超过 %(n)s 个字符") % {"n": limit})
         kind = KIND_LOOKUP.get(values.get("kind", ""))
         if values.get("kind") and kind is None:
-            err("kind", _("未知的类型“%(k)s”，可选：%(opts)s") % {
-                "k": values["kind"], "opts": "、".join(str(label) for _, label in UnitKind.choices)})
+            err(
+                "kind",
+                _("未知的类型“%(k)s”，可选：%(opts)s")
+                % {"k": values["kind"], "opts": "、".join(str(label) for _, label in UnitKind.choices)},
+            )
         code, tcode = values.get("code", ""), values.get("township", "")
         if code and not (code.isdigit() and 12 <= len(code) <= 15):
             err("code", _("单位代码必须是 12 至 15 位数字"))
         township = visible.get(tcode)
         if tcode and township is None:
-            err("township", _("乡镇代码 %(c)s 不存在") % {"c": tcode} if tcode not in existing_townships
-                else _("乡镇代码 %(c)s 不在您的管辖范围内") % {"c": tcode})
+            err(
+                "township",
+                _("乡镇代码 %(c)s 不存在") % {"c": tcode}
+                if tcode not in existing_townships
+                else _("乡镇代码 %(c)s 不在您的管辖范围内") % {"c": tcode},
+            )
         if township and code and not code.startswith(township.prefix):
-            err("code", _("单位代码 %(code)s 不在所属乡镇“%(name)s”的代码前缀 %(prefix)s 之内") % {
-                "code": code, "name": township.name, "prefix": township.prefix})
+            err(
+                "code",
+                _("单位代码 %(code)s 不在所属乡镇“%(name)s”的代码前缀 %(prefix)s 之内")
+                % {"code": code, "name": township.name, "prefix": township.prefix},
+            )
         if code in taken:
             err("code", _("单位代码 %(c)s 已被登记") % {"c": code})
         elif code and code in seen:
@@ -155,19 +177,36 @@ def parse_sheet(*, user: User, name: str, data: bytes) -> ParseResult:
         if errs:
             result.errors.extend(errs)
         else:
-            result.rows.append({"code": code, "name": values["name"], "kind": str(kind), "township": township,
-                                "address": values.get("address", ""),
-                                "contact_person": values.get("contact_person", ""),
-                                "contact_phone": values.get("contact_phone", "")})
+            result.rows.append(
+                {
+                    "code": code,
+                    "name": values["name"],
+                    "kind": str(kind),
+                    "township": township,
+                    "address": values.get("address", ""),
+                    "contact_person": values.get("contact_person", ""),
+                    "contact_phone": values.get("contact_phone", ""),
+                }
+            )
     return result
 
 
 @transaction.atomic
 def import_units(*, user: User, rows: list[dict], filename: str) -> int:
     """Insert validated rows, all or none."""
-    units = [Unit(township=r["township"], code=r["code"], name=r["name"], kind=r["kind"],
-                  category=category_of(r["kind"]), address=r["address"], contact_person=r["contact_person"],
-                  contact_phone=r["contact_phone"]) for r in rows]
+    units = [
+        Unit(
+            township=r["township"],
+            code=r["code"],
+            name=r["name"],
+            kind=r["kind"],
+            category=category_of(r["kind"]),
+            address=r["address"],
+            contact_person=r["contact_person"],
+            contact_phone=r["contact_phone"],
+        )
+        for r in rows
+    ]
     # History rows too, so an imported unit's history starts at its registration.
     bulk_create_with_history(units, Unit, batch_size=2000, default_user=user)
     audit(actor=user, action="unit.imported", detail={"count": len(units), "file": filename[:200]})

@@ -29,8 +29,12 @@ class Region(models.Model):
     name = models.CharField(_("名称"), max_length=100)
     level = models.CharField(_("层级"), max_length=10, choices=Level.choices, db_index=True)
     parent = models.ForeignKey(
-        "self", verbose_name=_("上级区划"), null=True, blank=True,
-        on_delete=models.PROTECT, related_name="children",
+        "self",
+        verbose_name=_("上级区划"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
     )
     is_demo = models.BooleanField(_("演示数据"), default=False, help_text=_("生成的演示区划，非真实数据"))
 
@@ -55,17 +59,19 @@ class Region(models.Model):
     def ancestor_codes(self) -> list[str]:
         """Codes of this region and every ancestor, nearest first (derived from the code)."""
         idx = LEVEL_ORDER.index(self.level)
-        return [
-            self.code[: PREFIX_LENGTH[lvl]].ljust(12, "0") for lvl in reversed(LEVEL_ORDER[: idx + 1])
-        ]
+        return [self.code[: PREFIX_LENGTH[lvl]].ljust(12, "0") for lvl in reversed(LEVEL_ORDER[: idx + 1])]
 
     def clean(self):
         if not self.code or not self.level:
             return
         n = PREFIX_LENGTH.get(self.level)
         if n and self.code[n:] != "0" * (12 - n):
-            raise ValidationError({"code": _("%(level)s 级区划代码应在前 %(n)s 位之后全部为 0。")
-                                   % {"level": self.get_level_display(), "n": n}})
+            raise ValidationError(
+                {
+                    "code": _("%(level)s 级区划代码应在前 %(n)s 位之后全部为 0。")
+                    % {"level": self.get_level_display(), "n": n}
+                }
+            )
         if self.level == Level.PROVINCE:
             if self.parent_id:
                 raise ValidationError({"parent": _("省级区划没有上级。")})
@@ -74,12 +80,19 @@ class Region(models.Model):
             raise ValidationError({"parent": _("必须指定上级区划。")})
         parent = self.parent
         if parent.level != PARENT_LEVEL[self.level]:
-            raise ValidationError({"parent": _("上级区划层级不正确：%(level)s 的上级应为 %(parent)s。")
-                                   % {"level": self.get_level_display(),
-                                      "parent": Level(PARENT_LEVEL[self.level]).label}})
-        if not self.code.startswith(parent.prefix) or self.code[: n] == parent.prefix.ljust(n, "0"):
-            raise ValidationError({"code": _("区划代码 %(code)s 必须以上级“%(parent)s”的前缀 %(prefix)s 开头，并在本级有自己的编号。")
-                                   % {"code": self.code, "parent": parent.name, "prefix": parent.prefix}})
+            raise ValidationError(
+                {
+                    "parent": _("上级区划层级不正确：%(level)s 的上级应为 %(parent)s。")
+                    % {"level": self.get_level_display(), "parent": Level(PARENT_LEVEL[self.level]).label}
+                }
+            )
+        if not self.code.startswith(parent.prefix) or self.code[:n] == parent.prefix.ljust(n, "0"):
+            raise ValidationError(
+                {
+                    "code": _("区划代码 %(code)s 必须以上级“%(parent)s”的前缀 %(prefix)s 开头，并在本级有自己的编号。")
+                    % {"code": self.code, "parent": parent.name, "prefix": parent.prefix}
+                }
+            )
 
 
 class UnitKind(models.TextChoices):
@@ -118,7 +131,10 @@ class Unit(models.Model):
     """A creating body (创建主体). Archived, never deleted, so its history stays."""
 
     township = models.ForeignKey(
-        Region, verbose_name=_("乡镇/街道"), on_delete=models.PROTECT, related_name="units",
+        Region,
+        verbose_name=_("乡镇/街道"),
+        on_delete=models.PROTECT,
+        related_name="units",
         limit_choices_to={"level": Level.TOWNSHIP},
     )
     code = models.CharField(_("单位代码"), max_length=15, unique=True, validators=[unit_code_validator])
@@ -159,8 +175,12 @@ class Unit(models.Model):
             if township.level != Level.TOWNSHIP:
                 raise ValidationError({"township": _("单位必须属于乡镇/街道。")})
             if not self.code.startswith(township.prefix):
-                raise ValidationError({"code": _("单位代码 %(code)s 不在所属乡镇“%(name)s”的代码前缀 %(prefix)s 之内。")
-                                       % {"code": self.code, "name": township.name, "prefix": township.prefix}})
+                raise ValidationError(
+                    {
+                        "code": _("单位代码 %(code)s 不在所属乡镇“%(name)s”的代码前缀 %(prefix)s 之内。")
+                        % {"code": self.code, "name": township.name, "prefix": township.prefix}
+                    }
+                )
 
 
 class Role(models.TextChoices):
@@ -183,8 +203,13 @@ ROLE_LEVEL = {
 class User(AbstractUser):
     role = models.CharField(_("角色"), max_length=20, choices=Role.choices, default=Role.TOWNSHIP_OFFICER)
     region = models.ForeignKey(
-        Region, verbose_name=_("管辖区划"), null=True, blank=True, on_delete=models.PROTECT,
-        related_name="users", help_text=_("管理员可留空表示全部区划"),
+        Region,
+        verbose_name=_("管辖区划"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="users",
+        help_text=_("管理员可留空表示全部区划"),
     )
 
     class Meta:
@@ -197,8 +222,12 @@ class User(AbstractUser):
         if level and not self.region_id:
             raise ValidationError({"region": _("该角色必须指定管辖区划。")})
         if level and self.region.level != level:
-            raise ValidationError({"region": _("角色“%(role)s”的管辖区划必须是%(level)s级。")
-                                   % {"role": self.get_role_display(), "level": Level(level).label}})
+            raise ValidationError(
+                {
+                    "region": _("角色“%(role)s”的管辖区划必须是%(level)s级。")
+                    % {"role": self.get_role_display(), "level": Level(level).label}
+                }
+            )
         if self.role == Role.API_CLIENT and not self.region_id:
             raise ValidationError({"region": _("接口客户端必须限定在一个区划内。")})
 

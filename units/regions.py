@@ -32,8 +32,7 @@ def load_province(province_code: str) -> dict[str, int]:
     for city in cities:
         rows.append(Region(code=_pad(city.code), name=city.name, level=Level.CITY, parent_id=_pad(province.code)))
         for county in counties_of[city.code]:
-            rows.append(Region(code=_pad(county.code), name=county.name, level=Level.COUNTY,
-                               parent_id=_pad(city.code)))
+            rows.append(Region(code=_pad(county.code), name=county.name, level=Level.COUNTY, parent_id=_pad(city.code)))
     existing = set(Region.objects.filter(code__in=[r.code for r in rows]).values_list("code", flat=True))
     Region.objects.bulk_create([r for r in rows if r.code not in existing])
     for r in rows:
@@ -66,7 +65,10 @@ def ensure_demo_townships(*, per_county: int, prefix: str = "") -> list[Region]:
             if code in existing:
                 continue
             suffix = TOWNSHIP_SUFFIXES[i % len(TOWNSHIP_SUFFIXES)]
-            new.append(Region(code=code, name=f"{county.name}演示{i}{suffix}", level=Level.TOWNSHIP,
-                              parent=county, is_demo=True))
+            new.append(
+                Region(
+                    code=code, name=f"{county.name}演示{i}{suffix}", level=Level.TOWNSHIP, parent=county, is_demo=True
+                )
+            )
     Region.objects.bulk_create(new, batch_size=2000)
     return list(Region.objects.filter(level=Level.TOWNSHIP, code__startswith=prefix).order_by("code"))

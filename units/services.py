@@ -10,8 +10,9 @@ from .models import Region, Unit, User
 
 
 @transaction.atomic
-def region_create(*, code: str, name: str, level: str, parent: Region | None, by: User | None,
-                  is_demo: bool = False) -> Region:
+def region_create(
+    *, code: str, name: str, level: str, parent: Region | None, by: User | None, is_demo: bool = False
+) -> Region:
     region = Region(code=code, name=name, level=level, parent=parent, is_demo=is_demo)
     region.full_clean()
     region.save()
@@ -20,10 +21,26 @@ def region_create(*, code: str, name: str, level: str, parent: Region | None, by
 
 
 @transaction.atomic
-def unit_register(*, township: Region, code: str, name: str, kind: str, by: User | None,
-                  address: str = "", contact_person: str = "", contact_phone: str = "") -> Unit:
-    unit = Unit(township=township, code=code, name=name, kind=kind, address=address,
-                contact_person=contact_person, contact_phone=contact_phone)
+def unit_register(
+    *,
+    township: Region,
+    code: str,
+    name: str,
+    kind: str,
+    by: User | None,
+    address: str = "",
+    contact_person: str = "",
+    contact_phone: str = "",
+) -> Unit:
+    unit = Unit(
+        township=township,
+        code=code,
+        name=name,
+        kind=kind,
+        address=address,
+        contact_person=contact_person,
+        contact_phone=contact_phone,
+    )
     unit.full_clean()
     unit.save()
     audit(actor=by, action="unit.registered", target=unit)
@@ -59,8 +76,16 @@ def unit_set_active(*, unit: Unit, active: bool, by: User | None) -> Unit:
 
 
 @transaction.atomic
-def user_create(*, username: str, role: str, region: Region | None, password: str,
-                by: User | None = None, validate: bool = True, **extra) -> User:
+def user_create(
+    *,
+    username: str,
+    role: str,
+    region: Region | None,
+    password: str,
+    by: User | None = None,
+    validate: bool = True,
+    **extra,
+) -> User:
     user = User(username=username, role=role, region=region, **extra)
     if role == "admin":
         user.is_staff = True

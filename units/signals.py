@@ -13,8 +13,12 @@ def _logged_in(sender, request, user, **kwargs):
 
 @receiver(user_login_failed)
 def _login_failed(sender, credentials, request=None, **kwargs):
-    audit(actor=None, action="auth.login_failed", detail={"username": credentials.get("username", "")},
-          ip=client_ip(request))
+    audit(
+        actor=None,
+        action="auth.login_failed",
+        detail={"username": credentials.get("username", "")},
+        ip=client_ip(request),
+    )
 
 
 def _forget_tokens_of(user_id) -> None:

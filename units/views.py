@@ -44,8 +44,11 @@ def unit_list(request):
     page = Paginator(qs.order_by("code"), 50).get_page(request.GET.get("page"))
     params = request.GET.copy()
     params.pop("page", None)
-    return render(request, "units/list.html", {"form": form, "page": page, "params": params.urlencode(),
-                                               "can_edit": access.can_edit_units(request.user)})
+    return render(
+        request,
+        "units/list.html",
+        {"form": form, "page": page, "params": params.urlencode(), "can_edit": access.can_edit_units(request.user)},
+    )
 
 
 def _prefix(code: str) -> str:
@@ -62,9 +65,16 @@ def unit_create(request):
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
         try:
-            unit = services.unit_register(township=d["township"], code=d["code"], name=d["name"], kind=d["kind"],
-                                          address=d["address"], contact_person=d["contact_person"],
-                                          contact_phone=d["contact_phone"], by=request.user)
+            unit = services.unit_register(
+                township=d["township"],
+                code=d["code"],
+                name=d["name"],
+                kind=d["kind"],
+                address=d["address"],
+                contact_person=d["contact_person"],
+                contact_phone=d["contact_phone"],
+                by=request.user,
+            )
         except ValidationError as exc:
             for fld, errs in exc.message_dict.items():
                 form.add_error(fld if fld in form.fields else None, errs)
@@ -106,9 +116,12 @@ def unit_archive(request, pk: int):
 
 @login_required
 def import_template(request):
-    resp = HttpResponse(imports.template_workbook(),
-                        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-    resp["Content-Disposition"] = "attachment; filename*=UTF-8''%E5%8D%95%E4%BD%8D%E7%99%BB%E8%AE%B0%E6%A8%A1%E6%9D%BF.xlsx"
+    resp = HttpResponse(
+        imports.template_workbook(), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    resp["Content-Disposition"] = (
+        "attachment; filename*=UTF-8''%E5%8D%95%E4%BD%8D%E7%99%BB%E8%AE%B0%E6%A8%A1%E6%9D%BF.xlsx"
+    )
     return resp
 
 
@@ -131,5 +144,6 @@ def unit_import(request):
                 imported = imports.import_units(user=request.user, rows=result.rows, filename=f.name)
                 messages.success(request, _("已导入 %(n)s 个单位。") % {"n": imported})
                 return redirect("units:list")
-    return render(request, "units/import.html", {"form": form, "errors": errors[:1000],
-                                                 "more_errors": max(0, len(errors) - 1000)})
+    return render(
+        request, "units/import.html", {"form": form, "errors": errors[:1000], "more_errors": max(0, len(errors) - 1000)}
+    )

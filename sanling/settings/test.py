@@ -8,5 +8,4 @@ STORAGES = {
 }
 AXES_ENABLED = True
 AXES_VERBOSE = False
-LOGGING = {"version": 1, "disable_existing_loggers": False,
-           "loggers": {"axes": {"level": "WARNING"}}}
+LOGGING = {"version": 1, "disable_existing_loggers": False, "loggers": {"axes": {"level": "WARNING"}}}

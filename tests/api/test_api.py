@@ -29,8 +29,7 @@ def test_lockout_after_repeated_failures(api, users, settings):
     client = api()
     for _ in range(settings.AXES_FAILURE_LIMIT):
         client.post("/api/v1/auth/token/", {"username": users.officer.username, "password": "x"}, format="json")
-    resp = client.post("/api/v1/auth/token/", {"username": users.officer.username, "password": PASSWORD},
-                       format="json")
+    resp = client.post("/api/v1/auth/token/", {"username": users.officer.username, "password": PASSWORD}, format="json")
     assert resp.status_code in (400, 403, 429)
     assert "token" not in resp.json()
 
@@ -44,24 +43,35 @@ def test_admin_issues_and_revokes_client_tokens(api, users):
     assert api().get("/api/v1/regions/", HTTP_AUTHORIZATION=f"Token {token}").status_code == 401
     assert api(users.city).post("/api/v1/auth/tokens/", {"username": users.api.username}).status_code == 403
     assert set(AuditEvent.objects.filter(action__startswith="token.").values_list("action", flat=True)) == {
-        "token.issued", "token.revoked"}
+        "token.issued",
+        "token.revoked",
+    }
 
 
 def test_external_client_end_to_end(api, users, tree, campaign):
     officer, reviewer = api(users.officer), api(users.reviewer)
     # an officer registers a unit and enters a full assessment
-    resp = officer.post("/api/v1/units/", {"code": "140105001501", "name": "接口村", "kind": "village",
-                                           "region_code": tree.t1.code}, format="json")
+    resp = officer.post(
+        "/api/v1/units/",
+        {"code": "140105001501", "name": "接口村", "kind": "village", "region_code": tree.t1.code},
+        format="json",
+    )
     assert resp.status_code == 201, resp.json()
     unit_id = resp.json()["id"]
     scores = [{"item": "1.1", "score": 40}, {"item": "1.2", "score": 30}, {"item": "2.1", "score": 30, "note": "好"}]
-    resp = officer.post("/api/v1/assessments/", {"unit": unit_id, "campaign": campaign.slug, "year": YEAR,
-                                                 "scores": scores}, format="json")
+    resp = officer.post(
+        "/api/v1/assessments/",
+        {"unit": unit_id, "campaign": campaign.slug, "year": YEAR, "scores": scores},
+        format="json",
+    )
     assert resp.status_code == 201, resp.json()
     a = resp.json()
     assert (a["status"], a["final_score"], a["veto_failed"]) == ("draft", "100.00", False)
-    resp = officer.patch(f"/api/v1/assessments/{a['id']}/", {"scores": [{"item": "1.1", "score": 38}],
-                                                             "lock_version": a["lock_version"]}, format="json")
+    resp = officer.patch(
+        f"/api/v1/assessments/{a['id']}/",
+        {"scores": [{"item": "1.1", "score": 38}], "lock_version": a["lock_version"]},
+        format="json",
+    )
     assert resp.json()["total_score"] == "98.0"
     assert officer.post(f"/api/v1/assessments/{a['id']}/submit/").json()["status"] == "submitted"
     assert officer.post(f"/api/v1/assessments/{a['id']}/approve/").status_code == 403
@@ -71,25 +81,32 @@ def test_external_client_end_to_end(api, users, tree, campaign):
     resp = city.post("/api/v1/attainment/recompute/", {"campaign": campaign.slug, "year": YEAR}, format="json")
     assert resp.status_code == 202
     assert city.get(f"/api/v1/tasks/{resp.json()['task_id']}/").json()["state"] == "SUCCESS"
-    rows = city.get("/api/v1/attainment/", {"campaign": campaign.slug, "year": YEAR, "region_code": tree.city.code,
-                                            "category": "village_community"}).json()["results"]
+    rows = city.get(
+        "/api/v1/attainment/",
+        {"campaign": campaign.slug, "year": YEAR, "region_code": tree.city.code, "category": "village_community"},
+    ).json()["results"]
     assert (rows[0]["total_units"], rows[0]["attained_units"], rows[0]["rate"]) == (1, 1, 1.0)
     # an incident revokes it
-    resp = officer.post("/api/v1/incidents/", {"unit": unit_id, "kind": "criminal_case",
-                                               "occurred_on": f"{YEAR}-03-01", "description": "盗窃"}, format="json")
+    resp = officer.post(
+        "/api/v1/incidents/",
+        {"unit": unit_id, "kind": "criminal_case", "occurred_on": f"{YEAR}-03-01", "description": "盗窃"},
+        format="json",
+    )
     assert resp.status_code == 201
     city.post("/api/v1/attainment/recompute/", {"campaign": campaign.slug, "year": YEAR}, format="json")
     status = city.get(f"/api/v1/units/{unit_id}/status/", {"campaign": campaign.slug, "year": YEAR}).json()
     assert status["attained"] is False and status["failed_conditions"][0]["code"] == "no_incident"
-    children = city.get("/api/v1/attainment/", {"campaign": campaign.slug, "year": YEAR,
-                                                "parent_code": tree.city.code}).json()["results"]
+    children = city.get(
+        "/api/v1/attainment/", {"campaign": campaign.slug, "year": YEAR, "parent_code": tree.city.code}
+    ).json()["results"]
     assert {r["region_code"] for r in children} == {tree.county.code}
     trend = city.get("/api/v1/attainment/trend/", {"campaign": campaign.slug, "region_code": tree.city.code}).json()
     assert [r["year"] for r in trend] == [YEAR, YEAR]
     # the county dismisses it as unfounded and the unit attains again
     inc = Incident.objects.get(unit_id=unit_id)
-    resp = reviewer.patch(f"/api/v1/incidents/{inc.pk}/", {"status": "dismissed", "reason": "经核实不属实"},
-                          format="json")
+    resp = reviewer.patch(
+        f"/api/v1/incidents/{inc.pk}/", {"status": "dismissed", "reason": "经核实不属实"}, format="json"
+    )
     assert resp.json()["status"] == "dismissed"
     status = city.get(f"/api/v1/units/{unit_id}/status/", {"campaign": campaign.slug, "year": YEAR}).json()
     assert status["attained"] is True
@@ -97,25 +114,36 @@ def test_external_client_end_to_end(api, users, tree, campaign):
 
 def test_bad_input_gives_field_errors_and_changes_nothing(api, users, tree, campaign):
     officer = api(users.officer)
-    resp = officer.post("/api/v1/units/", {"code": "140105002601", "name": "越界", "kind": "village",
-                                           "region_code": tree.t2.code}, format="json")
+    resp = officer.post(
+        "/api/v1/units/",
+        {"code": "140105002601", "name": "越界", "kind": "village", "region_code": tree.t2.code},
+        format="json",
+    )
     assert resp.status_code == 400 and "region_code" in resp.json()["error"]["fields"]
-    resp = officer.post("/api/v1/units/", {"code": "1", "name": "", "kind": "ufo", "region_code": tree.t1.code},
-                        format="json")
+    resp = officer.post(
+        "/api/v1/units/", {"code": "1", "name": "", "kind": "ufo", "region_code": tree.t1.code}, format="json"
+    )
     fields = resp.json()["error"]["fields"]
     assert {"code", "name", "kind"} <= set(fields)
     unit = UnitFactory(township=tree.t1)
-    resp = officer.post("/api/v1/assessments/", {"unit": unit.id, "campaign": campaign.slug, "year": YEAR,
-                                                 "scores": [{"item": "1.1", "score": 99}]}, format="json")
+    resp = officer.post(
+        "/api/v1/assessments/",
+        {"unit": unit.id, "campaign": campaign.slug, "year": YEAR, "scores": [{"item": "1.1", "score": 99}]},
+        format="json",
+    )
     assert resp.status_code == 400 and "超过该项满分" in resp.json()["error"]["message"]
     tomorrow = (timezone.localdate() + dt.timedelta(days=1)).isoformat()
-    resp = officer.post("/api/v1/incidents/", {"unit": unit.id, "kind": "criminal_case", "occurred_on": tomorrow,
-                                               "description": "x"}, format="json")
+    resp = officer.post(
+        "/api/v1/incidents/",
+        {"unit": unit.id, "kind": "criminal_case", "occurred_on": tomorrow, "description": "x"},
+        format="json",
+    )
     assert resp.status_code == 400 and "occurred_on" in resp.json()["error"]["fields"]
     assert Incident.objects.count() == 0 and Unit.objects.count() == 1
 
 
 # --- the permission matrix --------------------------------------------------------
+
 
 @pytest.fixture
 def world(tree, users, campaign, canary):
@@ -155,14 +183,22 @@ def test_province_and_admin_see_the_canary(api, users, world, role):
 @pytest.mark.parametrize("role", ["officer", "reviewer", "city", "api"])
 def test_guessed_ids_of_other_regions_are_404(api, users, world, role):
     client = api(getattr(users, role))
-    for url in [f"/api/v1/units/{world['canary'].id}/", f"/api/v1/units/{world['canary'].id}/status/",
-                f"/api/v1/assessments/{world['can_a'].id}/", f"/api/v1/incidents/{world['can_i'].id}/",
-                f"/api/v1/regions/{world['canary'].township_id}/"]:
+    for url in [
+        f"/api/v1/units/{world['canary'].id}/",
+        f"/api/v1/units/{world['canary'].id}/status/",
+        f"/api/v1/assessments/{world['can_a'].id}/",
+        f"/api/v1/incidents/{world['can_i'].id}/",
+        f"/api/v1/regions/{world['canary'].township_id}/",
+    ]:
         assert client.get(url).status_code == 404, (role, url)
-    for url in [f"/api/v1/assessments/{world['can_a'].id}/approve/", f"/api/v1/assessments/{world['can_a'].id}/submit/"]:
+    for url in [
+        f"/api/v1/assessments/{world['can_a'].id}/approve/",
+        f"/api/v1/assessments/{world['can_a'].id}/submit/",
+    ]:
         assert client.post(url).status_code in (403, 404), (role, url)
-    resp = client.patch(f"/api/v1/incidents/{world['can_i'].id}/", {"status": "dismissed", "reason": "x"},
-                        format="json")
+    resp = client.patch(
+        f"/api/v1/incidents/{world['can_i'].id}/", {"status": "dismissed", "reason": "x"}, format="json"
+    )
     assert resp.status_code in (403, 404)
     world["can_i"].refresh_from_db()
     assert world["can_i"].status == "recorded"
@@ -171,24 +207,34 @@ def test_guessed_ids_of_other_regions_are_404(api, users, world, role):
 def test_api_client_is_read_only(api, users, world, tree):
     client = api(users.api)
     assert client.get("/api/v1/attainment/").status_code == 200
-    assert client.post("/api/v1/units/", {"code": "140105001700", "name": "x", "kind": "village",
-                                          "region_code": tree.t1.code}, format="json").status_code == 403
+    assert (
+        client.post(
+            "/api/v1/units/",
+            {"code": "140105001700", "name": "x", "kind": "village", "region_code": tree.t1.code},
+            format="json",
+        ).status_code
+        == 403
+    )
     assert client.post(f"/api/v1/assessments/{world['own_a'].id}/approve/").status_code == 403
     assert client.post("/api/v1/attainment/recompute/", {"campaign": "test-sanling", "year": YEAR}).status_code == 403
 
 
-@pytest.mark.parametrize("role,allowed", [("officer", False), ("reviewer", True), ("city", False),
-                                          ("province", False), ("admin", True)])
+@pytest.mark.parametrize(
+    "role,allowed", [("officer", False), ("reviewer", True), ("city", False), ("province", False), ("admin", True)]
+)
 def test_who_may_approve_own_region(api, users, world, role, allowed):
     resp = api(getattr(users, role)).post(f"/api/v1/assessments/{world['own_a'].id}/approve/")
     assert (resp.status_code == 200) == allowed, resp.json()
 
 
-@pytest.mark.parametrize("role,allowed", [("officer", False), ("reviewer", True), ("city", True),
-                                          ("province", True), ("admin", True), ("api", False)])
+@pytest.mark.parametrize(
+    "role,allowed",
+    [("officer", False), ("reviewer", True), ("city", True), ("province", True), ("admin", True), ("api", False)],
+)
 def test_who_may_recompute(api, users, world, role, allowed, campaign):
-    resp = api(getattr(users, role)).post("/api/v1/attainment/recompute/", {"campaign": campaign.slug,
-                                                                            "year": YEAR}, format="json")
+    resp = api(getattr(users, role)).post(
+        "/api/v1/attainment/recompute/", {"campaign": campaign.slug, "year": YEAR}, format="json"
+    )
     assert (resp.status_code == 202) == allowed
 
 
@@ -225,8 +271,6 @@ def test_schema_is_served(api, users):
     assert "swagger-ui" in html and "cdn" not in html.lower() and "//unpkg" not in html
 
 
-
-
 def test_unrouted_api_paths_answer_json(api, users):
     resp = api(users.city).get("/api/v1/regions/a.b.c/")
     assert resp.status_code == 404 and resp["Content-Type"] == "application/json"
@@ -234,8 +278,9 @@ def test_unrouted_api_paths_answer_json(api, users):
     assert resp.status_code == 404 and resp.json()["error"]["code"] == "not_found"
 
 
-def test_attainment_answers_are_cached_per_jurisdiction_until_the_next_rollup(api, users, tree, campaign,
-                                                                              django_assert_max_num_queries):
+def test_attainment_answers_are_cached_per_jurisdiction_until_the_next_rollup(
+    api, users, tree, campaign, django_assert_max_num_queries
+):
     unit = UnitFactory(township=tree.t1)
     rollup.run(campaign_id=campaign.id, year=YEAR)
     url = f"/api/v1/attainment/?campaign={campaign.slug}&year={YEAR}&region_code={tree.t1.code}"
@@ -315,10 +360,14 @@ def test_daily_figures_are_history_then_the_snapshot(api, users, tree, campaign)
     points = api(users.reviewer).get("/api/v1/attainment/daily/", query).json()
     # then: 1 June's closing figures from history, then the snapshot under 2 June
     assert [(p["day"], p["attained_units"], p["total_units"]) for p in points] == [
-        ("2022-06-01", 1, 1), ("2022-06-02", 0, 1)]
+        ("2022-06-01", 1, 1),
+        ("2022-06-02", 0, 1),
+    ]
     assert points[0]["rate"] == 1.0 and points[1]["met"] is False and points[1]["gap_units"] == 1
     # an officer of another township and the other city's reviewer see nothing of it
-    assert api(users.officer2).get("/api/v1/attainment/daily/", {**query, "region_code": tree.t1.code}).status_code == 404
+    assert (
+        api(users.officer2).get("/api/v1/attainment/daily/", {**query, "region_code": tree.t1.code}).status_code == 404
+    )
     assert api(users.canary_reviewer).get("/api/v1/attainment/daily/", query).status_code == 404
     # a year outside the campaign is refused, saying which years
     bad = api(users.reviewer).get("/api/v1/attainment/daily/", {**query, "year": "2019"})
@@ -326,9 +375,12 @@ def test_daily_figures_are_history_then_the_snapshot(api, users, tree, campaign)
     bad = api(users.reviewer).get("/api/v1/attainment/daily/", {**query, "year": "2019"}, HTTP_ACCEPT_LANGUAGE="en")
     assert bad.status_code == 400 and bad.json()["error"]["message"].endswith("one of the campaign's years: 2020–2022.")
     # malformed or missing parameters: a 400 naming the parameter, never a server error
-    for params, field in [({**query, "year": "²"}, "year"), ({**query, "year": "20x2"}, "year"),
-                          ({k: v for k, v in query.items() if k != "region_code"}, "region_code"),
-                          ({**query, "category": "farm"}, "category")]:
+    for params, field in [
+        ({**query, "year": "²"}, "year"),
+        ({**query, "year": "20x2"}, "year"),
+        ({k: v for k, v in query.items() if k != "region_code"}, "region_code"),
+        ({**query, "category": "farm"}, "category"),
+    ]:
         bad = api(users.reviewer).get("/api/v1/attainment/daily/", params)
         assert bad.status_code == 400 and field in bad.json()["error"]["fields"], (params, bad.content)
     campaign.categories = ["village_community"]

@@ -27,8 +27,7 @@ def test_get_operations_conform_to_schema(seeded):
     # NUL characters are refused by Django's form fields before any view runs; they are
     # not input a client can mean, so they are left out of generation.
     config = SchemathesisConfig.from_dict({"generation": {"allow-x00": False}})
-    schema = schemathesis.openapi.from_wsgi("/api/v1/schema/?format=json", application, headers=seeded,
-                                            config=config)
+    schema = schemathesis.openapi.from_wsgi("/api/v1/schema/?format=json", application, headers=seeded, config=config)
     operations = [r.ok() for r in schema.include(method="GET").get_all_operations()]
     assert len(operations) >= 15
     checked = []

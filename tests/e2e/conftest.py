@@ -25,12 +25,22 @@ def browser_type_launch_args(browser_type_launch_args):
         **browser_type_launch_args,
         "executable_path": CHROMIUM,
         "headless": True,
-        "args": ["--no-sandbox", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--disable-gpu", "--no-first-run"],
+        "args": [
+            "--no-sandbox",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--disable-gpu",
+            "--no-first-run",
+        ],
     }
 
 
 @pytest.fixture
 def browser_context_args(browser_context_args):
-    return {**browser_context_args, "locale": "zh-CN", "accept_downloads": True,
-            "viewport": {"width": 1366, "height": 900}}
+    return {
+        **browser_context_args,
+        "locale": "zh-CN",
+        "accept_downloads": True,
+        "viewport": {"width": 1366, "height": 900},
+    }

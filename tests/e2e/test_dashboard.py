@@ -81,7 +81,9 @@ def test_city_dashboard_drill_down_and_export(page, live_server, tree, users, ca
     assert all(not str(r[0]).startswith("1402") for r in rows)
 
     # and another city's dashboard and export are closed to this user
-    for url in (f"/reports/?campaign={campaign.slug}&region={tree.city2.code}",
-                f"/reports/export/attainment.xlsx?campaign={campaign.slug}&region={tree.city2.code}"):
+    for url in (
+        f"/reports/?campaign={campaign.slug}&region={tree.city2.code}",
+        f"/reports/export/attainment.xlsx?campaign={campaign.slug}&region={tree.city2.code}",
+    ):
         resp = page.request.get(f"{live_server.url}{url}")
         assert resp.status == 404, url

@@ -18,8 +18,10 @@ from .test_dashboard import log_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 ART = Path(__file__).resolve().parents[2] / "test-artifacts"
-PNG = (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4"
-       b"\x89\x00\x00\x00\rIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18\xd8N\x00\x00\x00\x00IEND\xaeB`\x82")
+PNG = (
+    b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4"
+    b"\x89\x00\x00\x00\rIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18\xd8N\x00\x00\x00\x00IEND\xaeB`\x82"
+)
 
 
 def test_open_report_close_and_overdue_in_the_browser(page, live_server, tree, users, settings, tmp_path):
@@ -27,8 +29,14 @@ def test_open_report_close_and_overdue_in_the_browser(page, live_server, tree, u
     ART.mkdir(exist_ok=True)
     today = timezone.localdate()
     unit = UnitFactory(township=tree.t1, name="坞城村")
-    late = services.task_open(unit=UnitFactory(township=tree.t2, name="营盘社区"), title="监控盲区未消除",
-                              leader="李书记", lead_department="综治中心", deadline=today, by=users.reviewer)
+    late = services.task_open(
+        unit=UnitFactory(township=tree.t2, name="营盘社区"),
+        title="监控盲区未消除",
+        leader="李书记",
+        lead_department="综治中心",
+        deadline=today,
+        by=users.reviewer,
+    )
     Rectification.objects.filter(pk=late.pk).update(deadline=today - dt.timedelta(days=3))
     services.mark_overdue()
 

@@ -24,12 +24,21 @@ def attained(tree, campaign):
 
 
 def record(client, **data):
-    return client.post("/incidents/new/", {"unit_code": "140105001777", "kind": "criminal_case",
-                                           "occurred_on": f"{YEAR}-04-01", "description": "盗窃案", **data})
+    return client.post(
+        "/incidents/new/",
+        {
+            "unit_code": "140105001777",
+            "kind": "criminal_case",
+            "occurred_on": f"{YEAR}-04-01",
+            "description": "盗窃案",
+            **data,
+        },
+    )
 
 
-def test_officer_records_and_attainment_is_revoked_for_that_year_only(login, users, campaign, attained,
-                                                                       django_capture_on_commit_callbacks):
+def test_officer_records_and_attainment_is_revoked_for_that_year_only(
+    login, users, campaign, attained, django_capture_on_commit_callbacks
+):
     assert reasons_for(attained, campaign, YEAR) == []
     with django_capture_on_commit_callbacks(execute=True):
         assert record(login(users.officer)).status_code == 302
@@ -52,12 +61,15 @@ def test_reviewer_dismisses_with_reason_and_attainment_returns(login, users, cam
     assert reasons_for(attained, campaign, YEAR) == []
 
 
-@pytest.mark.parametrize("data,message", [
-    ({"occurred_on": (timezone.localdate() + dt.timedelta(days=3)).isoformat()}, "不能登记未来的事件"),
-    ({"unit_code": "140213001999"}, "不在您的管辖范围内"),
-    ({"kind": "meteor"}, "meteor"),
-    ({"description": ""}, "该字段是必填项"),
-])
+@pytest.mark.parametrize(
+    "data,message",
+    [
+        ({"occurred_on": (timezone.localdate() + dt.timedelta(days=3)).isoformat()}, "不能登记未来的事件"),
+        ({"unit_code": "140213001999"}, "不在您的管辖范围内"),
+        ({"kind": "meteor"}, "meteor"),
+        ({"description": ""}, "该字段是必填项"),
+    ],
+)
 def test_bad_input_refused_and_nothing_stored(login, users, attained, canary, data, message):
     resp = record(login(users.officer), **data)
     assert resp.status_code == 400 and message in resp.content.decode()
@@ -70,16 +82,29 @@ def test_officer_cannot_judge_and_ledger_is_scoped(login, users, attained, canar
     login(users.officer).post(f"/incidents/{inc.pk}/judge/", {"status": "dismissed", "reason": "x"})
     inc.refresh_from_db()
     assert inc.status == "recorded"
-    Incident.objects.create(unit=canary, kind="criminal_case", occurred_on=dt.date(YEAR, 1, 1), description="金丝雀事件")
+    Incident.objects.create(
+        unit=canary, kind="criminal_case", occurred_on=dt.date(YEAR, 1, 1), description="金丝雀事件"
+    )
     html = login(users.city).get("/incidents/").content.decode()
     assert "盗窃案" in html and "金丝雀事件" not in html
 
 
 def test_five_zero_kinds_count_only_where_named(tree, campaign, standard, attained):
     # given: a 五零 campaign (homicide and dispute are zeros) over the same county
-    wuling = make_campaign(scope=tree.county, standard=standard, slug="test-wuling",
-                           zero_kinds=["petition", "public_safety", "production_safety", "criminal_case",
-                                       "public_order_case", "homicide", "dispute"])
+    wuling = make_campaign(
+        scope=tree.county,
+        standard=standard,
+        slug="test-wuling",
+        zero_kinds=[
+            "petition",
+            "public_safety",
+            "production_safety",
+            "criminal_case",
+            "public_order_case",
+            "homicide",
+            "dispute",
+        ],
+    )
     Target.objects.filter(campaign=wuling).delete()
     make_assessment(unit=attained, campaign=wuling, status="approved")
     Incident.objects.create(unit=attained, kind="homicide", occurred_on=dt.date(YEAR, 6, 1), description="命案")
@@ -91,7 +116,8 @@ def test_five_zero_kinds_count_only_where_named(tree, campaign, standard, attain
     from reports.models import AttainmentSnapshot
 
     def attained_in(c):
-        return AttainmentSnapshot.objects.get(campaign=c, year=YEAR, region=tree.t1,
-                                              category="village_community").attained_units
+        return AttainmentSnapshot.objects.get(
+            campaign=c, year=YEAR, region=tree.t1, category="village_community"
+        ).attained_units
 
     assert (attained_in(campaign), attained_in(wuling)) == (1, 0)

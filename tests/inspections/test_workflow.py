@@ -33,11 +33,13 @@ def full_scores(a, **override):
 
 
 def fill(a, user, **override):
-    return services.assessment_save_scores(assessment=a, scores=full_scores(a, **override),
-                                           lock_version=a.lock_version, by=user)
+    return services.assessment_save_scores(
+        assessment=a, scores=full_scores(a, **override), lock_version=a.lock_version, by=user
+    )
 
 
 # --- state machine ---------------------------------------------------------------
+
 
 def test_full_cycle_with_return_and_resubmit(draft, users):
     a = fill(draft, users.officer)
@@ -49,24 +51,42 @@ def test_full_cycle_with_return_and_resubmit(draft, users):
     a = services.assessment_submit(assessment=a, by=users.officer)
     a = services.assessment_approve(assessment=a, by=users.reviewer)
     assert a.status == Status.APPROVED and a.final_score == Decimal("95.00") and a.return_reason == ""
-    actions = list(AuditEvent.objects.filter(target_type="inspections.assessment", target_id=str(a.pk))
-                   .order_by("id").values_list("action", flat=True))
-    assert actions == ["assessment.started", "assessment.submitted", "assessment.returned",
-                       "assessment.submitted", "assessment.approved"]
+    actions = list(
+        AuditEvent.objects.filter(target_type="inspections.assessment", target_id=str(a.pk))
+        .order_by("id")
+        .values_list("action", flat=True)
+    )
+    assert actions == [
+        "assessment.started",
+        "assessment.submitted",
+        "assessment.returned",
+        "assessment.submitted",
+        "assessment.approved",
+    ]
 
 
-@pytest.mark.parametrize("status,action", [
-    (Status.DRAFT, "approve"), (Status.DRAFT, "return"), (Status.SUBMITTED, "submit"),
-    (Status.APPROVED, "submit"), (Status.APPROVED, "approve"), (Status.RETURNED, "approve"),
-    (Status.OVERTURNED, "submit"), (Status.OVERTURNED, "approve"),
-])
+@pytest.mark.parametrize(
+    "status,action",
+    [
+        (Status.DRAFT, "approve"),
+        (Status.DRAFT, "return"),
+        (Status.SUBMITTED, "submit"),
+        (Status.APPROVED, "submit"),
+        (Status.APPROVED, "approve"),
+        (Status.RETURNED, "approve"),
+        (Status.OVERTURNED, "submit"),
+        (Status.OVERTURNED, "approve"),
+    ],
+)
 def test_illegal_transitions_are_refused(draft, users, status, action):
     fill(draft, users.officer)
     Assessment.objects.filter(pk=draft.pk).update(status=status)
     draft.refresh_from_db()
-    call = {"submit": lambda: services.assessment_submit(assessment=draft, by=users.officer),
-            "approve": lambda: services.assessment_approve(assessment=draft, by=users.reviewer),
-            "return": lambda: services.assessment_return(assessment=draft, reason="x", by=users.reviewer)}[action]
+    call = {
+        "submit": lambda: services.assessment_submit(assessment=draft, by=users.officer),
+        "approve": lambda: services.assessment_approve(assessment=draft, by=users.reviewer),
+        "return": lambda: services.assessment_return(assessment=draft, reason="x", by=users.reviewer),
+    }[action]
     with pytest.raises(services.ServiceError, match="不能执行"):
         call()
     draft.refresh_from_db()
@@ -74,8 +94,10 @@ def test_illegal_transitions_are_refused(draft, users, status, action):
 
 
 def test_approved_cannot_be_edited_only_returned(draft, users):
-    a = services.assessment_approve(assessment=services.assessment_submit(assessment=fill(draft, users.officer),
-                                                                          by=users.officer), by=users.reviewer)
+    a = services.assessment_approve(
+        assessment=services.assessment_submit(assessment=fill(draft, users.officer), by=users.officer),
+        by=users.reviewer,
+    )
     with pytest.raises(services.ServiceError, match="退回后才能修改"):
         fill(a, users.officer, **{"1.1": Decimal(1)})
     a = services.assessment_return(assessment=a, reason="重新核实", by=users.reviewer)
@@ -94,6 +116,7 @@ def test_roles_are_enforced(draft, users):
 
 # --- scoring -----------------------------------------------------------------------
 
+
 def test_reasonable_omission_and_veto(tree, campaign, users):
     ent = UnitFactory(township=tree.t1, kind="hospital")
     a = services.assessment_start(unit=ent, campaign=campaign, year=YEAR, by=users.officer)
@@ -105,8 +128,13 @@ def test_reasonable_omission_and_veto(tree, campaign, users):
 def test_reviewer_score_is_kept_beside_and_counts(draft, users):
     a = services.assessment_submit(assessment=fill(draft, users.officer), by=users.officer)
     s11 = a.scores.get(item__code="1.1")
-    a = services.assessment_save_scores(assessment=a, scores={s11.item_id: ("30", "扣 10 分：台账不全")},
-                                        lock_version=a.lock_version, by=users.reviewer, reviewer=True)
+    a = services.assessment_save_scores(
+        assessment=a,
+        scores={s11.item_id: ("30", "扣 10 分：台账不全")},
+        lock_version=a.lock_version,
+        by=users.reviewer,
+        reviewer=True,
+    )
     s11.refresh_from_db()
     assert (s11.self_score, s11.reviewer_score) == (40, 30)
     assert a.final_score == Decimal("90.00")
@@ -127,9 +155,17 @@ def test_version_pinning(draft, campaign, users):
 
 # --- bad input ------------------------------------------------------------------------
 
-@pytest.mark.parametrize("raw,message", [
-    ("41", "超过该项满分 40"), ("-1", "不能小于 0"), ("abc", "不是数字"), ("NaN", "不是数字"), ("3.25", "一位小数"),
-])
+
+@pytest.mark.parametrize(
+    "raw,message",
+    [
+        ("41", "超过该项满分 40"),
+        ("-1", "不能小于 0"),
+        ("abc", "不是数字"),
+        ("NaN", "不是数字"),
+        ("3.25", "一位小数"),
+    ],
+)
 def test_bad_scores_refused_and_nothing_changes(draft, users, raw, message):
     a = fill(draft, users.officer)
     before = sorted(a.scores.values_list("item_id", "self_score"))
@@ -144,8 +180,9 @@ def test_bad_scores_refused_and_nothing_changes(draft, users, raw, message):
 
 def test_submit_with_missing_items_lists_them(draft, users):
     s = draft.scores.get(item__code="1.1")
-    a = services.assessment_save_scores(assessment=draft, scores={s.item_id: ("10", "")},
-                                        lock_version=draft.lock_version, by=users.officer)
+    a = services.assessment_save_scores(
+        assessment=draft, scores={s.item_id: ("10", "")}, lock_version=draft.lock_version, by=users.officer
+    )
     with pytest.raises(services.ServiceError, match="1.2、2.1"):
         services.assessment_submit(assessment=a, by=users.officer)
     a.refresh_from_db()
@@ -156,12 +193,14 @@ def test_second_save_from_a_stale_version_is_refused(draft, users):
     # given: two officers opened the same draft (same lock_version)
     opened = draft.lock_version
     s = draft.scores.get(item__code="1.1")
-    services.assessment_save_scores(assessment=draft, scores={s.item_id: ("40", "甲的说明")}, lock_version=opened,
-                                    by=users.officer)
+    services.assessment_save_scores(
+        assessment=draft, scores={s.item_id: ("40", "甲的说明")}, lock_version=opened, by=users.officer
+    )
     # when: the second saves from the version they opened
     with pytest.raises(services.ServiceError, match="已被他人修改"):
-        services.assessment_save_scores(assessment=draft, scores={s.item_id: ("1", "乙的说明")}, lock_version=opened,
-                                        by=users.officer)
+        services.assessment_save_scores(
+            assessment=draft, scores={s.item_id: ("1", "乙的说明")}, lock_version=opened, by=users.officer
+        )
     # then: the first save is intact
     s.refresh_from_db()
     assert (s.self_score, s.note) == (40, "甲的说明")
@@ -178,6 +217,7 @@ def test_start_outside_years_or_scope(unit, campaign, users, canary):
 
 # --- evidence ----------------------------------------------------------------------
 
+
 def upload(name, content):
     return SimpleUploadedFile(name, content)
 
@@ -193,11 +233,14 @@ def test_evidence_accepted_by_content_and_served_only_in_jurisdiction(login, dra
     assert login(users.canary_officer).get(f"/assessments/evidence/{ev.pk}/").status_code == 404
 
 
-@pytest.mark.parametrize("name,content,message", [
-    ("假.pdf", b"<html><script>alert(1)</script></html>", "类型不允许"),
-    ("图.svg", b"<svg xmlns='http://www.w3.org/2000/svg'><script/></svg>", "类型不允许"),
-    ("程序.exe", b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff", "类型不允许"),
-])
+@pytest.mark.parametrize(
+    "name,content,message",
+    [
+        ("假.pdf", b"<html><script>alert(1)</script></html>", "类型不允许"),
+        ("图.svg", b"<svg xmlns='http://www.w3.org/2000/svg'><script/></svg>", "类型不允许"),
+        ("程序.exe", b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff", "类型不允许"),
+    ],
+)
 def test_evidence_bad_type_refused(draft, users, settings, tmp_path, name, content, message):
     settings.MEDIA_ROOT = tmp_path
     item = draft.scores.get(item__code="1.1").item_id
@@ -211,8 +254,9 @@ def test_evidence_too_big(draft, users, settings, tmp_path):
     settings.EVIDENCE_MAX_BYTES = 1024
     item = draft.scores.get(item__code="1.1").item_id
     with pytest.raises(services.ServiceError, match="过大"):
-        services.evidence_add(assessment=draft, item_id=item, upload=upload("大.pdf", PDF + b"0" * 2000),
-                              by=users.officer)
+        services.evidence_add(
+            assessment=draft, item_id=item, upload=upload("大.pdf", PDF + b"0" * 2000), by=users.officer
+        )
 
 
 def test_bad_file_in_the_form_saves_nothing(login, draft, users, settings, tmp_path):
@@ -220,8 +264,9 @@ def test_bad_file_in_the_form_saves_nothing(login, draft, users, settings, tmp_p
     client = login(users.officer)
     data = {f"score_{s.item_id}": "1" for s in draft.scores.all()}
     item = draft.scores.get(item__code="1.1").item_id
-    data.update({"lock_version": draft.lock_version, "action": "save",
-                 f"evidence_{item}": io.BytesIO(b"<html></html>")})
+    data.update(
+        {"lock_version": draft.lock_version, "action": "save", f"evidence_{item}": io.BytesIO(b"<html></html>")}
+    )
     data[f"evidence_{item}"].name = "x.pdf"
     resp = client.post(f"/assessments/{draft.pk}/edit/", data)
     assert resp.status_code == 400 and "类型不允许" in resp.content.decode()
@@ -230,11 +275,13 @@ def test_bad_file_in_the_form_saves_nothing(login, draft, users, settings, tmp_p
 
 # --- pages and jurisdiction ---------------------------------------------------------
 
+
 def test_browser_flow_and_history(login, draft, users, tree, django_capture_on_commit_callbacks):
     officer = login(users.officer)
     data = {f"score_{s.item_id}": str(s.item.max_score) for s in draft.scores.select_related("item")}
-    resp = officer.post(f"/assessments/{draft.pk}/edit/", {**data, "lock_version": draft.lock_version,
-                                                           "action": "submit"})
+    resp = officer.post(
+        f"/assessments/{draft.pk}/edit/", {**data, "lock_version": draft.lock_version, "action": "submit"}
+    )
     assert resp.status_code == 302
     reviewer = login(users.reviewer)
     assert "杏花村" in reviewer.get("/assessments/queue/").content.decode()
@@ -248,16 +295,22 @@ def test_browser_flow_and_history(login, draft, users, tree, django_capture_on_c
     draft.refresh_from_db()
     s11 = draft.scores.get(item__code="1.1")
     with django_capture_on_commit_callbacks(execute=True):
-        login(users.reviewer).post(f"/assessments/{draft.pk}/review/", {
-            "action": "approve", "lock_version": draft.lock_version, f"review_{s11.item_id}": "38"})
+        login(users.reviewer).post(
+            f"/assessments/{draft.pk}/review/",
+            {"action": "approve", "lock_version": draft.lock_version, f"review_{s11.item_id}": "38"},
+        )
     draft.refresh_from_db()
     assert draft.status == Status.APPROVED and draft.final_score == Decimal("98.00")
     html = login(users.officer).get(f"/assessments/{draft.pk}/").content.decode()
     for step in ["开始自评", "提交审核", "退回", "审核通过", "1.1 审核分", "请补充 1.1 台账"]:
         assert step in html, step
     # the approval reached the snapshot (in-process task on the embedded default)
-    assert AttainmentSnapshot.objects.get(region=tree.province, category="village_community",
-                                          campaign=draft.campaign, year=YEAR).attained_units == 1
+    assert (
+        AttainmentSnapshot.objects.get(
+            region=tree.province, category="village_community", campaign=draft.campaign, year=YEAR
+        ).attained_units
+        == 1
+    )
 
 
 def test_canary_never_in_worklist_or_queue(login, users, campaign, canary, draft):

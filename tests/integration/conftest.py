@@ -36,9 +36,29 @@ def _worker_env() -> dict:
 def start_worker(*, name: str = "w1", concurrency: int = 1) -> subprocess.Popen:
     log = open(ROOT / "test-artifacts" / f"celery-{name}.log", "ab")  # noqa: SIM115 - closed with the process
     proc = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "sanling", "worker", "-n", f"{name}@%h", "-P", "prefork",
-         "-c", str(concurrency), "--without-gossip", "--without-mingle", "--without-heartbeat", "-l", "INFO"],
-        cwd=ROOT, env=_worker_env(), stdout=log, stderr=subprocess.STDOUT,
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "sanling",
+            "worker",
+            "-n",
+            f"{name}@%h",
+            "-P",
+            "prefork",
+            "-c",
+            str(concurrency),
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+            "-l",
+            "INFO",
+        ],
+        cwd=ROOT,
+        env=_worker_env(),
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     from sanling.celery import app
 

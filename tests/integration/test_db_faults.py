@@ -54,11 +54,9 @@ def save_once(s: requests.Session, base: str, a: Assessment, items: list, value:
         return -1  # the connection itself failed (no answer at all)
 
 
-def test_database_restart_under_load_fails_cleanly_and_half_writes_nothing(live_server, client, tree, users,
-                                                                           campaign):
+def test_database_restart_under_load_fails_cleanly_and_half_writes_nothing(live_server, client, tree, users, campaign):
     assessments = [make_assessment(unit=UnitFactory(township=tree.t1), campaign=campaign) for _ in range(6)]
-    items = {a.pk: [(s.item_id, int(s.item.max_score)) for s in a.scores.select_related("item")]
-             for a in assessments}
+    items = {a.pk: [(s.item_id, int(s.item.max_score)) for s in a.scores.select_related("item")] for a in assessments}
     results: dict[int, list[tuple[float, int]]] = {a.pk: [] for a in assessments}
     stop = threading.Event()
     sessions = [session_for(client, users.officer) for _ in assessments]
@@ -111,14 +109,20 @@ def test_two_sessions_saving_one_assessment_lose_no_update(live_server, client, 
     barrier, out = threading.Barrier(2), {}
 
     def post(name, s, lock, value):
-        data = {"csrfmiddlewaretoken": s.cookies["csrftoken"], "lock_version": lock, "action": "save",
-                **{f"score_{i}": str(min(value, m)) for i, m in items}}
+        data = {
+            "csrfmiddlewaretoken": s.cookies["csrftoken"],
+            "lock_version": lock,
+            "action": "save",
+            **{f"score_{i}": str(min(value, m)) for i, m in items},
+        }
         barrier.wait()
         r = s.post(f"{live_server.url}/assessments/{a.pk}/edit/", data=data, allow_redirects=False)
         out[name] = (r.status_code, r.text)
 
-    ts = [threading.Thread(target=post, args=("first", first, locks[0], 10)),
-          threading.Thread(target=post, args=("second", second, locks[1], 20))]
+    ts = [
+        threading.Thread(target=post, args=("first", first, locks[0], 10)),
+        threading.Thread(target=post, args=("second", second, locks[1], 20)),
+    ]
     for t in ts:
         t.start()
     for t in ts:
@@ -142,8 +146,9 @@ def test_concurrent_service_saves_on_postgres_serialise(tree, users, campaign):
     def save(value):
         try:
             barrier.wait()
-            services.assessment_save_scores(assessment=a, scores={i: (value, "") for i in item_ids},
-                                            lock_version=a.lock_version, by=users.officer)
+            services.assessment_save_scores(
+                assessment=a, scores={i: (value, "") for i in item_ids}, lock_version=a.lock_version, by=users.officer
+            )
             outcome.append(("ok", value))
         except services.ServiceError as exc:
             outcome.append(("conflict", str(exc)))

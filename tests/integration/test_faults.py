@@ -45,10 +45,24 @@ def redis_outage(restarted_redis):
         assert wait_for(lambda: not _up(), timeout=10)
 
     def start():
-        procs.append(subprocess.Popen([os.environ["SANLING_REDIS_BINARY"], "--port", str(redis_port()),
-                                       "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-                                      stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                      stderr=subprocess.DEVNULL))
+        procs.append(
+            subprocess.Popen(
+                [
+                    os.environ["SANLING_REDIS_BINARY"],
+                    "--port",
+                    str(redis_port()),
+                    "--bind",
+                    "127.0.0.1",
+                    "--save",
+                    "",
+                    "--appendonly",
+                    "no",
+                ],
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+        )
         assert wait_for(_up, timeout=10)
 
     yield stop, start
@@ -92,8 +106,9 @@ def test_redis_down_keeps_pages_and_loses_no_rollup(client, tree, users, campaig
 
     # then: the approval's roll-up has happened
     def province():
-        return AttainmentSnapshot.objects.get(campaign=campaign, year=YEAR, region=tree.province,
-                                              category="village_community").attained_units
+        return AttainmentSnapshot.objects.get(
+            campaign=campaign, year=YEAR, region=tree.province, category="village_community"
+        ).attained_units
 
     assert wait_for(lambda: province() == 1, timeout=30)
     assert RollupState.objects.get(campaign=campaign, year=YEAR).dirty is False

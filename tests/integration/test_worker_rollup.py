@@ -20,8 +20,9 @@ YEAR = 2022
 
 
 def province_row(campaign, tree):
-    return AttainmentSnapshot.objects.filter(campaign=campaign, year=YEAR, region_id=tree.province.code,
-                                             category="village_community").first()
+    return AttainmentSnapshot.objects.filter(
+        campaign=campaign, year=YEAR, region_id=tree.province.code, category="village_community"
+    ).first()
 
 
 def test_full_rollup_runs_on_a_real_worker(tree, campaign, celery_worker):
@@ -53,8 +54,11 @@ def test_worker_killed_mid_rollup_leaves_previous_snapshot(tree, campaign, celer
     # given: a computed snapshot with 0 attained, then an approval the snapshot does not yet show
     unit = UnitFactory(township=tree.t1)
     tasks.rollup_campaign_year.delay(campaign.id, YEAR).get(timeout=60)
-    before = sorted(AttainmentSnapshot.objects.filter(campaign=campaign, year=YEAR)
-                    .values_list("region_id", "category", "attained_units", "computed_at"))
+    before = sorted(
+        AttainmentSnapshot.objects.filter(campaign=campaign, year=YEAR).values_list(
+            "region_id", "category", "attained_units", "computed_at"
+        )
+    )
     make_assessment(unit=unit, campaign=campaign, status="approved")
     # when: a roll-up is under way — held inside its transaction by a lock we hold — and
     # its worker process is killed
@@ -73,8 +77,11 @@ def test_worker_killed_mid_rollup_leaves_previous_snapshot(tree, campaign, celer
     conn.rollback()
     conn.close()
     # then: the old snapshot is intact, row for row
-    after = sorted(AttainmentSnapshot.objects.filter(campaign=campaign, year=YEAR)
-                   .values_list("region_id", "category", "attained_units", "computed_at"))
+    after = sorted(
+        AttainmentSnapshot.objects.filter(campaign=campaign, year=YEAR).values_list(
+            "region_id", "category", "attained_units", "computed_at"
+        )
+    )
     assert after == before
     # and the next roll-up on a fresh worker gives the exact result
     w2 = start_worker(name="w2")
@@ -114,8 +121,12 @@ def test_approval_through_the_web_changes_county_city_and_province(client, tree,
 
     # then: within seconds the worker has updated the county, city and province figures
     def figures():
-        rows = AttainmentSnapshot.objects.filter(campaign=campaign, year=YEAR, category="village_community",
-                                                 region__in=[tree.county, tree.city, tree.province])
+        rows = AttainmentSnapshot.objects.filter(
+            campaign=campaign,
+            year=YEAR,
+            category="village_community",
+            region__in=[tree.county, tree.city, tree.province],
+        )
         return sorted(r.attained_units for r in rows) == [1, 1, 1]
 
     assert wait_for(figures, timeout=15), "figures did not change within 15 s"

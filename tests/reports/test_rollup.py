@@ -66,8 +66,9 @@ def test_rollup_counts_every_level_and_target(tree, campaign, canary):
 
 def test_nearest_ancestor_target_and_own_target(tree, campaign):
     UnitFactory(township=tree.t1)
-    Target.objects.create(campaign=campaign, region=tree.city, category="village_community", year=YEAR,
-                          rate=Decimal("0.5"))
+    Target.objects.create(
+        campaign=campaign, region=tree.city, category="village_community", year=YEAR, rate=Decimal("0.5")
+    )
     rollup.run(campaign_id=campaign.id, year=YEAR)
     assert snap(campaign, tree.t1.code).target_rate == Decimal("0.5")  # from the city
     assert snap(campaign, tree.canary_township.code).target_rate == Decimal("0.8")  # from the province
@@ -141,8 +142,12 @@ def at(day: int, hour: int = 10):
 
 
 def history(campaign, code):
-    return {h.day: h.attained_units for h in AttainmentHistory.objects.filter(
-        campaign=campaign, year=YEAR, region_id=code, category="village_community")}
+    return {
+        h.day: h.attained_units
+        for h in AttainmentHistory.objects.filter(
+            campaign=campaign, year=YEAR, region_id=code, category="village_community"
+        )
+    }
 
 
 def test_history_keeps_each_days_closing_figures(tree, campaign):
@@ -165,8 +170,10 @@ def test_history_keeps_each_days_closing_figures(tree, campaign):
     # then: 1 June closed with the afternoon's figure, once, for every region and category
     assert history(campaign, tree.province.code) == {dt.date(2022, 6, 1): 1}
     assert history(campaign, tree.t1.code) == {dt.date(2022, 6, 1): 1}
-    assert AttainmentHistory.objects.filter(day=dt.date(2022, 6, 1)).count() == \
-        AttainmentSnapshot.objects.filter(campaign=campaign, year=YEAR).count()
+    assert (
+        AttainmentHistory.objects.filter(day=dt.date(2022, 6, 1)).count()
+        == AttainmentSnapshot.objects.filter(campaign=campaign, year=YEAR).count()
+    )
     # when: on 4 June, at 07:00 (still 3 June in UTC), only an incremental update runs
     Assessment.objects.filter(unit=u).update(status="approved")
     with at(4, 7):
@@ -175,8 +182,10 @@ def test_history_keeps_each_days_closing_figures(tree, campaign):
     # updated path); no row is invented for the 3rd; days are the portal's local days
     assert history(campaign, tree.province.code) == {dt.date(2022, 6, 1): 1, dt.date(2022, 6, 2): 0}
     assert history(campaign, tree.t2.code) == {dt.date(2022, 6, 1): 0, dt.date(2022, 6, 2): 0}
-    assert AttainmentHistory.objects.filter(day=dt.date(2022, 6, 2)).count() == \
-        AttainmentSnapshot.objects.filter(campaign=campaign, year=YEAR).count()
+    assert (
+        AttainmentHistory.objects.filter(day=dt.date(2022, 6, 2)).count()
+        == AttainmentSnapshot.objects.filter(campaign=campaign, year=YEAR).count()
+    )
     assert snap(campaign, tree.province.code).attained_units == 1
     # when: the next write comes at 23:30 on 4 June (15:30 UTC) and another at 06:00 on the 5th
     with at(4, 23):
@@ -197,8 +206,9 @@ def test_an_update_across_midnight_keeps_its_day(tree, campaign):
     make_assessment(unit=u, campaign=campaign, status="approved")
     tz = timezone.get_current_timezone()
     readings = iter([dt.datetime(2022, 6, 1, 23, 59, 59, 999999, tzinfo=tz)])
-    with mock.patch("django.utils.timezone.now",
-                    side_effect=lambda: next(readings, dt.datetime(2022, 6, 2, 0, 0, tzinfo=tz))):
+    with mock.patch(
+        "django.utils.timezone.now", side_effect=lambda: next(readings, dt.datetime(2022, 6, 2, 0, 0, tzinfo=tz))
+    ):
         rollup.run_for_township(campaign_id=campaign.id, year=YEAR, township_code=tree.t1.code)
     # when: the next write comes on 3 June
     with at(3):
@@ -228,11 +238,15 @@ def test_incremental_update_matches_full(tree, campaign):
     rollup.run(campaign_id=campaign.id, year=YEAR)
     make_assessment(unit=units[0], campaign=campaign, status="approved")
     rollup.run_for_township(campaign_id=campaign.id, year=YEAR, township_code=tree.t1.code)
-    incremental = {(s.region_id, s.category): (s.total_units, s.attained_units, s.gap_units)
-                   for s in AttainmentSnapshot.objects.filter(campaign=campaign, year=YEAR)}
+    incremental = {
+        (s.region_id, s.category): (s.total_units, s.attained_units, s.gap_units)
+        for s in AttainmentSnapshot.objects.filter(campaign=campaign, year=YEAR)
+    }
     rollup.run(campaign_id=campaign.id, year=YEAR)
-    full = {(s.region_id, s.category): (s.total_units, s.attained_units, s.gap_units)
-            for s in AttainmentSnapshot.objects.filter(campaign=campaign, year=YEAR)}
+    full = {
+        (s.region_id, s.category): (s.total_units, s.attained_units, s.gap_units)
+        for s in AttainmentSnapshot.objects.filter(campaign=campaign, year=YEAR)
+    }
     assert incremental == full
     assert full[(tree.province.code, "village_community")][1] == 1
 
@@ -246,21 +260,25 @@ def test_rollup_query_count_does_not_grow_with_units(tree, campaign, django_asse
 
 # --- property test ---------------------------------------------------------------
 
+
 def brute_force(campaign, year):
     """The rule computed the slow, obvious way, straight from item scores."""
     counts = defaultdict(lambda: [0, 0])
     zero = set(campaign.zero_kinds)
     for unit in Unit.objects.all():
-        if not (unit.active and unit.township_id.startswith(campaign.scope.prefix)
-                and unit.category in campaign.categories):
+        if not (
+            unit.active and unit.township_id.startswith(campaign.scope.prefix) and unit.category in campaign.categories
+        ):
             continue
         ok = False
         a = Assessment.objects.filter(unit=unit, campaign=campaign, year=year).first()
         if a is not None and a.status == "approved":
             items = list(applicable_items(a.standard, unit.category))
             res = compute(items, {s.item_id: s.effective_score for s in a.scores.all()})
-            incident = any(i.kind in zero and i.occurred_on.year == year and i.status != "dismissed"
-                           for i in Incident.objects.filter(unit=unit))
+            incident = any(
+                i.kind in zero and i.occurred_on.year == year and i.status != "dismissed"
+                for i in Incident.objects.filter(unit=unit)
+            )
             ok = res.final >= campaign.pass_mark and not res.veto_failed and not incident
         for n in (9, 6, 4, 2):  # township, county, city, province prefixes
             key = (unit.township_id[:n].ljust(12, "0"), unit.category)
@@ -269,26 +287,35 @@ def brute_force(campaign, year):
     return counts
 
 
-unit_spec = st.fixed_dictionaries({
-    "township": st.integers(0, 2),
-    "kind": st.sampled_from(["village", "community", "school", "factory_mine"]),
-    "active": st.booleans(),
-    "status": st.sampled_from([None, "draft", "submitted", "returned", "approved", "approved", "overturned"]),
-    "scores": st.lists(st.sampled_from([Decimal(0), Decimal(5), Decimal("19.5"), None, "max"]), min_size=4,
-                       max_size=4),
-    "reviewer": st.booleans(),
-    "incidents": st.lists(st.tuples(st.sampled_from(["criminal_case", "homicide", "petition"]),
-                                    st.sampled_from([YEAR - 1, YEAR]),
-                                    st.sampled_from(["recorded", "confirmed", "dismissed"])), max_size=2),
-})
+unit_spec = st.fixed_dictionaries(
+    {
+        "township": st.integers(0, 2),
+        "kind": st.sampled_from(["village", "community", "school", "factory_mine"]),
+        "active": st.booleans(),
+        "status": st.sampled_from([None, "draft", "submitted", "returned", "approved", "approved", "overturned"]),
+        "scores": st.lists(
+            st.sampled_from([Decimal(0), Decimal(5), Decimal("19.5"), None, "max"]), min_size=4, max_size=4
+        ),
+        "reviewer": st.booleans(),
+        "incidents": st.lists(
+            st.tuples(
+                st.sampled_from(["criminal_case", "homicide", "petition"]),
+                st.sampled_from([YEAR - 1, YEAR]),
+                st.sampled_from(["recorded", "confirmed", "dismissed"]),
+            ),
+            max_size=2,
+        ),
+    }
+)
 
 
 class _Rollback(Exception):
     pass
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                                                  HealthCheck.too_slow])
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+)
 @given(specs=st.lists(unit_spec, min_size=0, max_size=12), pass_mark=st.sampled_from([60, 85, 100]))
 def test_rollup_matches_brute_force(tree, campaign, specs, pass_mark):
     try:
@@ -303,8 +330,7 @@ def test_rollup_matches_brute_force(tree, campaign, specs, pass_mark):
                     scores = {}
                     for code, s in zip(("1.1", "1.2", "2.1", "2.2"), spec["scores"], strict=True):
                         scores[code] = items[code].max_score if s == "max" else s
-                    a = make_assessment(unit=unit, campaign=campaign, status=spec["status"], scores=scores,
-                                        full=False)
+                    a = make_assessment(unit=unit, campaign=campaign, status=spec["status"], scores=scores, full=False)
                     if spec["reviewer"]:
                         # the reviewer raises 1.2 to full marks: the effective score changes
                         sc = a.scores.filter(item__code="1.2").first()

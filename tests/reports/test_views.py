@@ -29,8 +29,9 @@ def figures(tree, campaign, canary):
     return {"ok": ok, "short": short, "hit": hit}
 
 
-def test_city_dashboard_shows_snapshot_figures_and_children(login, users, tree, campaign, figures,
-                                                           django_assert_max_num_queries):
+def test_city_dashboard_shows_snapshot_figures_and_children(
+    login, users, tree, campaign, figures, django_assert_max_num_queries
+):
     client = login(users.city)
     # constant: snapshot rows, children, trend, state, campaigns, + task counts and unread notifications
     with django_assert_max_num_queries(16):
@@ -61,8 +62,13 @@ def test_drill_down_to_township_gives_reasons(login, users, tree, campaign, figu
 def test_other_city_is_404_everywhere(login, users, tree, campaign, figures):
     client = login(users.city)
     q = {"campaign": campaign.slug, "year": YEAR, "region": tree.canary_township.code}
-    for url in ["/reports/", "/reports/township/", "/reports/export/attainment.xlsx",
-                "/reports/export/township.csv", "/reports/published/"]:
+    for url in [
+        "/reports/",
+        "/reports/township/",
+        "/reports/export/attainment.xlsx",
+        "/reports/export/township.csv",
+        "/reports/published/",
+    ]:
         assert client.get(url, q).status_code == 404, url
     canary_unit = figures["ok"].__class__.objects.get(name="金丝雀村")
     assert client.get(f"/reports/unit/{canary_unit.id}/").status_code == 404
@@ -89,8 +95,9 @@ def test_xlsx_export_matches_snapshot_and_is_audited(login, users, tree, campaig
 
 
 def test_township_csv_ledger(login, users, tree, campaign, figures):
-    resp = login(users.officer).get("/reports/export/township.csv",
-                                    {"campaign": campaign.slug, "year": YEAR, "region": tree.t1.code})
+    resp = login(users.officer).get(
+        "/reports/export/township.csv", {"campaign": campaign.slug, "year": YEAR, "region": tree.t1.code}
+    )
     assert resp.status_code == 200
     rows = list(csv.reader(io.StringIO(resp.content.decode("utf-8-sig"))))
     assert [r[1] for r in rows[1:]] == ["达标村", "差分村"]
@@ -99,8 +106,10 @@ def test_township_csv_ledger(login, users, tree, campaign, figures):
 
 def test_officer_cannot_open_other_township(login, users, tree, campaign, figures):
     client = login(users.officer)
-    assert client.get("/reports/township/", {"campaign": campaign.slug, "year": YEAR,
-                                             "region": tree.t2.code}).status_code == 404
+    assert (
+        client.get("/reports/township/", {"campaign": campaign.slug, "year": YEAR, "region": tree.t2.code}).status_code
+        == 404
+    )
     assert client.get("/reports/export/attainment.xlsx", {"campaign": campaign.slug}).status_code == 404
 
 
@@ -117,8 +126,9 @@ def test_recompute_runs_task_and_reports_done(login, users, tree, campaign, figu
     assert resp.status_code == 200 and resp["HX-Refresh"] == "true"
     resp = client.get("/reports/", {"campaign": campaign.slug, "year": YEAR})
     assert resp.context["cards"][0].attained_units == 2
-    assert login(users.officer).post("/reports/recompute/", {"campaign": campaign.slug,
-                                                             "year": YEAR}).status_code == 404
+    assert (
+        login(users.officer).post("/reports/recompute/", {"campaign": campaign.slug, "year": YEAR}).status_code == 404
+    )
 
 
 def test_unit_status_page(login, users, campaign, figures):
@@ -136,8 +146,7 @@ def test_dashboard_shows_the_regions_rectification_counts(login, users, tree, ca
 
     soon = timezone.localdate() + dt.timedelta(days=5)
     for unit, title in ((figures["ok"], "甲"), (figures["short"], "乙"), (canary, "金丝雀")):
-        services.task_open(unit=unit, title=title, leader="领导", lead_department="部门", deadline=soon,
-                           by=users.admin)
+        services.task_open(unit=unit, title=title, leader="领导", lead_department="部门", deadline=soon, by=users.admin)
     Rectification.objects.filter(title__in=["乙", "金丝雀"]).update(deadline=soon - dt.timedelta(days=30))
     services.mark_overdue()
     resp = login(users.city).get("/reports/", {"campaign": campaign.slug, "year": YEAR})

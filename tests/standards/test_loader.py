@@ -24,8 +24,15 @@ def test_load_standards_shapes_and_is_idempotent(regions):
     assert (jz.areas.count(), jz.items.count()) == (3, 17)
     for std in (sx, jz):
         assert sum(i.max_score for i in std.items.all()) == Decimal(100)
-    assert [a.title for a in sx.areas.all()] == ["组织领导保障有力", "内部治安防范严密", "矛盾纠纷妥善化解", "重点人群帮教到位",
-                                                 "安全隐患整治有效", "法治建设持续深入", "公共服务优质高效"]
+    assert [a.title for a in sx.areas.all()] == [
+        "组织领导保障有力",
+        "内部治安防范严密",
+        "矛盾纠纷妥善化解",
+        "重点人群帮教到位",
+        "安全隐患整治有效",
+        "法治建设持续深入",
+        "公共服务优质高效",
+    ]
     assert sx.items.filter(veto=True).count() >= 2
     assert sx.items.filter(for_enterprise_institution=False).exists()
     assert sx.items.filter(for_village_community=False).exists()
@@ -38,7 +45,9 @@ def test_campaign_targets_as_data(regions):
     call_command("load_standards")
     xs = Campaign.objects.get(slug="xishan-wuling")
     rates = {(t.year, t.category): t.rate for t in Target.objects.filter(campaign=xs)}
-    assert rates[(2020, "village_community")] == Decimal("0.40") and rates[(2021, "enterprise_institution")] == Decimal("0.90")
+    assert rates[(2020, "village_community")] == Decimal("0.40") and rates[(2021, "enterprise_institution")] == Decimal(
+        "0.90"
+    )
     assert rates[(2022, "enterprise_institution")] == Decimal("0.95")
     assert set(xs.zero_kinds) >= {"homicide", "dispute"}
     sx = Campaign.objects.get(slug="shanxi-sanling")

@@ -38,11 +38,20 @@ def approved(tree, campaign):
 def sample(user, region, campaign, **kw):
     if "count" not in kw:
         kw.setdefault("percent", 25)
-    return services.inspection_draw_sample(region=region, campaign=campaign, year=2022, mode="unannounced",
-                                           planned_on=TODAY, inspectors="张三、李四", by=user, **kw)
+    return services.inspection_draw_sample(
+        region=region,
+        campaign=campaign,
+        year=2022,
+        mode="unannounced",
+        planned_on=TODAY,
+        inspectors="张三、李四",
+        by=user,
+        **kw,
+    )
 
 
 # --- sampling ----------------------------------------------------------------------
+
 
 def test_sample_is_reproducible_from_its_seed(users, tree, campaign, approved):
     a = sample(users.city, tree.city, campaign, seed=20221231)
@@ -79,10 +88,17 @@ def test_sample_records_a_generated_seed_and_detects_a_changed_pool(users, tree,
     assert not ok and "抽样总体已变化" in message
 
 
-@pytest.mark.parametrize("kw, field", [
-    ({"percent": 0}, "percent"), ({"percent": 150}, "percent"), ({"count": 0}, "count"),
-    ({"percent": 10, "count": 3}, "size"), ({"percent": None}, "size"), ({"seed": -4, "percent": 5}, "seed"),
-])
+@pytest.mark.parametrize(
+    "kw, field",
+    [
+        ({"percent": 0}, "percent"),
+        ({"percent": 150}, "percent"),
+        ({"count": 0}, "count"),
+        ({"percent": 10, "count": 3}, "size"),
+        ({"percent": None}, "size"),
+        ({"seed": -4, "percent": 5}, "seed"),
+    ],
+)
 def test_bad_sample_requests_are_refused(users, tree, campaign, approved, kw, field):
     with pytest.raises(ServiceError) as exc:
         sample(users.city, tree.city, campaign, **kw)
@@ -102,23 +118,38 @@ def test_townships_cannot_plan_or_see_inspections(users, tree, campaign, approve
 
 # --- spot checks -------------------------------------------------------------------
 
+
 def scores_for(check, **override):
     items = {s.item.code: s.item.max_score for s in check.assessment.scores.select_related("item")}
     items.update(override)
     return items
 
 
-def test_overturn_revokes_attainment_and_records_deviation(users, tree, campaign, approved,
-                                                           django_capture_on_commit_callbacks):
-    ins = services.inspection_plan(region=tree.county, campaign=campaign, year=2022, kind="ad_hoc",
-                                   mode="announced", planned_on=TODAY, inspectors="王五",
-                                   unit_codes=[approved[0].unit.code, approved[1].unit.code], by=users.reviewer)
+def test_overturn_revokes_attainment_and_records_deviation(
+    users, tree, campaign, approved, django_capture_on_commit_callbacks
+):
+    ins = services.inspection_plan(
+        region=tree.county,
+        campaign=campaign,
+        year=2022,
+        kind="ad_hoc",
+        mode="announced",
+        planned_on=TODAY,
+        inspectors="王五",
+        unit_codes=[approved[0].unit.code, approved[1].unit.code],
+        by=users.reviewer,
+    )
     c1, c2 = ins.checks.order_by("unit__code")
     unit = c1.unit
     assert attainment.reasons_for(unit, campaign, 2022) == []
     with django_capture_on_commit_callbacks(execute=True):
-        services.spot_check_record(check=c1, scores=scores_for(c1, **{"1.1": Decimal(20)}), outcome="overturned",
-                                   reason="台账材料系补做", by=users.reviewer)
+        services.spot_check_record(
+            check=c1,
+            scores=scores_for(c1, **{"1.1": Decimal(20)}),
+            outcome="overturned",
+            reason="台账材料系补做",
+            by=users.reviewer,
+        )
     c1.refresh_from_db()
     assert c1.status == CheckStatus.OVERTURNED
     assert c1.self_final == Decimal("100.00") and c1.inspector_final == Decimal("80.00")
@@ -142,9 +173,17 @@ def test_overturn_revokes_attainment_and_records_deviation(users, tree, campaign
 
 
 def test_spot_check_bad_input_changes_nothing(users, tree, campaign, approved):
-    ins = services.inspection_plan(region=tree.t1, campaign=campaign, year=2022, kind="scheduled",
-                                   mode="announced", planned_on=TODAY, inspectors="王五",
-                                   unit_codes=[approved[0].unit.code], by=users.city)
+    ins = services.inspection_plan(
+        region=tree.t1,
+        campaign=campaign,
+        year=2022,
+        kind="scheduled",
+        mode="announced",
+        planned_on=TODAY,
+        inspectors="王五",
+        unit_codes=[approved[0].unit.code],
+        by=users.city,
+    )
     c = ins.checks.get()
     cases = [
         ({"1.1": "abc"}, "confirmed", "", "不是数字"),
@@ -164,8 +203,17 @@ def test_spot_check_bad_input_changes_nothing(users, tree, campaign, approved):
 
 def test_plan_refuses_units_outside_the_region(users, tree, campaign, approved, canary):
     with pytest.raises(ServiceError) as exc:
-        services.inspection_plan(region=tree.city, campaign=campaign, year=2022, kind="ad_hoc", mode="announced",
-                                 planned_on=TODAY, inspectors="王五", unit_codes=[canary.code], by=users.city)
+        services.inspection_plan(
+            region=tree.city,
+            campaign=campaign,
+            year=2022,
+            kind="ad_hoc",
+            mode="announced",
+            planned_on=TODAY,
+            inspectors="王五",
+            unit_codes=[canary.code],
+            by=users.city,
+        )
     assert canary.code in str(exc.value)
 
 
@@ -186,9 +234,15 @@ def test_spot_check_page_records_a_conclusion(users, tree, campaign, approved, l
 
 # --- rectification tasks -----------------------------------------------------------
 
+
 def open_task(by, unit, **kw):
-    data = {"title": "网格员巡查记录不全", "leader": "赵书记", "lead_department": "综治中心",
-            "cooperating_departments": "派出所", "deadline": TODAY + dt.timedelta(days=10)}
+    data = {
+        "title": "网格员巡查记录不全",
+        "leader": "赵书记",
+        "lead_department": "综治中心",
+        "cooperating_departments": "派出所",
+        "deadline": TODAY + dt.timedelta(days=10),
+    }
     data.update(kw)
     return services.task_open(unit=unit, by=by, **data)
 
@@ -231,12 +285,15 @@ def test_task_lifecycle_open_to_closed(users, unit1, settings, tmp_path):
     assert t.history.count() >= 5
 
 
-@pytest.mark.parametrize("kw, field, message", [
-    ({"deadline": TODAY - dt.timedelta(days=1)}, "deadline", "早于今天"),
-    ({"leader": " "}, "leader", "请填写包案领导"),
-    ({"title": ""}, "title", "请填写整改事项"),
-    ({"source": "rumour"}, "source", "未知的来源"),
-])
+@pytest.mark.parametrize(
+    "kw, field, message",
+    [
+        ({"deadline": TODAY - dt.timedelta(days=1)}, "deadline", "早于今天"),
+        ({"leader": " "}, "leader", "请填写包案领导"),
+        ({"title": ""}, "title", "请填写整改事项"),
+        ({"source": "rumour"}, "source", "未知的来源"),
+    ],
+)
 def test_bad_task_input_is_refused(users, unit1, kw, field, message):
     with pytest.raises(ServiceError) as exc:
         open_task(users.reviewer, unit1, **kw)
@@ -308,6 +365,7 @@ def test_overdue_mail_is_sent_once_after_commit(users, unit1, django_capture_on_
 
 # --- the ledger ---------------------------------------------------------------------
 
+
 @pytest.fixture
 def ledger_tasks(users, tree, canary):
     u1, u2 = UnitFactory(township=tree.t1, name="坞城村"), UnitFactory(township=tree.t2, name="营盘社区")
@@ -348,13 +406,29 @@ def test_ledger_xlsx_matches_and_is_audited(users, ledger_tasks, login):
 def test_task_pages_and_actions_in_the_browser_flow(users, unit1, login, settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
     reviewer = login(users.reviewer)
-    resp = reviewer.post("/supervision/rectifications/new/", {
-        "unit_code": unit1.code, "title": "消防通道堵塞", "source": "hazard", "leader": "钱主任",
-        "lead_department": "应急办", "deadline": (TODAY - dt.timedelta(days=1)).isoformat()})
+    resp = reviewer.post(
+        "/supervision/rectifications/new/",
+        {
+            "unit_code": unit1.code,
+            "title": "消防通道堵塞",
+            "source": "hazard",
+            "leader": "钱主任",
+            "lead_department": "应急办",
+            "deadline": (TODAY - dt.timedelta(days=1)).isoformat(),
+        },
+    )
     assert resp.status_code == 400 and "早于今天" in resp.content.decode()
-    resp = reviewer.post("/supervision/rectifications/new/", {
-        "unit_code": unit1.code, "title": "消防通道堵塞", "source": "hazard", "leader": "钱主任",
-        "lead_department": "应急办", "deadline": (TODAY + dt.timedelta(days=1)).isoformat()})
+    resp = reviewer.post(
+        "/supervision/rectifications/new/",
+        {
+            "unit_code": unit1.code,
+            "title": "消防通道堵塞",
+            "source": "hazard",
+            "leader": "钱主任",
+            "lead_department": "应急办",
+            "deadline": (TODAY + dt.timedelta(days=1)).isoformat(),
+        },
+    )
     t = Rectification.objects.get()
     assert resp.status_code == 302 and resp["Location"] == f"/supervision/rectifications/{t.pk}/"
     officer = login(users.officer)
@@ -432,16 +506,35 @@ def test_the_inspected_level_does_not_see_a_higher_levels_unannounced_inspection
     from supervision.models import Inspection
 
     hidden = sample(users.city, tree.county, campaign, count=1, seed=1)  # 暗访 of 小店区 by the city
-    announced = services.inspection_plan(region=tree.county, campaign=campaign, year=2022, kind="scheduled",
-                                         mode="announced", planned_on=TODAY, inspectors="市督导组",
-                                         unit_codes=[approved[0].unit.code], by=users.city)
-    own = services.inspection_plan(region=tree.county, campaign=campaign, year=2022, kind="ad_hoc",
-                                   mode="unannounced", planned_on=TODAY, inspectors="县督导组",
-                                   unit_codes=[approved[1].unit.code], by=users.reviewer)
+    announced = services.inspection_plan(
+        region=tree.county,
+        campaign=campaign,
+        year=2022,
+        kind="scheduled",
+        mode="announced",
+        planned_on=TODAY,
+        inspectors="市督导组",
+        unit_codes=[approved[0].unit.code],
+        by=users.city,
+    )
+    own = services.inspection_plan(
+        region=tree.county,
+        campaign=campaign,
+        year=2022,
+        kind="ad_hoc",
+        mode="unannounced",
+        planned_on=TODAY,
+        inspectors="县督导组",
+        unit_codes=[approved[1].unit.code],
+        by=users.reviewer,
+    )
     seen = set(access.visible_inspections(users.reviewer, Inspection.objects.all()).values_list("pk", flat=True))
     assert seen == {announced.pk, own.pk} and hidden.pk not in seen
-    assert set(access.visible_inspections(users.city, Inspection.objects.all()).values_list("pk", flat=True)) \
-        == {hidden.pk, announced.pk, own.pk}
+    assert set(access.visible_inspections(users.city, Inspection.objects.all()).values_list("pk", flat=True)) == {
+        hidden.pk,
+        announced.pk,
+        own.pk,
+    }
     # the county sees the city's announced inspection but does not record its conclusions
     c = announced.checks.get()
     with pytest.raises(PermissionDenied):
@@ -453,8 +546,17 @@ def test_the_inspected_level_does_not_see_a_higher_levels_unannounced_inspection
 
 def test_spot_check_of_a_unit_assessed_after_planning(users, tree, campaign, login):
     unit = UnitFactory(township=tree.t1)
-    ins = services.inspection_plan(region=tree.t1, campaign=campaign, year=2022, kind="ad_hoc", mode="announced",
-                                   planned_on=TODAY, inspectors="甲", unit_codes=[unit.code], by=users.city)
+    ins = services.inspection_plan(
+        region=tree.t1,
+        campaign=campaign,
+        year=2022,
+        kind="ad_hoc",
+        mode="announced",
+        planned_on=TODAY,
+        inspectors="甲",
+        unit_codes=[unit.code],
+        by=users.city,
+    )
     c = ins.checks.get()
     assert c.assessment is None
     a = make_assessment(unit=unit, campaign=campaign, status="approved")

@@ -59,8 +59,9 @@ def test_access_helpers(users, tree, mine, canary):
 
 def test_register_edit_archive(login, users, tree):
     client = login(users.officer)
-    resp = client.post("/units/new/", {"township": tree.t1.code, "code": "140105001123", "name": "新村",
-                                       "kind": "village"})
+    resp = client.post(
+        "/units/new/", {"township": tree.t1.code, "code": "140105001123", "name": "新村", "kind": "village"}
+    )
     assert resp.status_code == 302
     unit = Unit.objects.get(code="140105001123")
     assert unit.category == "village_community"
@@ -70,18 +71,23 @@ def test_register_edit_archive(login, users, tree):
     client.post(f"/units/{unit.id}/archive/")
     unit.refresh_from_db()
     assert unit.active is False
-    assert list(AuditEvent.objects.filter(target_type="units.unit", target_id=str(unit.id))
-                .values_list("action", flat=True)
-                .order_by("id")) == ["unit.registered", "unit.updated", "unit.archived"]
+    assert list(
+        AuditEvent.objects.filter(target_type="units.unit", target_id=str(unit.id))
+        .values_list("action", flat=True)
+        .order_by("id")
+    ) == ["unit.registered", "unit.updated", "unit.archived"]
     assert unit.history.count() == 3
 
 
-@pytest.mark.parametrize("data,message", [
-    ({"code": "140105002001", "kind": "village"}, "不在所属乡镇"),
-    ({"code": "140105001001", "kind": "village"}, "已被登记"),
-    ({"code": "140105001777", "kind": "spaceport"}, "未知的类型"),
-    ({"code": "12345", "kind": "village"}, "12 至 15 位数字"),
-])
+@pytest.mark.parametrize(
+    "data,message",
+    [
+        ({"code": "140105002001", "kind": "village"}, "不在所属乡镇"),
+        ({"code": "140105001001", "kind": "village"}, "已被登记"),
+        ({"code": "140105001777", "kind": "spaceport"}, "未知的类型"),
+        ({"code": "12345", "kind": "village"}, "12 至 15 位数字"),
+    ],
+)
 def test_register_bad_input_changes_nothing(login, users, tree, data, message):
     UnitFactory(township=tree.t1, code="140105001001")
     before = list(Unit.objects.values_list("code", "name"))
@@ -94,8 +100,9 @@ def test_officer_cannot_touch_other_township(login, users, tree, canary):
     client = login(users.officer)
     assert client.get(f"/units/{canary.id}/edit/").status_code == 404
     assert client.post(f"/units/{canary.id}/archive/").status_code == 404
-    resp = client.post("/units/new/", {"township": tree.t2.code, "code": "140105002555", "name": "越界",
-                                       "kind": "village"})
+    resp = client.post(
+        "/units/new/", {"township": tree.t2.code, "code": "140105002555", "name": "越界", "kind": "village"}
+    )
     assert resp.status_code == 200 and not Unit.objects.filter(code="140105002555").exists()
     canary.refresh_from_db()
     assert canary.active
@@ -103,9 +110,13 @@ def test_officer_cannot_touch_other_township(login, users, tree, canary):
 
 
 def test_import_xlsx_all_rows(login, users, tree):
-    f = xlsx([("140105001201", "甲村", "村", tree.t1.code, "", "", ""),
-              ("140105001202", "乙校", "学校", tree.t1.code, "路 1 号", "李四", "0351-1234567"),
-              ("140105001203", "丙厂", "factory_mine", tree.t1.code, "", "", "")])
+    f = xlsx(
+        [
+            ("140105001201", "甲村", "村", tree.t1.code, "", "", ""),
+            ("140105001202", "乙校", "学校", tree.t1.code, "路 1 号", "李四", "0351-1234567"),
+            ("140105001203", "丙厂", "factory_mine", tree.t1.code, "", "", ""),
+        ]
+    )
     resp = login(users.officer).post("/units/import/", {"file": f})
     assert resp.status_code == 302
     assert Unit.objects.filter(township=tree.t1).count() == 3
@@ -122,12 +133,16 @@ def test_import_csv_gb18030(login, users, tree):
 
 def test_import_with_bad_rows_stores_nothing_and_reports_each(login, users, tree):
     UnitFactory(township=tree.t1, code="140105001999")
-    f = xlsx([("140105001401", "好村", "村", tree.t1.code),
-              ("140105001999", "重复村", "村", tree.t1.code),
-              ("140105001402", "", "飞船", tree.t1.code),
-              ("140105002403", "越界村", "村", tree.t2.code),
-              ("140105001401", "又一个", "村", tree.t1.code),
-              ("140105001405", "无乡村", "村", "149999999000")])
+    f = xlsx(
+        [
+            ("140105001401", "好村", "村", tree.t1.code),
+            ("140105001999", "重复村", "村", tree.t1.code),
+            ("140105001402", "", "飞船", tree.t1.code),
+            ("140105002403", "越界村", "村", tree.t2.code),
+            ("140105001401", "又一个", "村", tree.t1.code),
+            ("140105001405", "无乡村", "村", "149999999000"),
+        ]
+    )
     resp = login(users.officer).post("/units/import/", {"file": f})
     assert resp.status_code == 200
     errors = {(e.row, e.column): e.message for e in resp.context["errors"]}
@@ -139,13 +154,16 @@ def test_import_with_bad_rows_stores_nothing_and_reports_each(login, users, tree
     assert Unit.objects.count() == 1
 
 
-@pytest.mark.parametrize("upload,message", [
-    (csv_file("x", name="units.txt"), "只支持 .xlsx 或 .csv"),
-    (csv_file("", name="units.csv"), "提交的是空文件"),  # Django's own message
-    (csv_file("\n\n", name="units.csv"), "文件是空的"),
-    (csv_file("名称,地址\n甲,乙\n", name="units.csv"), "表头缺少必需的列：单位代码、单位名称、类型、所属乡镇代码"),
-    (csv_file("PK\x03\x04garbage", name="units.xlsx"), "无法读取该 XLSX 文件"),
-])
+@pytest.mark.parametrize(
+    "upload,message",
+    [
+        (csv_file("x", name="units.txt"), "只支持 .xlsx 或 .csv"),
+        (csv_file("", name="units.csv"), "提交的是空文件"),  # Django's own message
+        (csv_file("\n\n", name="units.csv"), "文件是空的"),
+        (csv_file("名称,地址\n甲,乙\n", name="units.csv"), "表头缺少必需的列：单位代码、单位名称、类型、所属乡镇代码"),
+        (csv_file("PK\x03\x04garbage", name="units.xlsx"), "无法读取该 XLSX 文件"),
+    ],
+)
 def test_import_malformed_file(login, users, tree, upload, message):
     resp = login(users.officer).post("/units/import/", {"file": upload})
     assert message in resp.content.decode()

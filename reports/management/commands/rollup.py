@@ -22,8 +22,10 @@ class Command(BaseCommand):
                 raise CommandError("give --campaign SLUG --year Y, or --all")
             c = Campaign.objects.filter(slug=campaign).first()
             if c is None:
-                raise CommandError(f"unknown campaign {campaign!r}; known: "
-                                   + ", ".join(Campaign.objects.values_list("slug", flat=True)))
+                raise CommandError(
+                    f"unknown campaign {campaign!r}; known: "
+                    + ", ".join(Campaign.objects.values_list("slug", flat=True))
+                )
             if year not in c.years:
                 raise CommandError(f"{campaign} runs {c.start_year}–{c.end_year}, not {year}")
             jobs = [(c, year)]
@@ -34,5 +36,4 @@ class Command(BaseCommand):
                 self.stdout.write(f"  {c.slug} {y}: [{done}/{total}] {phase}")
 
             rows = rollup.run(campaign_id=c.pk, year=y, progress=progress)
-            self.stdout.write(self.style.SUCCESS(
-                f"{c.slug} {y}: {rows} rows in {time.monotonic() - started:.2f}s"))
+            self.stdout.write(self.style.SUCCESS(f"{c.slug} {y}: {rows} rows in {time.monotonic() - started:.2f}s"))

