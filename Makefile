@@ -31,6 +31,8 @@ run: demo
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-cache
+	$(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/python .ci/audit.py
 	$(BIN)/python -m pytest -m "not integration" -n 2
 	$(BIN)/python -m tests.services -- $(BIN)/python -m pytest -m integration tests/integration

@@ -93,15 +93,15 @@ def floor(campaign, sql=None, jit=True):
 
 
 def grouped_query(campaign):
-    """The roll-up's grouped query over units alone (as the SQLite path runs it), under the
-    roll-up's session settings (JIT off)."""
+    """The roll-up's grouped query over units alone, fetched, under the roll-up's session
+    settings: the (township, kind) counts its statement starts from."""
     from django.db import transaction
 
     from reports import rollup
 
     with transaction.atomic():
         rollup._tune_session()
-        return rollup.township_counts(campaign, YEAR)
+        return list(rollup._counts(campaign, YEAR, None))
 
 
 def first_write_of_a_day(campaign, run):
@@ -229,9 +229,17 @@ def main():
         close_s = first_write_of_a_day(campaign, lambda: rollup.run(campaign_id=campaign.id, year=YEAR))
         # The roll-up and the floors take turns, so a passing disturbance on the shared
         # 2 cores (autovacuum, a checkpoint) touches them alike; medians of the rounds.
+        # an incremental update: a township in the middle of the province
+        from units.models import Region
+
+        townships = list(Region.objects.filter(level="township", code__startswith="14").order_by("code"))
+        township = townships[len(townships) // 2].code
         t, floor_rows, township_rows = interleaved(
             {
                 "full": lambda: rollup.run(campaign_id=campaign.id, year=YEAR),
+                "incremental": lambda: rollup.run_for_township(
+                    campaign_id=campaign.id, year=YEAR, township_code=township
+                ),
                 "query": lambda: grouped_query(campaign),
                 "floor": lambda: floor(campaign),
                 "township": lambda: floor(campaign, TOWNSHIP_SQL),
@@ -269,6 +277,7 @@ def main():
             **info,
             "first_rollup_s": round(first_s, 3),
             "full_rollup_s": round(full_s, 3),
+            "incremental_update_s": round(t["incremental"], 4),
             "first_rollup_of_a_day_s": round(close_s, 3),
             "rollup_query_only_s": round(query_s, 3),
             "sql_floor_s": round(floor_s, 3),

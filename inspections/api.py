@@ -10,11 +10,11 @@ from rest_framework import serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from sanling.api import IntFilter, WriteViewSet
+from sanling.kernel.api import ActionsField, IntFilter, WriteViewSet
 from standards.models import Campaign, IncidentKind
 from units import access
 
-from . import incidents, services
+from . import incidents, services, workflow
 from .models import Assessment, Incident, IncidentStatus
 
 
@@ -33,6 +33,7 @@ class AssessmentSerializer(serializers.ModelSerializer):
     campaign = serializers.SlugRelatedField(slug_field="slug", queryset=Campaign.objects.all())
     scores = serializers.SerializerMethodField()
     lock_version = serializers.IntegerField(read_only=True)
+    actions = ActionsField(workflow.allowed_actions)
 
     class Meta:
         model = Assessment
@@ -51,6 +52,7 @@ class AssessmentSerializer(serializers.ModelSerializer):
             "lock_version",
             "submitted_at",
             "approved_at",
+            "actions",
         ]
         read_only_fields = [
             "status",
@@ -111,7 +113,7 @@ class AssessmentViewSet(WriteViewSet):
 
     def _out(self, a, code=status.HTTP_200_OK):
         a = self.get_queryset().get(pk=a.pk)
-        return Response(AssessmentSerializer(a).data, status=code)
+        return Response(AssessmentSerializer(a, context={"request": self.request}).data, status=code)
 
     @extend_schema(request=AssessmentWrite, responses={201: AssessmentSerializer})
     def create(self, request, *args, **kwargs):
@@ -172,6 +174,7 @@ class AssessmentViewSet(WriteViewSet):
 
 class IncidentSerializer(serializers.ModelSerializer):
     kind = serializers.ChoiceField(choices=IncidentKind.choices)
+    actions = ActionsField(workflow.allowed_actions)
 
     def get_fields(self):
         fields = super().get_fields()
@@ -183,7 +186,7 @@ class IncidentSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Incident
-        fields = ["id", "unit", "kind", "occurred_on", "description", "status", "reason", "recorded_at"]
+        fields = ["id", "unit", "kind", "occurred_on", "description", "status", "reason", "recorded_at", "actions"]
         read_only_fields = ["status", "reason", "recorded_at"]
 
 
@@ -205,7 +208,7 @@ class IncidentViewSet(WriteViewSet):
     filterset_class = IncidentFilter
 
     def get_queryset(self):
-        return access.scope(self.request.user, Incident.objects.order_by("-occurred_on", "-id"))
+        return access.scope(self.request.user, Incident.objects.select_related("unit").order_by("-occurred_on", "-id"))
 
     def create(self, request, *args, **kwargs):
         ser = self.get_serializer(data=request.data)
@@ -214,7 +217,7 @@ class IncidentViewSet(WriteViewSet):
         inc = incidents.incident_record(
             unit=d["unit"], kind=d["kind"], occurred_on=d["occurred_on"], description=d["description"], by=request.user
         )
-        return Response(IncidentSerializer(inc).data, status=status.HTTP_201_CREATED)
+        return Response(self.get_serializer(inc).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=IncidentJudge, responses=IncidentSerializer)
     def partial_update(self, request, *args, **kwargs):
@@ -224,7 +227,7 @@ class IncidentViewSet(WriteViewSet):
         inc = incidents.incident_judge(
             incident=inc, status=ser.validated_data["status"], reason=ser.validated_data["reason"], by=request.user
         )
-        return Response(IncidentSerializer(inc).data)
+        return Response(self.get_serializer(inc).data)
 
     def update(self, request, *args, **kwargs):
         return self.partial_update(request, *args, **kwargs)

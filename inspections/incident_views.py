@@ -13,12 +13,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from sanling.kernel.errors import ServiceError
 from standards.models import IncidentKind
 from units import access
 
-from . import incidents
+from . import incidents, workflow
 from .models import Incident, IncidentStatus
-from .services import ServiceError
 
 
 class IncidentForm(forms.Form):
@@ -26,6 +26,12 @@ class IncidentForm(forms.Form):
     kind = forms.ChoiceField(label=gettext_lazy("类型"), choices=IncidentKind.choices)
     occurred_on = forms.DateField(label=gettext_lazy("发生日期"), widget=forms.DateInput(attrs={"type": "date"}))
     description = forms.CharField(label=gettext_lazy("情况描述"), widget=forms.Textarea(attrs={"rows": 3}))
+
+
+def _with_actions(page, user):
+    for incident in page:
+        incident.actions = workflow.incident_actions(incident, user)
+    return page
 
 
 @login_required
@@ -38,7 +44,7 @@ def incident_list(request):
         qs = qs.filter(status=status)
     if year.isdigit():
         qs = qs.filter(occurred_on__gte=dt.date(int(year), 1, 1), occurred_on__lte=dt.date(int(year), 12, 31))
-    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    page = _with_actions(Paginator(qs, 50).get_page(request.GET.get("page")), request.user)
     return render(
         request,
         "inspections/incidents.html",
@@ -50,8 +56,6 @@ def incident_list(request):
             "status": status,
             "year": year,
             "form": IncidentForm(),
-            "can_record": access.can_record_incident(request.user),
-            "can_judge": access.can_judge_incident(request.user),
         },
     )
 
@@ -85,12 +89,10 @@ def incident_create(request):
         request,
         "inspections/incidents.html",
         {
-            "page": Paginator(qs, 50).get_page(1),
+            "page": _with_actions(Paginator(qs, 50).get_page(1), request.user),
             "kinds": IncidentKind.choices,
             "statuses": IncidentStatus.choices,
             "form": form,
-            "can_record": access.can_record_incident(request.user),
-            "can_judge": access.can_judge_incident(request.user),
         },
         status=400,
     )
@@ -99,10 +101,9 @@ def incident_create(request):
 @login_required
 @require_POST
 def incident_judge(request, pk: int):
-    incident = access.object_for(request.user, Incident.objects.all(), pk)
     try:
         incidents.incident_judge(
-            incident=incident,
+            incident=pk,
             status=request.POST.get("status", ""),
             reason=request.POST.get("reason", ""),
             by=request.user,

@@ -1,6 +1,7 @@
 """Incidents: recorded by township officers and county staff, confirmed or dismissed by
-the county. Every incident not dismissed breaks its kind's zero for its calendar year in
-each campaign that names the kind; the roll-up is updated after commit."""
+the county (inspections.workflow.INCIDENT). Every incident not dismissed breaks its
+kind's zero for its calendar year in each campaign that names the kind; a change is
+announced with inspections.events.incident_changed after commit."""
 
 from __future__ import annotations
 
@@ -11,25 +12,34 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from sanling.kernel.errors import ServiceError
+from sanling.kernel.events import send_after_commit
 from standards.models import IncidentKind
 from units import access
 from units.audit import audit
 from units.models import Unit, User
 
-from .models import Incident, IncidentStatus
-from .services import ServiceError
+from .events import incident_changed
+from .models import Incident
+from .workflow import INCIDENT, INCIDENT_ACTION_FOR
 
 
-def _schedule(unit_id: int, year: int) -> None:
-    from reports.tasks import schedule_unit_rollup
-
-    transaction.on_commit(lambda: schedule_unit_rollup(unit_id, None, year))
+def _changed(inc: Incident, action: str) -> None:
+    send_after_commit(
+        incident_changed,
+        sender=Incident,
+        incident_id=inc.pk,
+        unit_id=inc.unit_id,
+        years=[inc.occurred_on.year],
+        action=action,
+    )
 
 
 @transaction.atomic
 def incident_record(*, unit: Unit, kind: str, occurred_on: dt.date, description: str, by: User) -> Incident:
     if not access.can_record_incident(by):
         raise PermissionDenied(_("您的角色不能登记事件。"))
+    unit = access.unit_for(by, unit.pk)
     errors = {}
     if kind not in IncidentKind.values:
         errors["kind"] = [_("未知的事件类型“%(k)s”。") % {"k": kind}]
@@ -43,23 +53,27 @@ def incident_record(*, unit: Unit, kind: str, occurred_on: dt.date, description:
         unit=unit, kind=kind, occurred_on=occurred_on, description=description.strip(), recorded_by=by
     )
     audit(actor=by, action="incident.recorded", target=incident, detail={"kind": kind, "unit": unit.code})
-    _schedule(unit.pk, occurred_on.year)
+    _changed(incident, "recorded")
     return incident
 
 
 @transaction.atomic
-def incident_judge(*, incident: Incident, status: str, reason: str, by: User) -> Incident:
-    if not access.can_judge_incident(by):
-        raise PermissionDenied(_("只有县级审核人员可以确认或排除事件。"))
-    if status not in (IncidentStatus.CONFIRMED, IncidentStatus.DISMISSED):
+def incident_judge(*, incident: Incident | int, status: str, reason: str, by: User) -> Incident:
+    """Confirm or dismiss (with a reason), as the incident's state allows."""
+    pk = incident.pk if isinstance(incident, Incident) else incident
+    inc = access.object_for(by, Incident.objects.select_related("unit"), pk, for_update=True)
+    action = INCIDENT_ACTION_FOR.get(status)
+    if action is None:
+        if not access.can_judge_incident(by):
+            raise PermissionDenied(str(INCIDENT.refusals["confirm"]))
         raise ServiceError({"status": [_("只能确认（confirmed）或排除（dismissed）。")]})
+    to = INCIDENT.require(inc, action, by)
     reason = (reason or "").strip()
-    if status == IncidentStatus.DISMISSED and not reason:
+    if action == "dismiss" and not reason:
         raise ServiceError({"reason": [_("排除事件时必须说明理由。")]})
-    inc = Incident.objects.select_for_update().get(pk=incident.pk)
-    inc.status, inc.reason, inc.judged_by, inc.judged_at = status, reason, by, timezone.now()
+    inc.status, inc.reason, inc.judged_by, inc.judged_at = to, reason, by, timezone.now()
     inc._history_user = by
     inc.save(update_fields=["status", "reason", "judged_by", "judged_at"])
-    audit(actor=by, action=f"incident.{status}", target=inc, detail={"reason": reason})
-    _schedule(inc.unit_id, inc.occurred_on.year)
+    audit(actor=by, action=f"incident.{to}", target=inc, detail={"reason": reason})
+    _changed(inc, to)
     return inc

@@ -21,9 +21,6 @@ class Status(models.TextChoices):
     OVERTURNED = "overturned", _("抽查否定")
 
 
-EDITABLE_STATUSES = (Status.DRAFT, Status.RETURNED)
-
-
 class Assessment(models.Model):
     unit = models.ForeignKey(Unit, verbose_name=_("单位"), on_delete=models.PROTECT, related_name="assessments")
     campaign = models.ForeignKey(
@@ -80,10 +77,6 @@ class Assessment(models.Model):
 
     def __str__(self):
         return f"{self.unit.name} {self.year} {self.get_status_display()}"
-
-    @property
-    def editable(self) -> bool:
-        return self.status in EDITABLE_STATUSES
 
 
 class ItemScore(models.Model):

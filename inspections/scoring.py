@@ -6,8 +6,11 @@ judged against the same pass mark. A veto item (一票否决) is met only at ful
 """
 
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
+from django.utils.translation import gettext as _
+
+from sanling.kernel.errors import ServiceError
 from standards.models import Item
 
 
@@ -22,8 +25,36 @@ class Result:
 
 
 def applicable_items(standard, category: str):
-    field = "for_village_community" if category == "village_community" else "for_enterprise_institution"
-    return Item.objects.filter(standard=standard, **{field: True}).select_related("area").order_by("order", "id")
+    return Item.objects.filter(standard=standard).for_category(category).select_related("area").order_by("order", "id")
+
+
+def falls_short(item, score: Decimal | None) -> bool:
+    """A veto item (一票否决) is met only at full score; a missing score is 0."""
+    return item.veto and (score or Decimal(0)) < item.max_score
+
+
+def parse_score(raw, item) -> Decimal | None:
+    """One score as typed for an item (self, reviewer or inspector): None when blank, else
+    a number from 0 to the item's maximum with at most one decimal, or a ServiceError
+    naming the item."""
+    if raw is None or (isinstance(raw, str) and raw.strip() == ""):
+        return None
+    try:
+        value = Decimal(str(raw).strip())
+    except (InvalidOperation, ValueError):
+        raise ServiceError(_("%(code)s：“%(raw)s”不是数字。") % {"code": item.code, "raw": raw}) from None
+    if not value.is_finite():
+        raise ServiceError(_("%(code)s：“%(raw)s”不是数字。") % {"code": item.code, "raw": raw})
+    if value < 0:
+        raise ServiceError(_("%(code)s：得分不能小于 0。") % {"code": item.code})
+    if value > item.max_score:
+        raise ServiceError(
+            _("%(code)s：得分 %(v)s 超过该项满分 %(max)s。")
+            % {"code": item.code, "v": value, "max": f"{item.max_score.normalize():f}"}
+        )
+    if value.as_tuple().exponent < -1:
+        raise ServiceError(_("%(code)s：得分最多保留一位小数。") % {"code": item.code})
+    return value
 
 
 def compute(items, scores: dict[int, Decimal | None]) -> Result:
@@ -39,7 +70,7 @@ def compute(items, scores: dict[int, Decimal | None]) -> Result:
             missing.append(item.code)
             s = Decimal(0)
         total += s
-        if item.veto and s < item.max_score:
+        if falls_short(item, s):
             failed.append(item.code)
     final = (total / max_total * 100).quantize(Decimal("0.01"), ROUND_HALF_UP) if max_total else Decimal(0)
     return Result(total, max_total, final, bool(failed), tuple(failed), tuple(missing))

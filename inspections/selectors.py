@@ -3,9 +3,10 @@ from __future__ import annotations
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
+from standards import selectors as campaign_selectors
 from standards.models import Campaign
 from units import access
-from units.models import Unit, User
+from units.models import AuditEvent, Unit, User
 
 from .models import Assessment, Status
 
@@ -13,14 +14,7 @@ from .models import Assessment, Status
 def worklist(*, user: User, campaign: Campaign, year: int) -> list[tuple[Unit, Assessment | None]]:
     """The user's in-scope units with this year's assessment (two queries)."""
     units = list(
-        access.visible_units(user)
-        .filter(
-            active=True,
-            township__code__startswith=campaign.scope.prefix,
-            category__in=campaign.categories,
-        )
-        .select_related("township")
-        .order_by("code")[:2000]
+        access.visible_units(user).filter(campaign.unit_q()).select_related("township").order_by("code")[:2000]
     )
     by_unit = {a.unit_id: a for a in Assessment.objects.filter(campaign=campaign, year=year, unit__in=units)}
     return [(u, by_unit.get(u.id)) for u in units]
@@ -58,8 +52,6 @@ def _label(value):
 
 def history(assessment: Assessment) -> list[dict]:
     """Every change of a state or score, newest first: who, when, from what to what."""
-    from units.models import AuditEvent
-
     out = []
     records = list(assessment.history.select_related("history_user").order_by("history_date"))
     prev = None
@@ -102,7 +94,5 @@ def history(assessment: Assessment) -> list[dict]:
 
 
 def pick(user: User, slug: str | None, raw_year: str | None) -> tuple[Campaign, int]:
-    from reports.selectors import pick_campaign, pick_year
-
-    campaign = pick_campaign(user, slug)
-    return campaign, pick_year(campaign, raw_year)
+    campaign = campaign_selectors.pick_campaign(user, slug)
+    return campaign, campaign_selectors.pick_year(campaign, raw_year)

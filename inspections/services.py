@@ -1,21 +1,23 @@
 """The self-assessment workflow: atomic, keyword-only, audited writes.
 
-States: draft → submitted → approved, or → returned (with a reason) → submitted …;
-approved → overturned by a spot check. Field changes are kept by simple-history; state
-changes also write an AuditEvent. Saves carry the lock_version they were edited from,
-so a second editor's stale save is refused instead of overwriting the first.
+The states and who may move them are inspections.workflow.ASSESSMENT. Every service
+looks the assessment up through the acting user's jurisdiction (units.access), row-locked,
+so a caller outside it gets the same 404 as for a missing one, whichever view called.
+Field changes are kept by simple-history; state changes also write an AuditEvent; a
+decision that can change attainment is announced with inspections.events after commit.
+Saves carry the lock_version they were edited from, so a second editor's stale save is
+refused instead of overwriting the first.
 """
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
-
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
+from sanling.kernel.errors import ServiceError
+from sanling.kernel.events import send_after_commit
 from standards.models import Campaign
 from units import access
 from units.audit import audit
@@ -23,47 +25,18 @@ from units.models import Unit, User
 
 from . import evidence as evidence_check
 from . import scoring
+from .events import assessment_decided
 from .models import Assessment, Evidence, ItemScore, Status
+from .workflow import ASSESSMENT
+
+__all__ = ["ServiceError"]
 
 
-class ServiceError(ValidationError):
-    """A refused action, with a message for the user in their language."""
-
-
-# (from, action) -> to. The whole state machine.
-TRANSITIONS = {
-    (Status.DRAFT, "submit"): Status.SUBMITTED,
-    (Status.RETURNED, "submit"): Status.SUBMITTED,
-    (Status.SUBMITTED, "approve"): Status.APPROVED,
-    (Status.SUBMITTED, "return"): Status.RETURNED,
-    (Status.APPROVED, "overturn"): Status.OVERTURNED,
-    (Status.APPROVED, "return"): Status.RETURNED,
-}
-ACTION_LABELS = {
-    "submit": gettext_lazy("提交"),
-    "approve": gettext_lazy("审核通过"),
-    "return": gettext_lazy("退回"),
-    "overturn": gettext_lazy("抽查否定"),
-}
-
-
-def _transition(assessment: Assessment, action: str) -> Status:
-    to = TRANSITIONS.get((assessment.status, action))
-    if to is None:
-        raise ServiceError(
-            _("当前状态为“%(state)s”，不能执行“%(action)s”。")
-            % {"state": Status(assessment.status).label, "action": ACTION_LABELS[action]}
-        )
-    return to
-
-
-def _may(allowed: bool, message: str) -> None:
-    if not allowed:
-        raise PermissionDenied(message)
-
-
-def _lock(assessment: Assessment) -> Assessment:
-    return Assessment.objects.select_for_update().select_related("unit", "standard", "campaign").get(pk=assessment.pk)
+def _lock(assessment: Assessment | int, by: User) -> Assessment:
+    """The assessment, row-locked, if `by` may see it (the same 404 as a missing one)."""
+    pk = assessment.pk if isinstance(assessment, Assessment) else assessment
+    qs = Assessment.objects.select_related("unit", "standard", "campaign")
+    return access.object_for(by, qs, pk, for_update=True)
 
 
 def _save(a: Assessment, by: User, *fields: str) -> None:
@@ -73,27 +46,46 @@ def _save(a: Assessment, by: User, *fields: str) -> None:
     a.save(update_fields=[*fields, "lock_version", "updated_at"])
 
 
-def _schedule_rollup(assessment: Assessment) -> None:
-    from reports.tasks import schedule_unit_rollup
+def _decided(a: Assessment, action: str) -> None:
+    send_after_commit(
+        assessment_decided,
+        sender=Assessment,
+        assessment_id=a.pk,
+        unit_id=a.unit_id,
+        campaign_id=a.campaign_id,
+        year=a.year,
+        action=action,
+    )
 
-    unit_id, campaign_id, year = assessment.unit_id, assessment.campaign_id, assessment.year
-    transaction.on_commit(lambda: schedule_unit_rollup(unit_id, campaign_id, year))
+
+def _check_version(a: Assessment, lock_version) -> None:
+    try:
+        version = int(lock_version)
+    except (TypeError, ValueError):
+        version = None
+    if version != a.lock_version:
+        raise ServiceError(
+            _("该自评已被他人修改（%(when)s），您的修改未保存。请刷新页面后重新填写。")
+            % {"when": timezone.localtime(a.updated_at).strftime("%H:%M:%S")}
+        )
 
 
 @transaction.atomic
 def assessment_start(*, unit: Unit, campaign: Campaign, year: int, by: User) -> Assessment:
-    _may(access.can_self_assess(by), _("只有乡镇/街道工作人员可以填报自评。"))
-    if year not in campaign.years:
+    if not access.can_self_assess(by):
+        raise PermissionDenied(_("只有乡镇/街道工作人员可以填报自评。"))
+    unit = access.unit_for(by, unit.pk)
+    if not campaign.covers_year(year):
         raise ServiceError(
             _("%(name)s 的年度为 %(a)s–%(b)s，不含 %(y)s 年。")
             % {"name": campaign.name, "a": campaign.start_year, "b": campaign.end_year, "y": year}
         )
-    if not unit.township_id.startswith(campaign.scope.prefix) or unit.category not in campaign.categories:
+    if not unit.active:
+        raise ServiceError(_("单位“%(unit)s”已归档，不能开展自评。") % {"unit": unit.name})
+    if not campaign.covers(unit):
         raise ServiceError(
             _("单位“%(unit)s”不在“%(campaign)s”的创建范围内。") % {"unit": unit.name, "campaign": campaign.name}
         )
-    if not unit.active:
-        raise ServiceError(_("单位“%(unit)s”已归档，不能开展自评。") % {"unit": unit.name})
     existing = Assessment.objects.filter(unit=unit, campaign=campaign, year=year).first()
     if existing:
         return existing
@@ -106,59 +98,27 @@ def assessment_start(*, unit: Unit, campaign: Campaign, year: int, by: User) -> 
     return a
 
 
-def _parse_score(raw, item) -> Decimal | None:
-    if raw is None or (isinstance(raw, str) and raw.strip() == ""):
-        return None
-    try:
-        value = Decimal(str(raw).strip())
-    except (InvalidOperation, ValueError):
-        raise ServiceError(_("%(code)s：“%(raw)s”不是数字。") % {"code": item.code, "raw": raw}) from None
-    if not value.is_finite():
-        raise ServiceError(_("%(code)s：“%(raw)s”不是数字。") % {"code": item.code, "raw": raw})
-    if value < 0:
-        raise ServiceError(_("%(code)s：得分不能小于 0。") % {"code": item.code})
-    if value > item.max_score:
-        raise ServiceError(
-            _("%(code)s：得分 %(v)s 超过该项满分 %(max)s。")
-            % {"code": item.code, "v": value, "max": f"{item.max_score.normalize():f}"}
-        )
-    if value.as_tuple().exponent < -1:
-        raise ServiceError(_("%(code)s：得分最多保留一位小数。") % {"code": item.code})
-    return value
-
-
 @transaction.atomic
 def assessment_save_scores(
-    *, assessment: Assessment, scores: dict, lock_version: int, by: User, reviewer: bool = False
+    *, assessment: Assessment | int, scores: dict, lock_version, by: User, reviewer: bool = False
 ) -> Assessment:
     """scores: {item_id: (score, note)}. All valid or nothing saved. `reviewer=True` writes
     the reviewer's adjusted scores beside the self-scores (while submitted)."""
-    if reviewer:
-        _may(access.can_review(by), _("只有县级审核人员可以调整审核分。"))
-    else:
-        _may(access.can_self_assess(by), _("只有乡镇/街道工作人员可以填报自评。"))
-    a = _lock(assessment)
-    if int(lock_version) != a.lock_version:
-        raise ServiceError(
-            _("该自评已被他人修改（%(when)s），您的修改未保存。请刷新页面后重新填写。")
-            % {"when": timezone.localtime(a.updated_at).strftime("%H:%M:%S")}
-        )
-    if reviewer:
-        if a.status != Status.SUBMITTED:
-            raise ServiceError(_("只能在审核时调整得分。"))
-    elif not a.editable:
-        raise ServiceError(
-            _("“%(state)s”状态的自评不能修改；已审核通过的自评只有退回后才能修改。") % {"state": Status(a.status).label}
-        )
+    a = _lock(assessment, by)
+    ASSESSMENT.require(a, "adjust" if reviewer else "edit", by)
+    _check_version(a, lock_version)
     rows = {s.item_id: s for s in a.scores.select_related("item")}
-    unknown = set(map(int, scores)) - set(rows)
-    if unknown:
+    try:
+        asked = {int(k): v for k, v in scores.items()}
+    except (TypeError, ValueError):
+        raise ServiceError(_("提交了不属于本自评的条目。")) from None
+    if set(asked) - set(rows):
         raise ServiceError(_("提交了不属于本自评的条目。"))
     errors, parsed = [], {}
-    for item_id, (raw, note) in scores.items():
-        row = rows[int(item_id)]
+    for item_id, (raw, note) in asked.items():
+        row = rows[item_id]
         try:
-            parsed[row.item_id] = (_parse_score(raw, row.item), (note or "").strip())
+            parsed[item_id] = (scoring.parse_score(raw, row.item), (note or "").strip())
         except ServiceError as exc:
             errors.extend(exc.messages)
     if errors:
@@ -182,10 +142,9 @@ def assessment_save_scores(
 
 
 @transaction.atomic
-def assessment_submit(*, assessment: Assessment, by: User) -> Assessment:
-    _may(access.can_self_assess(by), _("只有乡镇/街道工作人员可以提交自评。"))
-    a = _lock(assessment)
-    to = _transition(a, "submit")
+def assessment_submit(*, assessment: Assessment | int, by: User) -> Assessment:
+    a = _lock(assessment, by)
+    to = ASSESSMENT.require(a, "submit", by)
     result = scoring.rescore(a)
     if result.missing_codes:
         raise ServiceError(_("以下条目尚未评分，不能提交：%(codes)s") % {"codes": "、".join(result.missing_codes)})
@@ -196,10 +155,26 @@ def assessment_submit(*, assessment: Assessment, by: User) -> Assessment:
 
 
 @transaction.atomic
-def assessment_approve(*, assessment: Assessment, by: User) -> Assessment:
-    _may(access.can_review(by), _("只有县级审核人员可以审核。"))
-    a = _lock(assessment)
-    to = _transition(a, "approve")
+def assessment_save(
+    *, assessment: Assessment | int, scores: dict, lock_version, by: User, uploads=(), submit: bool = False
+) -> Assessment:
+    """The entry page's use case: scores and notes, evidence files ((item_id, file) pairs)
+    and, if asked, the submission — standing or falling together: a refused file or a
+    refused submit leaves nothing of it stored."""
+    for _item, f in uploads:
+        check_evidence(f)  # before any write: a bad file refuses the whole save
+    a = assessment_save_scores(assessment=assessment, scores=scores, lock_version=lock_version, by=by)
+    for item_id, f in uploads:
+        evidence_add(assessment=a, item_id=item_id, upload=f, by=by)
+    if submit:
+        a = assessment_submit(assessment=a, by=by)
+    return a
+
+
+@transaction.atomic
+def assessment_approve(*, assessment: Assessment | int, by: User) -> Assessment:
+    a = _lock(assessment, by)
+    to = ASSESSMENT.require(a, "approve", by)
     result = scoring.rescore(a)
     a.status, a.approved_at, a.reviewed_by, a.return_reason = to, timezone.now(), by, ""
     _save(a, by, "status", "approved_at", "reviewed_by", "return_reason")
@@ -209,38 +184,59 @@ def assessment_approve(*, assessment: Assessment, by: User) -> Assessment:
         target=a,
         detail={"final_score": str(result.final), "veto_failed": result.veto_failed},
     )
-    _schedule_rollup(a)
+    _decided(a, "approved")
     return a
 
 
 @transaction.atomic
-def assessment_return(*, assessment: Assessment, reason: str, by: User) -> Assessment:
-    _may(access.can_review(by), _("只有县级审核人员可以退回。"))
+def assessment_return(*, assessment: Assessment | int, reason: str, by: User) -> Assessment:
+    a = _lock(assessment, by)
+    to = ASSESSMENT.require(a, "return", by)
     reason = (reason or "").strip()
     if not reason:
         raise ServiceError(_("退回时必须填写原因。"))
-    a = _lock(assessment)
     was_approved = a.status == Status.APPROVED
-    to = _transition(a, "return")
     a.status, a.return_reason, a.reviewed_by, a.approved_at = to, reason, by, None
     _save(a, by, "status", "return_reason", "reviewed_by", "approved_at")
     audit(actor=by, action="assessment.returned", target=a, detail={"reason": reason})
     if was_approved:
-        _schedule_rollup(a)  # the unit loses its attainment
+        _decided(a, "returned")  # the unit loses its attainment
     return a
 
 
 @transaction.atomic
-def assessment_overturn(*, assessment: Assessment, reason: str, by: User) -> Assessment:
-    _may(access.can_inspect(by), _("只有检查人员可以抽查否定。"))
+def assessment_review(
+    *,
+    assessment: Assessment | int,
+    decision: str,
+    by: User,
+    adjusted: dict | None = None,
+    lock_version=None,
+    reason: str = "",
+) -> Assessment:
+    """The review page's use case: approve (with the reviewer's adjusted scores, saved in
+    the same transaction) or return with a reason."""
+    if decision == "approve":
+        a = assessment
+        if adjusted is not None:
+            a = assessment_save_scores(assessment=a, scores=adjusted, reviewer=True, by=by, lock_version=lock_version)
+        return assessment_approve(assessment=a, by=by)
+    if decision == "return":
+        return assessment_return(assessment=assessment, reason=reason, by=by)
+    raise ServiceError(_("未知的审核结论“%(d)s”。") % {"d": decision})
+
+
+@transaction.atomic
+def assessment_overturn(*, assessment: Assessment | int, reason: str, by: User) -> Assessment:
+    a = _lock(assessment, by)
+    to = ASSESSMENT.require(a, "overturn", by)
     reason = (reason or "").strip()
     if not reason:
         raise ServiceError(_("抽查否定时必须填写原因。"))
-    a = _lock(assessment)
-    a.status, a.overturn_reason = _transition(a, "overturn"), reason
+    a.status, a.overturn_reason = to, reason
     _save(a, by, "status", "overturn_reason")
     audit(actor=by, action="assessment.overturned", target=a, detail={"reason": reason})
-    _schedule_rollup(a)
+    _decided(a, "overturned")
     return a
 
 
@@ -252,11 +248,12 @@ def check_evidence(upload) -> str:
 
 
 @transaction.atomic
-def evidence_add(*, assessment: Assessment, item_id: int, upload, by: User) -> Evidence:
-    _may(access.can_self_assess(by), _("只有乡镇/街道工作人员可以上传佐证材料。"))
-    a = _lock(assessment)
-    if not a.editable:
-        raise ServiceError(_("“%(state)s”状态的自评不能再上传佐证材料。") % {"state": Status(a.status).label})
+def evidence_add(*, assessment: Assessment | int, item_id: int, upload, by: User) -> Evidence:
+    a = _lock(assessment, by)
+    if not access.can_self_assess(by):
+        raise PermissionDenied(_("只有乡镇/街道工作人员可以上传佐证材料。"))
+    if "edit" not in ASSESSMENT.actions_from(a.status):
+        raise ServiceError(_("“%(state)s”状态的自评不能再上传佐证材料。") % {"state": a.get_status_display()})
     score = a.scores.filter(item_id=item_id).first()
     if score is None:
         raise ServiceError(_("该条目不属于本自评。"))

@@ -1,19 +1,19 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from standards import selectors as campaign_selectors
 from standards.models import Campaign
 from units import access
 
 from . import evidence as evidence_files
-from . import selectors, services
-from .models import Evidence, Status
+from . import selectors, services, workflow
+from .models import Evidence
 
 
 def _show(request, exc):
@@ -25,18 +25,14 @@ def _show(request, exc):
 def worklist(request):
     campaign, year = selectors.pick(request.user, request.GET.get("campaign"), request.GET.get("year"))
     rows = selectors.worklist(user=request.user, campaign=campaign, year=year)
-    from reports.selectors import campaigns_for
-
+    for unit, a in rows:
+        if a is not None:
+            a.unit = unit  # loaded already: the actions need the unit's township
+            a.actions = workflow.assessment_actions(a, request.user)
     return render(
         request,
         "inspections/worklist.html",
-        {
-            "campaign": campaign,
-            "year": year,
-            "rows": rows,
-            "campaigns": campaigns_for(request.user),
-            "can_assess": access.can_self_assess(request.user),
-        },
+        {"campaign": campaign, "year": year, "rows": rows, "campaigns": campaign_selectors.campaigns_for(request.user)},
     )
 
 
@@ -71,6 +67,18 @@ def _grouped(a, posted=None):
     return areas
 
 
+def _uploads(request) -> list[tuple[int, object]]:
+    out = []
+    for key in request.FILES:
+        if key.startswith("evidence_"):
+            try:
+                item_id = int(key.removeprefix("evidence_"))
+            except ValueError:
+                continue
+            out.extend((item_id, f) for f in request.FILES.getlist(key))
+    return out
+
+
 @login_required
 def entry(request, pk: int):
     a = services.for_user(request.user, pk)
@@ -80,30 +88,16 @@ def entry(request, pk: int):
             s.item_id: (request.POST.get(f"score_{s.item_id}"), request.POST.get(f"note_{s.item_id}", ""))
             for s in a.scores.all()
         }
-        uploads = [
-            (int(key.removeprefix("evidence_")), f)
-            for key in request.FILES
-            if key.startswith("evidence_")
-            for f in request.FILES.getlist(key)
-        ]
+        submit = request.POST.get("action") == "submit"
         try:
-            # Scores, files and the submit stand or fall together: a refused file or a
-            # refused submit leaves nothing of this request stored.
-            with transaction.atomic():
-                for _item, f in uploads:
-                    services.check_evidence(f)
-                a = services.assessment_save_scores(
-                    assessment=a, scores=scores, by=request.user, lock_version=request.POST.get("lock_version", -1)
-                )
-                for item_id, f in uploads:
-                    services.evidence_add(assessment=a, item_id=item_id, upload=f, by=request.user)
-                if request.POST.get("action") == "submit":
-                    services.assessment_submit(assessment=a, by=request.user)
-            if request.POST.get("action") == "submit":
-                messages.success(request, _("已提交，等待县级审核。"))
-                return redirect("inspections:detail", pk=a.pk)
-            messages.success(request, _("草稿已保存。"))
-            return redirect("inspections:entry", pk=a.pk)
+            a = services.assessment_save(
+                assessment=a,
+                scores=scores,
+                uploads=_uploads(request),
+                submit=submit,
+                by=request.user,
+                lock_version=request.POST.get("lock_version", -1),
+            )
         except (services.ServiceError, PermissionDenied) as exc:
             _show(request, exc)
             a = services.for_user(request.user, pk)
@@ -114,10 +108,15 @@ def entry(request, pk: int):
                     "a": a,
                     "areas": _grouped(a, request.POST),
                     "lock_version": request.POST.get("lock_version"),
-                    "editable": a.editable,
+                    "actions": workflow.assessment_actions(a, request.user),
                 },
                 status=400,
             )
+        if submit:
+            messages.success(request, _("已提交，等待县级审核。"))
+            return redirect("inspections:detail", pk=a.pk)
+        messages.success(request, _("草稿已保存。"))
+        return redirect("inspections:entry", pk=a.pk)
     return render(
         request,
         "inspections/entry.html",
@@ -125,19 +124,15 @@ def entry(request, pk: int):
             "a": a,
             "areas": _grouped(a),
             "lock_version": a.lock_version,
-            "editable": a.editable and access.can_self_assess(request.user),
+            "actions": workflow.assessment_actions(a, request.user),
         },
     )
 
 
 @login_required
 def queue(request):
-    access.require(access.can_review(request.user) or access.is_staff_reader(request.user))
-    return render(
-        request,
-        "inspections/queue.html",
-        {"assessments": selectors.review_queue(user=request.user)[:500], "can_review": access.can_review(request.user)},
-    )
+    access.require(access.can_see_review_queue(request.user))
+    return render(request, "inspections/queue.html", {"assessments": selectors.review_queue(user=request.user)[:500]})
 
 
 @login_required
@@ -145,36 +140,33 @@ def review(request, pk: int):
     access.require(access.can_review(request.user))
     a = services.for_user(request.user, pk)
     if request.method == "POST":
-        action = request.POST.get("action")
+        decision = request.POST.get("action")
+        if decision not in ("approve", "return"):
+            raise Http404
+        adjusted = {
+            s.item_id: (request.POST.get(f"review_{s.item_id}"), request.POST.get(f"review_note_{s.item_id}", ""))
+            for s in a.scores.all()
+        }
         try:
-            if action == "approve":
-                adjusted = {
-                    s.item_id: (
-                        request.POST.get(f"review_{s.item_id}"),
-                        request.POST.get(f"review_note_{s.item_id}", ""),
-                    )
-                    for s in a.scores.all()
-                }
-                with transaction.atomic():
-                    a = services.assessment_save_scores(
-                        assessment=a,
-                        scores=adjusted,
-                        reviewer=True,
-                        by=request.user,
-                        lock_version=request.POST.get("lock_version", -1),
-                    )
-                    services.assessment_approve(assessment=a, by=request.user)
-                messages.success(request, _("已审核通过。"))
-            elif action == "return":
-                services.assessment_return(assessment=a, reason=request.POST.get("reason", ""), by=request.user)
-                messages.success(request, _("已退回，并通知填报人修改。"))
-            else:
-                raise Http404
-            return redirect("inspections:queue")
+            services.assessment_review(
+                assessment=a,
+                decision=decision,
+                adjusted=adjusted,
+                reason=request.POST.get("reason", ""),
+                lock_version=request.POST.get("lock_version", -1),
+                by=request.user,
+            )
         except (services.ServiceError, PermissionDenied) as exc:
             _show(request, exc)
             a = services.for_user(request.user, pk)
-    return render(request, "inspections/review.html", {"a": a, "areas": _grouped(a)})
+        else:
+            messages.success(request, _("已审核通过。") if decision == "approve" else _("已退回，并通知填报人修改。"))
+            return redirect("inspections:queue")
+    return render(
+        request,
+        "inspections/review.html",
+        {"a": a, "areas": _grouped(a), "actions": workflow.assessment_actions(a, request.user)},
+    )
 
 
 @login_required
@@ -187,8 +179,7 @@ def detail(request, pk: int):
             "a": a,
             "areas": _grouped(a),
             "history": selectors.history(a),
-            "can_review": access.can_review(request.user) and a.status == Status.SUBMITTED,
-            "can_edit": access.can_self_assess(request.user) and a.editable,
+            "actions": workflow.assessment_actions(a, request.user),
         },
     )
 

@@ -19,20 +19,14 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from sanling.api import IntFilter, ReadOnlyForApiClients, require_role
+from sanling.kernel.api import IntFilter, ReadOnlyForApiClients, require_role
+from standards import selectors as campaign_selectors
 from units import access
-from units.audit import audit, client_ip
+from units.audit import client_ip
 from units.models import Category, Region
 
-from . import selectors, tasks
+from . import attainment, selectors, services
 from .models import AttainmentSnapshot, RollupState
-
-
-def year_error(campaign) -> str:
-    return _("年度必须是本次创建活动的年度之一：%(start)s–%(end)s。") % {
-        "start": campaign.start_year,
-        "end": campaign.end_year,
-    }
 
 
 class AttainmentSerializer(serializers.ModelSerializer):
@@ -157,7 +151,9 @@ class AttainmentViewSet(viewsets.ReadOnlyModelViewSet):
     @action(detail=False, methods=["get"], pagination_class=None, filterset_class=None)
     def trend(self, request):
         """The rate per year for one region: the current snapshot of each campaign year."""
-        campaign = get_object_or_404(selectors.campaigns_for(request.user), slug=request.query_params.get("campaign"))
+        campaign = get_object_or_404(
+            campaign_selectors.campaigns_for(request.user), slug=request.query_params.get("campaign")
+        )
         region = access.region_for(request.user, request.query_params.get("region_code", ""))
         qs = access.scope_regions(request.user, AttainmentSnapshot.objects.filter(campaign=campaign, region=region))
         if request.query_params.get("category"):
@@ -204,9 +200,9 @@ class AttainmentViewSet(viewsets.ReadOnlyModelViewSet):
         query = DailyQuery(data=request.query_params)
         query.is_valid(raise_exception=True)
         q = query.validated_data
-        campaign = get_object_or_404(selectors.campaigns_for(request.user), slug=q["campaign"])
+        campaign = get_object_or_404(campaign_selectors.campaigns_for(request.user), slug=q["campaign"])
         if q["year"] not in campaign.years:
-            raise serializers.ValidationError({"year": [year_error(campaign)]})
+            raise serializers.ValidationError({"year": [services.year_error(campaign)]})
         if q.get("category") and q["category"] not in campaign.categories:
             raise serializers.ValidationError({"category": [_("本次创建活动不包含这一类别。")]})
         region = access.region_for(request.user, q["region_code"])
@@ -225,22 +221,30 @@ class AttainmentViewSet(viewsets.ReadOnlyModelViewSet):
 
     @extend_schema(
         request=RecomputeRequest,
-        responses={202: inline_serializer("TaskStarted", {"task_id": serializers.CharField()})},
+        responses={
+            202: inline_serializer(
+                "TaskStarted",
+                {"task_id": serializers.CharField(allow_null=True), "message": serializers.CharField()},
+            )
+        },
     )
     @action(detail=False, methods=["post"], pagination_class=None, filterset_class=None)
     def recompute(self, request):
         require_role(access.is_staff_reader(request.user))
         ser = RecomputeRequest(data=request.data)
         ser.is_valid(raise_exception=True)
-        campaign = get_object_or_404(selectors.campaigns_for(request.user), slug=ser.validated_data["campaign"])
-        year = ser.validated_data["year"]
-        if year not in campaign.years:
-            raise serializers.ValidationError({"year": [year_error(campaign)]})
-        result = tasks.rollup_campaign_year.delay(campaign.id, year)
-        audit(
-            actor=request.user, action="rollup.requested", target=campaign, detail={"year": year}, ip=client_ip(request)
+        req = services.rollup_request(
+            campaign_slug=ser.validated_data["campaign"],
+            year=ser.validated_data["year"],
+            by=request.user,
+            ip=client_ip(request),
         )
-        return Response({"task_id": result.id}, status=status.HTTP_202_ACCEPTED)
+        if not req.queued:
+            return Response(
+                {"task_id": None, "message": _("任务队列暂不可用，已记录待重算，稍后自动更新。")},
+                status=status.HTTP_202_ACCEPTED,
+            )
+        return Response({"task_id": req.task_id, "message": ""}, status=status.HTTP_202_ACCEPTED)
 
 
 class TaskView(APIView):
@@ -259,3 +263,42 @@ class TaskView(APIView):
         res = AsyncResult(task_id)
         info = res.info if isinstance(res.info, dict) else (None if res.info is None else str(res.info))
         return Response({"id": task_id, "state": res.state, "info": info})
+
+
+class UnitStatusView(APIView):
+    """GET units/{id}/status/: whether a unit attains in a campaign-year, and why not.
+    Lives in reports (the attainment rule is reports'); the unit is looked up through
+    the caller's jurisdiction like every other."""
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("campaign", OpenApiTypes.STR),
+            OpenApiParameter("year", OpenApiTypes.INT),
+        ],
+        responses=inline_serializer(
+            "UnitStatus",
+            {
+                "unit": serializers.IntegerField(),
+                "campaign": serializers.CharField(),
+                "year": serializers.IntegerField(),
+                "attained": serializers.BooleanField(),
+                "failed_conditions": inline_serializer(
+                    "Reason", {"code": serializers.CharField(), "text": serializers.CharField()}, many=True
+                ),
+            },
+        ),
+    )
+    def get(self, request, pk: int):
+        unit = access.unit_for(request.user, pk)
+        campaign = campaign_selectors.pick_campaign(request.user, request.query_params.get("campaign"))
+        year = campaign_selectors.pick_year(campaign, request.query_params.get("year"))
+        reasons = attainment.reasons_for(unit, campaign, year)
+        return Response(
+            {
+                "unit": unit.id,
+                "campaign": campaign.slug,
+                "year": year,
+                "attained": not reasons,
+                "failed_conditions": [{"code": r.code, "text": r.text} for r in reasons],
+            }
+        )

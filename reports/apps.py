@@ -5,3 +5,14 @@ from django.utils.translation import gettext_lazy as _
 class ReportsConfig(AppConfig):
     name = "reports"
     verbose_name = _("达标统计")
+
+    def ready(self):
+        # The roll-up follows what the lower apps announce; they import nothing of reports.
+        from inspections.events import assessment_decided, incident_changed
+        from units.events import units_changed
+
+        from . import tasks
+
+        assessment_decided.connect(tasks.on_assessment_decided, dispatch_uid="reports.rollup.assessment")
+        incident_changed.connect(tasks.on_incident_changed, dispatch_uid="reports.rollup.incident")
+        units_changed.connect(tasks.on_units_changed, dispatch_uid="reports.rollup.units")

@@ -17,13 +17,13 @@ all use these conditions and never re-derive them.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db.models import BooleanField, Exists, ExpressionWrapper, F, FilteredRelation, OuterRef, Q, QuerySet
 from django.utils.translation import gettext as _
 
-from inspections.models import Incident, IncidentStatus, Status
+from inspections import scoring
+from inspections.models import Assessment, Incident, IncidentStatus, ItemScore, Status
 from standards.models import Campaign
 from units.models import Unit
 
@@ -33,14 +33,7 @@ CONDITIONS = ("assessed", "approved", "score", "veto", "no_incident")
 def scope_units(campaign: Campaign, *, prefix: str | None = None) -> QuerySet[Unit]:
     """The denominator: every active unit of a covered category inside the scope
     (optionally narrowed to a region prefix), assessed or not."""
-    qs = Unit.objects.filter(
-        active=True,
-        township__code__startswith=campaign.scope.prefix,
-        category__in=campaign.categories,
-    )
-    if prefix:
-        qs = qs.filter(township__code__startswith=prefix)
-    return qs
+    return Unit.objects.filter(campaign.unit_q(prefix=prefix))
 
 
 def breaking_incidents(campaign: Campaign, year: int) -> QuerySet[Incident]:
@@ -104,23 +97,17 @@ class Reason:
 def reasons_for_units(units: QuerySet[Unit], campaign: Campaign, year: int) -> dict[int, list[Reason]]:
     """Why each unit has not attained (empty list when it has), for a whole page of units:
     one query for the conditions, and one per failed condition kind for its details."""
-    from inspections.models import Assessment, ItemScore
-    from inspections.scoring import applicable_items
-
+    in_scope = ExpressionWrapper(campaign.unit_q(), output_field=BooleanField())
     rows = list(
-        annotate_conditions(units, campaign, year).values(
-            "id", *[f"ok_{c}" for c in CONDITIONS], "a_status", "a_final", "a_id", "active", "category", "township_id"
-        )
+        annotate_conditions(units, campaign, year)
+        .annotate(in_scope=in_scope)
+        .values("id", "in_scope", *[f"ok_{c}" for c in CONDITIONS], "a_status", "a_final", "a_id", "category")
     )
     out: dict[int, list[Reason]] = {r["id"]: [] for r in rows}
     veto_check, incident_check, overturned = [], [], {}
     for r in rows:
         reasons = out[r["id"]]
-        if (
-            not r["active"]
-            or not r["township_id"].startswith(campaign.scope.prefix)
-            or r["category"] not in campaign.categories
-        ):
+        if not r["in_scope"]:
             reasons.append(Reason("in_scope", _("不在本活动创建范围内（已归档、不在范围区划内或类别不参与）")))
             continue
         if not r["ok_assessed"]:
@@ -151,11 +138,11 @@ def reasons_for_units(units: QuerySet[Unit], campaign: Campaign, year: int) -> d
     if veto_check:
         vetoes = {}
         for cat in {r["category"] for r in veto_check}:
-            vetoes.update({i.id: i for i in applicable_items(campaign.standard, cat).filter(veto=True)})
+            vetoes.update({i.id: i for i in scoring.applicable_items(campaign.standard, cat).filter(veto=True)})
         failed: dict[int, list[str]] = {}
         for s in ItemScore.objects.filter(assessment_id__in=[r["a_id"] for r in veto_check], item_id__in=vetoes):
             item = vetoes[s.item_id]
-            if (s.effective_score or 0) < item.max_score:
+            if scoring.falls_short(item, s.effective_score):
                 failed.setdefault(s.assessment_id, []).append(f"{item.code} {item.title}")
         for r in veto_check:
             out[r["id"]].append(
@@ -177,10 +164,3 @@ def reasons_for_units(units: QuerySet[Unit], campaign: Campaign, year: int) -> d
 def reasons_for(unit: Unit, campaign: Campaign, year: int) -> list[Reason]:
     """Why one unit has not attained — empty when it has."""
     return reasons_for_units(Unit.objects.filter(pk=unit.pk), campaign, year).get(unit.pk, [])
-
-
-def campaigns_covering(unit: Unit, year: int | None = None) -> Iterable[Campaign]:
-    """Campaigns whose scope contains the unit (and, if given, whose years include `year`)."""
-    for c in Campaign.objects.select_related("scope").filter(active=True):
-        if unit.township_id.startswith(c.scope.prefix) and (year is None or c.start_year <= year <= c.end_year):
-            yield c

@@ -1,150 +1,42 @@
 """Roll attainment up from units to township, county, city and province.
 
-One grouped query counts total and attained units per (township, category) in the
-database; the higher levels are sums of those township rows by code prefix (a few
-thousand rows at most — never a loop over units). The results replace the campaign-year's
-snapshot inside one transaction that holds the campaign-year's RollupState row locked,
-so readers see the old snapshot or the new one, two roll-ups never interleave, and a
-worker killed mid-way leaves the previous snapshot intact.
+One SQL statement (ROLLUP_SQL) writes a campaign-year's snapshot, on PostgreSQL and on
+SQLite alike, for the full run and for the incremental update after one unit changed:
+
+- full: every unit of the scope is counted per (township, kind) by the one grouped query
+  of reports.attainment, and the counts are summed up the tree by code prefix;
+- incremental, for township T: T's units are counted afresh, and each ancestor of T gets
+  its figures as they stood plus T's difference (T now − T as it stood in the snapshot).
+  Only T and its ancestors are written; no other township is read.
+
+Both upsert the snapshot rows in place (ids are stable across runs) inside one
+transaction that holds the campaign-year's RollupState row locked, so readers see the
+old figures or the new ones, two roll-ups never interleave, and a worker killed mid-way
+leaves the previous snapshot intact. The statement's parts that differ between the two
+databases are a few fragments (JSON, session settings), chosen in DIALECT.
+
+The Python computation of the same figures lives in tests/reports/oracle.py, written
+independently, and the tests compare every field of every row with it.
 """
 
 from __future__ import annotations
 
-import math
+import re
 import time
-from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal
+from dataclasses import dataclass
 
 from django.db import connection, transaction
-from django.db.models import Count, F
+from django.db.models import Count, F, QuerySet
 from django.utils import timezone
 
-from sanling.bulk import bulk_insert
 from standards.models import Campaign, Target
-from units.models import PREFIX_LENGTH, Level, Region, UnitKind, category_of
+from units.models import PREFIX_LENGTH, Level, Region, category_case
 
 from . import attainment
 from .models import AttainmentHistory, AttainmentSnapshot, RollupState
 
-LEVELS_UP = [Level.TOWNSHIP, Level.COUNTY, Level.CITY, Level.PROVINCE]
-RATE_PLACES = Decimal("0.000001")
-
 Progress = Callable[[str, int, int], None]
-
-
-@dataclass
-class Figures:
-    total: int = 0
-    attained: int = 0
-    by_kind: dict = field(default_factory=dict)
-
-    def add(self, kind: str, total: int, attained: int) -> None:
-        self.total += total
-        self.attained += attained
-        k = self.by_kind.setdefault(kind, [0, 0])
-        k[0] += total
-        k[1] += attained
-
-
-def gap_units(target: Decimal | None, total: int, attained: int) -> int:
-    """How many more units must attain: max(0, ceil(target × total) − attained)."""
-    if target is None:
-        return 0
-    return max(0, math.ceil(target * total) - attained)
-
-
-def rate_of(total: int, attained: int) -> Decimal:
-    if not total:
-        return Decimal(0)
-    return (Decimal(attained) / Decimal(total)).quantize(RATE_PLACES, ROUND_HALF_UP)
-
-
-def township_counts(campaign: Campaign, year: int, *, prefix: str | None = None) -> dict[tuple[str, str], Figures]:
-    """The one query over units: (township code, category) -> total and attained, with
-    the split by kind (grouped by kind in SQL; the category follows from the kind).
-    Tuples, not dicts, and one pass: at 1 M units this is ~50,000 rows."""
-    qs = attainment.with_assessment(attainment.scope_units(campaign, prefix=prefix), campaign, year)
-    grouped = (
-        qs.values_list("township_id", "kind")
-        .annotate(total=Count("id"), attained=Count("id", filter=attainment.attained_q(campaign, year)))
-        .order_by()
-    )
-    # The ORM builds the SQL; the rows (plain strings and integers) are read straight off
-    # the cursor, skipping per-row converters.
-    sql, params = grouped.query.sql_with_params()
-    with connection.cursor() as cur:
-        cur.execute(sql, params)
-        rows = cur.fetchall()
-    category = {k: str(category_of(k)) for k in UnitKind.values}
-    out: dict[tuple[str, str], Figures] = {}
-    for township, kind, total, attained in rows:
-        key = (township, category[kind])
-        f = out.get(key)
-        if f is None:
-            f = out[key] = Figures()
-        f.total += total
-        f.attained += attained
-        f.by_kind[kind] = [total, attained]  # one row per (township, kind)
-    return out
-
-
-class TargetResolver:
-    """Own target or nearest ancestor's, for one campaign-year (one query)."""
-
-    def __init__(self, campaign: Campaign, year: int):
-        self.targets = {
-            (t.region_id, t.category): t.rate
-            for t in Target.objects.filter(campaign=campaign, year=year).only("region_id", "category", "rate")
-        }
-
-    def for_region(self, region: Region, category: str) -> Decimal | None:
-        for code in region.ancestor_codes():
-            rate = self.targets.get((code, category))
-            if rate is not None:
-                return rate
-        return None
-
-
-def _regions_in_scope(prefix: str) -> list[Region]:
-    return list(Region.objects.filter(code__startswith=prefix).only("code", "level", "name"))
-
-
-def _merge(into: dict, key, f: Figures) -> None:
-    s = into.get(key)
-    if s is None:
-        s = into[key] = Figures()
-    s.total += f.total
-    s.attained += f.attained
-    for kind, (t, a) in f.by_kind.items():
-        k = s.by_kind.get(kind)
-        if k is None:
-            s.by_kind[kind] = [t, a]
-        else:
-            k[0] += t
-            k[1] += a
-
-
-def _aggregate(
-    regions: list[Region], township_figs: dict[tuple[str, str], Figures], categories: list[str]
-) -> dict[tuple[str, str], Figures]:
-    """Sum township figures into every region of the list by code prefix, level by level
-    (townships into county prefixes, those into city prefixes, …), so each level only
-    touches the rows of the level below."""
-    # Township codes are unique in their first 9 digits: the township rows are the level.
-    n = PREFIX_LENGTH[Level.TOWNSHIP]
-    by_prefix: dict[tuple[str, str], Figures] = {(tcode[:n], cat): f for (tcode, cat), f in township_figs.items()}
-    below = dict(by_prefix)
-    for lvl in LEVELS_UP[1:]:
-        n = PREFIX_LENGTH[lvl]
-        level: dict[tuple[str, str], Figures] = {}
-        for (p, cat), f in below.items():
-            _merge(level, (p[:n], cat), f)
-        by_prefix.update(level)
-        below = level
-    return {(r.code, cat): by_prefix.get((r.prefix, cat), Figures()) for r in regions for cat in categories}
-
 
 SNAPSHOT_FIELDS = [
     "campaign_id",
@@ -161,42 +53,19 @@ SNAPSHOT_FIELDS = [
     "by_kind",
     "computed_at",
 ]
-
-
-def _rows(campaign, year, regions, figs, resolver, now) -> list[dict]:
-    by_code = {r.code: r for r in regions}
-    out = []
-    for (code, cat), f in figs.items():
-        region = by_code[code]
-        target = resolver.for_region(region, cat)
-        gap = gap_units(target, f.total, f.attained)
-        out.append(
-            {
-                "campaign_id": campaign.pk,
-                "year": year,
-                "region_id": code,
-                "level": region.level,
-                "category": cat,
-                "total_units": f.total,
-                "attained_units": f.attained,
-                "rate": rate_of(f.total, f.attained),
-                "target_rate": target,
-                "met": None if target is None else gap == 0,
-                "gap_units": gap,
-                "by_kind": f.by_kind,
-                "computed_at": now,
-            }
-        )
-    return out
+KEY_FIELDS = {"campaign_id", "year", "region_id", "category"}
 
 
 def _tune_session() -> None:
     """PostgreSQL's JIT compiles these statements on every run (their cost estimates are
     high) and spends more on compiling than it saves: measured at 1 M units, the snapshot
-    statement took 2.06 s with JIT and 1.62 s without. Off for this transaction only."""
+    statement took 2.06 s with JIT and 1.62 s without. The join of units to assessments
+    spilled ~127 MB to temporary files per run at 1 M with the default work_mem (4 MB);
+    256 MB keeps it in memory. Both for this transaction only."""
     if connection.vendor == "postgresql":
         with connection.cursor() as cur:
             cur.execute("SET LOCAL jit = off")
+            cur.execute("SET LOCAL work_mem = '256MB'")
 
 
 def _lock_state(campaign: Campaign, year: int) -> RollupState:
@@ -229,148 +98,231 @@ def _close_day(campaign: Campaign, year: int, state: RollupState, now) -> None:
     with connection.cursor() as cur:
         cur.execute(
             f"INSERT INTO {qn(h.db_table)} ({cols}) SELECT q.*, %s FROM ({select_sql}) q",  # noqa: S608
-            [day, *params],
+            [connection.ops.adapt_datefield_value(day), *params],
         )
 
 
-# PostgreSQL: the whole snapshot in one statement, computed where the units are.
-# - tk: the one grouped query over units (the ORM builds it from reports.attainment, so the
-#   rule is not restated here): total and attained per (township, kind).
-# - lv, fig: summed to county, city and province prefixes in one GROUPING SETS pass, then
-#   per region and category, with the split by kind built as JSON text (the same jsonb as
-#   jsonb_object_agg, cheaper; a kind is one of UnitKind's identifiers — a check constraint
-#   on units guarantees it — so it needs no escaping). Counts are summed as int: sum(int)
-#   is bigint, sum(bigint) would be numeric, measurably slower.
-# - reg: every region of the scope × category, with its target: the region's own or its
-#   nearest ancestor's, i.e. the longest target prefix its code starts with (TargetResolver
-#   walks the same ancestors in Python).
-# - rate, met and gap exactly as rate_of() and gap_units() compute them (numeric division
-#   rounded half-up to 6 places; ceil).
-# - The rows are upserted: a region already in the snapshot is updated in place, which on
-#   the snapshot's half-filled pages (fillfactor, migration 0007) is a HOT update writing
-#   no index entry. Rows of regions gone from the scope are deleted after.
-# The property test checks this path against the brute-force rule on PostgreSQL, as it
-# checks the Python path on SQLite; test_rollup_paths compares the two field by field.
-PG_SNAPSHOT_SQL = """
-WITH tk AS ({grouped}),
+# --- the statement ---------------------------------------------------------------
+#
+# WITH tk      the one grouped query over units (built by the ORM from reports.attainment,
+#              so the rule is not restated here): total and attained per (township, kind);
+#      k       the same with the kind's category (the SQL CASE generated from
+#              units.models.KIND_CATEGORY) and counts as int;
+#      lk      figures per (region prefix, category, kind) — the part that differs:
+#              full: the township rows summed to county, city and province prefixes, each
+#              level from the one below (a few thousand rows at most);
+#              incremental: T's fresh counts added to T's prefix and every ancestor's,
+#              T's stored figures subtracted from the ancestors', the ancestors' stored
+#              figures added — O(depth × kinds);
+#      fig     per (prefix, category), with the split by kind as JSON (kinds with units);
+#      rg      the regions to write (full: every region of the scope; incremental: T and
+#              its ancestors inside the scope) and tg the campaign-year's targets;
+#      reg     each region × category with its target: its own or its nearest ancestor's,
+#              the target whose region prefix is the longest its code starts with;
+#      res/gap rate, met and gap computed in integers, exactly: rate rounded half-up to
+#              6 places, gap = max(0, ceil(target × total) − attained);
+# INSERT … ON CONFLICT DO UPDATE: rows are updated in place (HOT updates on PostgreSQL's
+# half-filled snapshot pages, reports migration 0001) and new regions inserted.
+
+ROLLUP_SQL = """
+WITH tk AS ({counts}),
 k AS (
-    SELECT township_id, kind, total::int AS total, attained::int AS attained,
-           CASE WHEN kind = ANY(%s::text[]) THEN 'village_community' ELSE 'enterprise_institution' END AS category
+    SELECT township_id, kind, {category} AS category, CAST(total AS INTEGER) AS t, CAST(attained AS INTEGER) AS a
     FROM tk),
-lv AS (
-    SELECT township_id AS p, category, kind, total AS t, attained AS a FROM k
-    UNION ALL
-    SELECT COALESCE(s6, s4, s2), category, kind, sum(total)::int, sum(attained)::int
-    FROM (SELECT substr(township_id, 1, 6) AS s6, substr(township_id, 1, 4) AS s4, substr(township_id, 1, 2) AS s2,
-                 category, kind, total, attained FROM k) x
-    GROUP BY GROUPING SETS ((s6, category, kind), (s4, category, kind), (s2, category, kind))),
+{levels},
 fig AS (
-    SELECT p, category, sum(t) AS t, sum(a) AS a,
-           ('{{' || string_agg('"' || kind || '":[' || t || ',' || a || ']', ',') || '}}')::jsonb AS by_kind
-    FROM lv GROUP BY p, category),
+    SELECT p, category, CAST(sum(t) AS INTEGER) AS t, CAST(sum(a) AS INTEGER) AS a, {kind_json} AS by_kind
+    FROM lk WHERE t <> 0 GROUP BY p, category),
 rg AS ({regions}),
-lvl AS (SELECT * FROM unnest(%s::text[], %s::int[]) AS l(level, n)),
-tg AS (SELECT * FROM unnest(%s::text[], %s::text[], %s::numeric[]) AS t(prefix, category, rate)),
-reg AS MATERIALIZED (  -- once: the target is read by several columns below
-    SELECT rg.code, rg.level, c.category,
-           CASE WHEN rg.level = %s THEN rg.code ELSE substr(rg.code, 1, lvl.n) END AS match,
-           (SELECT tg.rate FROM tg WHERE tg.category = c.category AND starts_with(rg.code, tg.prefix)
+tg AS (SELECT substr(region_id, 1, {target_len}) AS prefix, category, rate FROM ({targets}) x),
+cats AS ({categories}),
+reg AS MATERIALIZED (
+    SELECT rg.code, rg.level, cats.category, substr(rg.code, 1, {region_len}) AS match,
+           (SELECT tg.rate FROM tg WHERE tg.category = cats.category AND substr(rg.code, 1, length(tg.prefix)) = tg.prefix
             ORDER BY length(tg.prefix) DESC LIMIT 1) AS target
-    FROM rg JOIN lvl ON lvl.level = rg.level CROSS JOIN unnest(%s::text[]) AS c(category)),
+    FROM rg CROSS JOIN cats),
 res AS (
     SELECT reg.code, reg.level, reg.category, reg.target, COALESCE(fig.t, 0) AS t, COALESCE(fig.a, 0) AS a,
-           COALESCE(fig.by_kind, '{{}}'::jsonb) AS by_kind
+           COALESCE(fig.by_kind, '{{}}') AS by_kind
     FROM reg LEFT JOIN fig ON fig.p = reg.match AND fig.category = reg.category),
-gap AS (
-    SELECT *, CASE WHEN target IS NULL THEN 0 ELSE GREATEST(0, ceil(target * t) - a) END AS gap FROM res)
+need AS (
+    SELECT res.*,
+           CASE WHEN target IS NULL THEN 0
+                ELSE (CAST(round(target * 10000) AS BIGINT) * t + 9999) / 10000 - a END AS short
+    FROM res)
 INSERT INTO {table} ({columns})
-SELECT %s, %s, code, level, category, t, a,
-       CASE WHEN t = 0 THEN 0 ELSE round(a::numeric / t, 6) END,
-       target, CASE WHEN target IS NULL THEN NULL ELSE gap = 0 END, gap, by_kind, %s
-FROM gap
-ON CONFLICT ({campaign}, {year}, {region}, {category}) DO UPDATE SET {updates}
+SELECT %(campaign)s, %(year)s, code, level, category, t, a,
+       CASE WHEN t = 0 THEN 0 ELSE ((2000000 * CAST(a AS BIGINT) + t) / (2 * t)) / 1000000.0 END,
+       target, CASE WHEN target IS NULL THEN NULL ELSE short <= 0 END,
+       CASE WHEN short > 0 THEN short ELSE 0 END, by_kind, %(now)s
+FROM need WHERE true
+ON CONFLICT ({key}) DO UPDATE SET {updates}
 """
 
+FULL_LEVELS = """
+t9 AS (SELECT substr(township_id, 1, 9) AS p, category, kind, t, a FROM k),
+t6 AS (SELECT substr(p, 1, 6) AS p, category, kind, CAST(sum(t) AS INTEGER) AS t, CAST(sum(a) AS INTEGER) AS a
+       FROM t9 GROUP BY substr(p, 1, 6), category, kind),
+t4 AS (SELECT substr(p, 1, 4) AS p, category, kind, CAST(sum(t) AS INTEGER) AS t, CAST(sum(a) AS INTEGER) AS a
+       FROM t6 GROUP BY substr(p, 1, 4), category, kind),
+t2 AS (SELECT substr(p, 1, 2) AS p, category, kind, CAST(sum(t) AS INTEGER) AS t, CAST(sum(a) AS INTEGER) AS a
+       FROM t4 GROUP BY substr(p, 1, 2), category, kind),
+lk AS (SELECT * FROM t9 UNION ALL SELECT * FROM t6 UNION ALL SELECT * FROM t4 UNION ALL SELECT * FROM t2)"""
 
-def pg_array(values) -> str:
-    """One PostgreSQL array literal for a list of strings, numbers or None. Sent as a
-    single bound parameter: a Python list would be rendered as one SQL literal per element,
-    and parsing ~35,000 of them cost 0.2 s of planning at 1 M units."""
+INCREMENTAL_LEVELS = """
+paths AS ({paths}),
+stored AS ({stored}),
+lk AS (
+    SELECT p, category, kind, CAST(sum(t) AS INTEGER) AS t, CAST(sum(a) AS INTEGER) AS a FROM (
+        SELECT paths.p, k.category, k.kind, k.t, k.a FROM k CROSS JOIN paths
+        UNION ALL
+        SELECT paths.p, stored.category, stored.kind, -stored.t, -stored.a
+        FROM stored CROSS JOIN paths WHERE stored.p = %(township)s AND paths.p <> %(township)s
+        UNION ALL
+        SELECT p, category, kind, t, a FROM stored WHERE p <> %(township)s) x
+    GROUP BY p, category, kind)"""
 
-    def item(v):
-        if v is None:
-            return "NULL"
-        return '"' + str(v).replace("\\", "\\\\").replace('"', '\\"') + '"'
 
-    return "{" + ",".join(item(v) for v in values) + "}"
+@dataclass(frozen=True)
+class Dialect:
+    """The fragments that differ between the databases."""
+
+    kind_json: str  # the split by kind, aggregated from lk's kind, t, a
+    kind_join: str  # expands a snapshot row `s` into one row per kind, as `j`
+    kind: str  # … and the kind, total and attained of that row
+    total: str
+    attained: str
 
 
-def _write_snapshot_pg(campaign: Campaign, year: int, now) -> int:
-    """Replace the campaign-year's snapshot (the caller holds its lock)."""
-    grouped = (
-        attainment.with_assessment(attainment.scope_units(campaign), campaign, year)
+DIALECT = {
+    # Built as text, then cast: the same jsonb as jsonb_object_agg, measurably cheaper. A
+    # kind is one of UnitKind's identifiers (a check constraint on units), so no escaping.
+    "postgresql": Dialect(
+        kind_json="""('{' || string_agg('"' || kind || '":[' || t || ',' || a || ']', ',') || '}')::jsonb""",
+        kind_join="CROSS JOIN LATERAL jsonb_each(s.by_kind) AS j(kind, v)",
+        kind="j.kind",
+        total="(j.v->>0)::int",
+        attained="(j.v->>1)::int",
+    ),
+    "sqlite": Dialect(
+        kind_json="json_group_object(kind, json_array(t, a))",
+        kind_join="CROSS JOIN json_each(s.by_kind) AS j",
+        kind="j.key",
+        total="CAST(json_extract(j.value, '$[0]') AS INTEGER)",
+        attained="CAST(json_extract(j.value, '$[1]') AS INTEGER)",
+    ),
+}
+
+
+def _prefix_len(column: str) -> str:
+    """The code prefix length of a region of level `column`, from units.models.PREFIX_LENGTH."""
+    whens = " ".join(f"WHEN '{level}' THEN {n}" for level, n in PREFIX_LENGTH.items())
+    return f"CASE {column} {whens} END"
+
+
+def _named(qs_or_sql, prefix: str, params: dict) -> str:
+    """The SQL of a queryset (or a (sql, params) pair) with its positional parameters
+    renamed %(prefix0)s, %(prefix1)s … and added to `params`, so the whole statement
+    binds named parameters."""
+    sql, pos = qs_or_sql.query.sql_with_params() if isinstance(qs_or_sql, QuerySet) else qs_or_sql
+    pos = list(pos)
+    counter = iter(range(len(pos)))
+
+    def rename(m: re.Match) -> str:
+        if m.group(0) == "%%":
+            return "%%"
+        i = next(counter)
+        params[f"{prefix}{i}"] = pos[i]
+        return f"%({prefix}{i})s"
+
+    return re.sub(r"%%|%s", rename, sql)
+
+
+def _counts(campaign: Campaign, year: int, prefix: str | None) -> QuerySet:
+    return (
+        attainment.with_assessment(attainment.scope_units(campaign, prefix=prefix), campaign, year)
         .values_list("township_id", "kind")
         .annotate(total=Count("id"), attained=Count("id", filter=attainment.attained_q(campaign, year)))
         .order_by()
     )
-    grouped_sql, grouped_params = grouped.query.sql_with_params()
-    # Every region of the scope's subtree gets a row, with or without units.
-    regions_sql, regions_params = (
-        Region.objects.filter(code__startswith=campaign.scope.prefix)
-        .values_list("code", "level")
-        .order_by()
-        .query.sql_with_params()
+
+
+def _stored_rows(campaign: Campaign, year: int, codes: list[str], params: dict) -> str:
+    """The snapshot's split by kind of the regions `codes`, as (p, category, kind, t, a)."""
+    meta = AttainmentSnapshot._meta
+    qn = connection.ops.quote_name
+    d = DIALECT[connection.vendor]
+    params.update({f"sc{i}": c for i, c in enumerate(codes)})
+    wanted = ", ".join(f"%(sc{i})s" for i in range(len(codes)))
+    col = {
+        f: qn(meta.get_field(f).column) for f in ("campaign_id", "year", "region_id", "level", "category", "by_kind")
+    }
+    return (
+        f"SELECT substr(s.{col['region_id']}, 1, {_prefix_len('s.' + col['level'])}) AS p, "  # noqa: S608
+        f"s.{col['category']} AS category, {d.kind} AS kind, {d.total} AS t, {d.attained} AS a "
+        f"FROM {qn(meta.db_table)} s {d.kind_join} "
+        f"WHERE s.{col['campaign_id']} = %(campaign)s AND s.{col['year']} = %(year)s "
+        f"AND s.{col['region_id']} IN ({wanted})"
     )
-    # The target in force is the region's own or its nearest ancestor's (TargetResolver):
-    # the target whose region's prefix is the longest that the region's code starts with.
-    targets = [
-        (Region.prefix_of(code, level), cat, rate)
-        for code, level, cat, rate in Target.objects.filter(campaign=campaign, year=year).values_list(
-            "region_id", "region__level", "category", "rate"
-        )
-    ]
+
+
+def _statement(campaign: Campaign, year: int, now, *, township: Region | None = None) -> tuple[str, dict]:
+    """The snapshot statement and its named parameters: the full run, or (with a
+    township) the incremental update of that township and its ancestors."""
+    params: dict = {
+        "campaign": campaign.pk,
+        "year": year,
+        "now": connection.ops.adapt_datetimefield_value(now),
+    }
+    in_scope = Region.objects.filter(code__startswith=campaign.scope.prefix)
+    if township is None:
+        counts = _counts(campaign, year, None)
+        regions = in_scope
+        levels = FULL_LEVELS
+    else:
+        path = [c for c in township.ancestor_codes() if campaign.covers_region(c)]
+        counts = _counts(campaign, year, township.prefix)
+        regions = in_scope.filter(code__in=path)
+        params["township"] = township.prefix
+        path_regions = list(Region.objects.filter(code__in=path).only("code", "level"))
+        params.update({f"pp{i}": r.prefix for i, r in enumerate(path_regions)})
+        paths = " UNION ALL ".join(f"SELECT %(pp{i})s AS p" for i in range(len(path_regions)))
+        levels = INCREMENTAL_LEVELS.format(paths=paths, stored=_stored_rows(campaign, year, path, params))
+    params.update({f"cat{i}": c for i, c in enumerate(dict.fromkeys(campaign.categories))})
+    categories = " UNION ALL ".join(
+        f"SELECT %(cat{i})s AS category" for i in range(len(dict.fromkeys(campaign.categories)))
+    )
+    targets = (
+        Target.objects.filter(campaign=campaign, year=year)
+        .annotate(region_level=F("region__level"))
+        .values_list("region_id", "region_level", "category", "rate")
+    )
     qn = connection.ops.quote_name
     meta = AttainmentSnapshot._meta
     col = {f: qn(meta.get_field(f).column) for f in SNAPSHOT_FIELDS}
-    key = {"campaign_id", "year", "region_id", "category"}
-    # Identifiers come from model metadata; values are bound parameters.
-    sql = PG_SNAPSHOT_SQL.format(
+    sql = ROLLUP_SQL.format(
+        counts=_named(counts, "u", params),
+        category=category_case("kind"),
+        levels=levels,
+        kind_json=DIALECT[connection.vendor].kind_json,
+        regions=_named(regions.values_list("code", "level").order_by(), "r", params),
+        targets=_named(targets.order_by(), "g", params),
+        target_len=_prefix_len("x.region_level"),
+        region_len=_prefix_len("rg.level"),
+        categories=categories,
         table=qn(meta.db_table),
-        grouped=grouped_sql,
-        regions=regions_sql,
         columns=", ".join(col.values()),
-        campaign=col["campaign_id"],
-        year=col["year"],
-        region=col["region_id"],
-        category=col["category"],
-        updates=", ".join(f"{c} = EXCLUDED.{c}" for f, c in col.items() if f not in key),
+        key=", ".join(col[f] for f in SNAPSHOT_FIELDS if f in KEY_FIELDS),
+        updates=", ".join(f"{c} = excluded.{c}" for f, c in col.items() if f not in KEY_FIELDS),
     )
-    village_kinds = [k for k in UnitKind.values if category_of(k) == "village_community"]
-    prefixes, target_cats, rates = list(zip(*targets, strict=True)) or [(), (), ()]
+    return sql, params
+
+
+def _write(campaign: Campaign, year: int, now, *, township: Region | None = None) -> int:
+    sql, params = _statement(campaign, year, now, township=township)
     with connection.cursor() as cur:
-        cur.execute(
-            sql,
-            [
-                *grouped_params,
-                pg_array(village_kinds),
-                *regions_params,
-                pg_array(PREFIX_LENGTH),
-                pg_array(PREFIX_LENGTH.values()),
-                pg_array(prefixes),
-                pg_array(target_cats),
-                pg_array(rates),
-                Level.TOWNSHIP,
-                pg_array(dict.fromkeys(campaign.categories)),  # each once, as the Python path keys them
-                campaign.pk,
-                year,
-                now,
-            ],
-        )
-        written = cur.rowcount
-    # Every row of the scope was just written with computed_at = now: the others belong
-    # to regions no longer in it.
-    AttainmentSnapshot.objects.filter(campaign=campaign, year=year).exclude(computed_at=now).delete()
-    return written
+        cur.execute(sql, params)
+        return cur.rowcount
 
 
 def run(*, campaign_id: int, year: int, progress: Progress | None = None) -> int:
@@ -383,22 +335,12 @@ def run(*, campaign_id: int, year: int, progress: Progress | None = None) -> int
         state = _lock_state(campaign, year)
         now = timezone.now()
         _close_day(campaign, year, state, now)
-        if connection.vendor == "postgresql":
-            say("count", 0, 3)
-            written = _write_snapshot_pg(campaign, year, now)
-            say("write", 2, 3)
-        else:
-            say("count", 0, 3)
-            # Every region of the scope's subtree gets a row, with or without units.
-            regions = _regions_in_scope(campaign.scope.prefix)
-            figs = township_counts(campaign, year)
-            say("aggregate", 1, 3)
-            all_figs = _aggregate(regions, figs, campaign.categories)
-            rows = _rows(campaign, year, regions, all_figs, TargetResolver(campaign, year), now)
-            say("write", 2, 3)
-            AttainmentSnapshot.objects.filter(campaign=campaign, year=year).delete()
-            bulk_insert(AttainmentSnapshot, rows, SNAPSHOT_FIELDS)
-            written = len(rows)
+        say("count", 0, 3)
+        written = _write(campaign, year, now)
+        say("write", 2, 3)
+        # Every row of the scope was just written with computed_at = now: the others belong
+        # to regions no longer in it.
+        AttainmentSnapshot.objects.filter(campaign=campaign, year=year).exclude(computed_at=now).delete()
         state.computed_at = now
         state.duration_ms = int((time.monotonic() - started) * 1000)
         state.dirty = False
@@ -410,10 +352,13 @@ def run(*, campaign_id: int, year: int, progress: Progress | None = None) -> int
 
 
 def run_for_township(*, campaign_id: int, year: int, township_code: str) -> None:
-    """Incremental update after one unit changed: recount its township from units, then
-    re-sum its ancestors from the township rows already in the snapshot."""
+    """Incremental update after a unit of this township changed: the same statement,
+    for the township and its ancestors."""
     campaign = Campaign.objects.select_related("scope").get(pk=campaign_id)
-    if not township_code.startswith(campaign.scope.prefix):
+    if not campaign.covers_region(township_code):
+        return
+    township = Region.objects.filter(pk=township_code, level=Level.TOWNSHIP).first()
+    if township is None:
         return
     with transaction.atomic():
         _tune_session()
@@ -421,43 +366,11 @@ def run_for_township(*, campaign_id: int, year: int, township_code: str) -> None
         if state.computed_at is not None:
             now = timezone.now()  # one reading: the day closed and the day written must agree
             _close_day(campaign, year, state, now)
-            _update_path(campaign, year, township_code, now)
+            _write(campaign, year, now, township=township)
+            RollupState.objects.filter(pk=state.pk).update(computed_at=now, version=F("version") + 1)
             return
     # No snapshot yet to update incrementally: build the whole one.
     run(campaign_id=campaign_id, year=year)
-
-
-def _update_path(campaign: Campaign, year: int, township_code: str, now) -> None:
-    township = Region.objects.get(pk=township_code)
-    path_codes = [c for c in township.ancestor_codes() if c.startswith(campaign.scope.prefix)]
-    path = list(Region.objects.filter(code__in=path_codes))
-    resolver = TargetResolver(campaign, year)
-    figs = township_counts(campaign, year, prefix=township.prefix)
-    t_figs = {(township.code, cat): figs.get((township.code, cat), Figures()) for cat in campaign.categories}
-    _replace(campaign, year, _rows(campaign, year, [township], t_figs, resolver, now))
-    for region in sorted(path, key=lambda r: -PREFIX_LENGTH[r.level]):
-        if region.level == Level.TOWNSHIP:
-            continue
-        sums = AttainmentSnapshot.objects.filter(
-            campaign=campaign,
-            year=year,
-            level=Level.TOWNSHIP,
-            region__code__startswith=region.prefix,
-        ).values("category", "by_kind")
-        got: dict[str, Figures] = defaultdict(Figures)
-        for s in sums:
-            for kind, (t, a) in s["by_kind"].items():
-                got[s["category"]].add(kind, t, a)
-        r_figs = {(region.code, cat): got.get(cat, Figures()) for cat in campaign.categories}
-        _replace(campaign, year, _rows(campaign, year, [region], r_figs, resolver, now))
-    RollupState.objects.filter(campaign=campaign, year=year).update(computed_at=now, version=F("version") + 1)
-
-
-def _replace(campaign, year, rows: list[dict]) -> None:
-    AttainmentSnapshot.objects.filter(
-        campaign=campaign, year=year, region_id__in=[r["region_id"] for r in rows]
-    ).delete()
-    bulk_insert(AttainmentSnapshot, rows, SNAPSHOT_FIELDS)
 
 
 def mark_dirty(*, campaign_id: int, year: int) -> None:
@@ -473,9 +386,19 @@ def unit_rollup_targets(unit_id: int, year: int | None = None) -> list[tuple[int
     unit = Unit.objects.filter(pk=unit_id).first()
     if unit is None:
         return []
+    return townships_rollup_targets([unit.township_id], year)
+
+
+def townships_rollup_targets(townships: list[str], year: int | None = None) -> list[tuple[int, int, str]]:
+    """(campaign id, year, township code) to update after a change in these townships:
+    every active campaign covering each, for `year` or all its years."""
     out = []
-    for c in attainment.campaigns_covering(unit):
-        for y in [year] if year is not None else c.years:
-            if c.start_year <= y <= c.end_year:
-                out.append((c.pk, y, unit.township_id))
+    campaigns = list(Campaign.objects.filter(active=True).select_related("scope"))
+    for code in dict.fromkeys(townships):
+        for c in campaigns:
+            if not c.covers_region(code):
+                continue
+            for y in [year] if year is not None else c.years:
+                if c.covers_year(y):
+                    out.append((c.pk, y, code))
     return out

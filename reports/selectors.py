@@ -16,45 +16,15 @@ from units.models import LEVEL_ORDER, Level, Region, User
 from .models import AttainmentHistory, AttainmentSnapshot, RollupState
 
 
-def campaigns_for(user: User) -> QuerySet[Campaign]:
-    """Campaigns whose scope overlaps the user's jurisdiction (above or below it)."""
-    prefix = access.region_prefix(user)
-    qs = Campaign.objects.select_related("scope", "standard").filter(active=True).order_by("slug")
-    if prefix is None:
-        return qs.none()
-    if prefix == "":
-        return qs
-    overlapping = [c.pk for c in qs if c.scope.prefix.startswith(prefix) or prefix.startswith(c.scope.prefix)]
-    return qs.filter(pk__in=overlapping)
-
-
-def pick_campaign(user: User, slug: str | None) -> Campaign:
-    qs = campaigns_for(user)
-    campaign = qs.filter(slug=slug).first() if slug else None
-    if campaign is None:
-        campaign = qs.filter(slug="shanxi-sanling").first() or qs.first()
-    if campaign is None:
-        raise Http404
-    return campaign
-
-
-def pick_year(campaign: Campaign, raw: str | None) -> int:
-    try:
-        year = int(raw) if raw else None
-    except ValueError:
-        year = None
-    return year if year in campaign.years else campaign.end_year
-
-
 def dashboard_region(user: User, campaign: Campaign, code: str | None) -> Region:
     """The region to show: visible to the user and inside the campaign's scope."""
     if code:
         region = access.region_for(user, code)
-        if not region.code.startswith(campaign.scope.prefix):
+        if not campaign.covers_region(region.code):
             raise Http404
         return region
     home = access.home_region(user)
-    if home and home.code.startswith(campaign.scope.prefix):
+    if home and campaign.covers_region(home.code):
         return home
     if access.can_see_region(user, campaign.scope):
         return campaign.scope

@@ -56,15 +56,41 @@ def rollup_dirty() -> int:
     return n
 
 
-def schedule_unit_rollup(unit_id: int, campaign_id: int | None = None, year: int | None = None) -> None:
-    """Queue the incremental update after a change to a unit's assessment or incidents.
-    Call it from transaction.on_commit. If the broker is unreachable the change is not
-    lost: the campaign-year is marked dirty and the catch-up or nightly job recomputes."""
-    for c_id, y, township in rollup.unit_rollup_targets(unit_id, year):
-        if campaign_id is not None and c_id != campaign_id:
-            continue
+def schedule_rollups(targets: list[tuple[int, int, str]]) -> None:
+    """Queue the incremental update of each (campaign, year, township). Called after commit.
+    If the broker is unreachable the change is not lost: the campaign-year is marked dirty
+    and the catch-up or nightly job recomputes it."""
+    for c_id, y, township in dict.fromkeys(targets):
         try:
             rollup_township.delay(c_id, y, township)
         except (BrokerError, RedisError, ConnectionError, OSError) as exc:
             log.warning("roll-up for campaign %s year %s not queued (%s); marked dirty", c_id, y, exc)
             rollup.mark_dirty(campaign_id=c_id, year=y)
+
+
+def schedule_unit_rollup(unit_id: int, campaign_id: int | None = None, year: int | None = None) -> None:
+    """Queue the incremental update after a change to a unit's assessment or incidents."""
+    schedule_rollups(
+        [t for t in rollup.unit_rollup_targets(unit_id, year) if campaign_id is None or t[0] == campaign_id]
+    )
+
+
+# --- what the lower apps announce (connected in ReportsConfig.ready) ----------------
+
+
+def on_assessment_decided(sender, *, unit_id: int, campaign_id: int, year: int, **kwargs) -> None:
+    schedule_unit_rollup(unit_id, campaign_id, year)
+
+
+def on_incident_changed(sender, *, unit_id: int, years: list[int], **kwargs) -> None:
+    for year in years:
+        schedule_unit_rollup(unit_id, None, year)
+
+
+def on_units_changed(sender, *, action: str, townships: list[str], **kwargs) -> None:
+    """A unit registered, archived, restored, re-kinded, moved or imported: every year of
+    every campaign covering its township (its denominator changed in each). A change of
+    name or contact changes no figure."""
+    if action == "updated":
+        return
+    schedule_rollups(rollup.townships_rollup_targets(townships))

@@ -1,30 +1,36 @@
+from urllib.parse import urlencode
+
 from celery.result import AsyncResult
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.http import Http404, HttpResponse
+from django.shortcuts import render
 from django.urls import reverse
+from django.utils.html import escape
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from sanling.kernel import exports as table_exports
+from sanling.kernel.errors import ServiceError
+from standards import selectors as campaign_selectors
+from standards.models import Campaign
 from supervision import selectors as supervision_selectors
 from units import access
 from units.audit import audit, client_ip
-from units.models import Level, Region, UnitKind
+from units.models import Category, Level, Region, UnitKind
 
-from . import attainment, exports, selectors, tasks
+from . import attainment, exports, selectors, services
 
 
 def _context(request):
-    campaign = selectors.pick_campaign(request.user, request.GET.get("campaign"))
-    year = selectors.pick_year(campaign, request.GET.get("year"))
+    campaign = campaign_selectors.pick_campaign(request.user, request.GET.get("campaign"))
+    year = campaign_selectors.pick_year(campaign, request.GET.get("year"))
     region = selectors.dashboard_region(request.user, campaign, request.GET.get("region"))
     return campaign, year, region
 
 
 def _qs(campaign, year, region=None, **extra):
-    from urllib.parse import urlencode
-
     params = {"campaign": campaign.slug, "year": year}
     if region is not None:
         params["region"] = region.code
@@ -34,7 +40,7 @@ def _qs(campaign, year, region=None, **extra):
 
 @login_required
 def dashboard(request):
-    access.require(access.is_staff_reader(request.user) or request.user.role == "township_officer")
+    access.require(access.can_see_dashboards(request.user))
     campaign, year, region = _context(request)
     cards = selectors.region_rows(campaign, year, region)
     children = selectors.children_rows(campaign, year, region)
@@ -63,9 +69,7 @@ def dashboard(request):
         "labels": {"units": _("单位数"), "attained": _("达标数"), "target": _("目标")},
     }
     ancestors = list(Region.objects.filter(code__in=region.ancestor_codes()[1:]).order_by("code"))
-    ancestors = [
-        a for a in ancestors if access.can_see_region(request.user, a) and a.code.startswith(campaign.scope.prefix)
-    ]
+    ancestors = [a for a in ancestors if access.can_see_region(request.user, a) and campaign.covers_region(a.code)]
     state = selectors.state(campaign, year)
     return render(
         request,
@@ -81,7 +85,7 @@ def dashboard(request):
             "ancestors": ancestors,
             "laggards": {c: selectors.laggards(children, c) for c in cats},
             "state": state,
-            "campaigns": selectors.campaigns_for(request.user),
+            "campaigns": campaign_selectors.campaigns_for(request.user),
             "qs": _qs(campaign, year, region),
             "is_township": region.level == Level.TOWNSHIP,
             "can_recompute": access.is_staff_reader(request.user),
@@ -92,8 +96,6 @@ def dashboard(request):
 
 
 def _category_labels():
-    from units.models import Category
-
     return Category.choices
 
 
@@ -113,7 +115,7 @@ def _kind_split(cards):
 @login_required
 def township_units(request):
     """A township's unit ledger for a campaign-year: status and, when not attained, why."""
-    access.require(access.is_staff_reader(request.user) or request.user.role == "township_officer")
+    access.require(access.can_see_dashboards(request.user))
     campaign, year, region = _context(request)
     access.require(region.level == Level.TOWNSHIP)
     units = access.visible_units(request.user).filter(township=region).order_by("code")
@@ -128,7 +130,7 @@ def township_units(request):
     ancestors = [
         a
         for a in Region.objects.filter(code__in=region.ancestor_codes()[1:]).order_by("code")
-        if access.can_see_region(request.user, a) and a.code.startswith(campaign.scope.prefix)
+        if access.can_see_region(request.user, a) and campaign.covers_region(a.code)
     ]
     return render(
         request,
@@ -150,9 +152,7 @@ def township_units(request):
 def unit_status(request, unit_id: int):
     unit = access.unit_for(request.user, unit_id)
     statuses = []
-    for c in attainment.campaigns_covering(unit):
-        if not access.can_see_region(request.user, unit.township):
-            continue
+    for c in Campaign.objects.covering(unit):
         for y in reversed(c.years):
             statuses.append({"campaign": c, "year": y, "reasons": attainment.reasons_for(unit, c, y)})
     return render(request, "reports/unit_status.html", {"unit": unit, "statuses": statuses})
@@ -170,7 +170,7 @@ def export_attainment(request, fmt: str):
         detail={"campaign": campaign.slug, "year": year, "format": fmt},
         ip=client_ip(request),
     )
-    return exports.table_response(
+    return table_exports.table_response(
         fmt=fmt,
         filename=f"达标统计_{campaign.slug}_{year}_{region.code}",
         title=_("达标统计"),
@@ -182,7 +182,7 @@ def export_attainment(request, fmt: str):
 @login_required
 def export_township(request, fmt: str):
     access.require(fmt in ("xlsx", "csv"))
-    access.require(access.is_staff_reader(request.user) or request.user.role == "township_officer")
+    access.require(access.can_see_dashboards(request.user))
     campaign, year, region = _context(request)
     access.require(region.level == Level.TOWNSHIP)
     units = access.visible_units(request.user).filter(township=region).order_by("code")
@@ -206,7 +206,7 @@ def export_township(request, fmt: str):
         ]
         for u in units
     )
-    return exports.table_response(
+    return table_exports.table_response(
         fmt=fmt,
         filename=f"单位台账_{campaign.slug}_{year}_{region.code}",
         title=_("单位台账"),
@@ -247,16 +247,21 @@ def published_list(request):
 @login_required
 @require_POST
 def recompute(request):
-    access.require(access.is_staff_reader(request.user))
-    campaign = get_object_or_404(selectors.campaigns_for(request.user), slug=request.POST.get("campaign"))
-    year = selectors.pick_year(campaign, request.POST.get("year"))
+    """The dashboard's 立即重算 (htmx): the same service as the API's recompute."""
     try:
-        result = tasks.rollup_campaign_year.delay(campaign.id, year)
-    except Exception:  # noqa: BLE001 - broker down: say so, keep serving the snapshot
-        tasks.rollup.mark_dirty(campaign_id=campaign.id, year=year)
+        req = services.rollup_request(
+            campaign_slug=request.POST.get("campaign", ""),
+            year=request.POST.get("year"),
+            by=request.user,
+            ip=client_ip(request),
+        )
+    except PermissionDenied as exc:
+        raise Http404 from exc
+    except ServiceError as exc:
+        return HttpResponse(f'<span class="bad">{escape(" ".join(exc.messages))}</span>', status=400)
+    if not req.queued:
         return HttpResponse(f'<span class="warn">{_("任务队列暂不可用，已记录待重算，稍后自动更新。")}</span>')
-    audit(actor=request.user, action="rollup.requested", target=campaign, detail={"year": year}, ip=client_ip(request))
-    return task_progress(request, result.id)
+    return task_progress(request, req.task_id)
 
 
 @login_required

@@ -3,7 +3,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 from rest_framework.routers import DefaultRouter
 
 from inspections.api import AssessmentViewSet, IncidentViewSet
-from reports.api import AttainmentViewSet, TaskView
+from reports.api import AttainmentViewSet, TaskView, UnitStatusView
 from standards.api import CampaignViewSet, StandardViewSet
 from supervision.api import InspectionViewSet, RectificationViewSet
 from units.api import RegionViewSet, TokenIssueView, TokenRevokeView, TokenView, UnitViewSet
@@ -25,6 +25,7 @@ urlpatterns = [
     path("auth/tokens/", TokenIssueView.as_view(), name="tokens"),
     path("auth/tokens/<str:username>/", TokenRevokeView.as_view(), name="token-revoke"),
     path("tasks/<str:task_id>/", TaskView.as_view(), name="task"),
+    path("units/<int:pk>/status/", UnitStatusView.as_view(), name="unit-status"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
     path("redoc/", SpectacularRedocView.as_view(url_name="api:schema"), name="redoc"),

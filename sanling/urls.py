@@ -17,5 +17,5 @@ urlpatterns = [
     path("supervision/", include("supervision.urls")),
     path("api/v1/", include("sanling.api_urls")),
 ]
-handler404 = "sanling.api.not_found"
-handler500 = "sanling.api.server_error"
+handler404 = "sanling.kernel.api.not_found"
+handler500 = "sanling.kernel.api.server_error"

@@ -2,6 +2,7 @@
 
 from rest_framework import serializers, viewsets
 
+from . import selectors
 from .models import Area, Campaign, Item, Standard, Target
 
 
@@ -84,6 +85,4 @@ class CampaignViewSet(viewsets.ReadOnlyModelViewSet):
     lookup_value_regex = "[^/]+"
 
     def get_queryset(self):
-        from reports.selectors import campaigns_for
-
-        return campaigns_for(self.request.user).prefetch_related("targets").order_by("slug")
+        return selectors.campaigns_for(self.request.user).prefetch_related("targets").order_by("slug")

@@ -5,10 +5,11 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from units.models import Category, Region
+from units.models import Category, Region, Unit
 
 
 class IncidentKind(models.TextChoices):
@@ -62,6 +63,19 @@ class Area(models.Model):
         return f"{self.code} {self.title}"
 
 
+# Which flag of an item says it applies to a category: two booleans rather than a list so
+# the roll-up can filter in SQL on any backend. The one place that maps them.
+CATEGORY_FIELD = {
+    Category.VILLAGE_COMMUNITY.value: "for_village_community",
+    Category.ENTERPRISE_INSTITUTION.value: "for_enterprise_institution",
+}
+
+
+class ItemQuerySet(models.QuerySet):
+    def for_category(self, category: str) -> "ItemQuerySet":
+        return self.filter(**{CATEGORY_FIELD[category]: True})
+
+
 class Item(models.Model):
     standard = models.ForeignKey(Standard, on_delete=models.CASCADE, related_name="items")
     area = models.ForeignKey(Area, on_delete=models.CASCADE, related_name="items")
@@ -72,7 +86,6 @@ class Item(models.Model):
         _("分值"), max_digits=5, decimal_places=1, validators=[MinValueValidator(Decimal("0.5"))]
     )
     veto = models.BooleanField(_("一票否决"), default=False, help_text=_("只有满分才算达到"))
-    # Two booleans rather than a list so the roll-up can filter in SQL on any backend.
     for_village_community = models.BooleanField(_("适用于村（社区）"), default=True)
     for_enterprise_institution = models.BooleanField(_("适用于企事业单位"), default=True)
     evidence = models.TextField(_("佐证材料"), blank=True)
@@ -86,6 +99,8 @@ class Item(models.Model):
 
     history = HistoricalRecords()
 
+    objects = ItemQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("标准条目")
         verbose_name_plural = _("标准条目")
@@ -97,12 +112,7 @@ class Item(models.Model):
 
     @property
     def categories(self) -> list[str]:
-        out = []
-        if self.for_village_community:
-            out.append(Category.VILLAGE_COMMUNITY.value)
-        if self.for_enterprise_institution:
-            out.append(Category.ENTERPRISE_INSTITUTION.value)
-        return out
+        return [category for category, flag in CATEGORY_FIELD.items() if getattr(self, flag)]
 
     def applies_to(self, category: str) -> bool:
         return category in self.categories
@@ -113,6 +123,17 @@ class Item(models.Model):
             return ""
         cmp = dict(self._meta.get_field("indicator_comparison").choices).get(self.indicator_comparison, "")
         return f"{self.indicator_name} {cmp} {self.indicator_threshold:g}{self.indicator_unit}"
+
+
+class CampaignQuerySet(models.QuerySet):
+    def covering(self, unit: Unit, year: int | None = None) -> list["Campaign"]:
+        """The active campaigns whose scope region contains the unit (and, if given,
+        whose years include `year`). A handful of campaigns: filtered in Python."""
+        return [
+            c
+            for c in self.filter(active=True).select_related("scope")
+            if c.covers_region(unit.township_id) and (year is None or c.covers_year(year))
+        ]
 
 
 class Campaign(models.Model):
@@ -146,6 +167,8 @@ class Campaign(models.Model):
 
     history = HistoricalRecords()
 
+    objects = CampaignQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("创建活动")
         verbose_name_plural = _("创建活动")
@@ -157,6 +180,35 @@ class Campaign(models.Model):
     @property
     def years(self) -> list[int]:
         return list(range(self.start_year, self.end_year + 1))
+
+    def covers_year(self, year: int) -> bool:
+        return self.start_year <= year <= self.end_year
+
+    def covers_region(self, code: str) -> bool:
+        """The region (or a unit's township) lies inside the campaign's scope."""
+        return code.startswith(self.scope.prefix)
+
+    # The campaign's scope — who creates under it, the denominator of every rate — in
+    # one place, twice: as a filter (unit_q) and for one unit in hand (covers). A test
+    # checks that the two agree on every combination.
+    def unit_q(self, *, prefix: str | None = None, unit_field: str = "") -> Q:
+        """The campaign's units: active, in a township inside the scope, of a covered
+        category (optionally narrowed to a region prefix). `unit_field` prefixes the
+        lookups for querysets of objects hanging off a unit."""
+        f = f"{unit_field}__" if unit_field else ""
+        q = Q(
+            **{
+                f"{f}active": True,
+                f"{f}township__code__startswith": self.scope.prefix,
+                f"{f}category__in": self.categories,
+            }
+        )
+        if prefix:
+            q &= Q(**{f"{f}township__code__startswith": prefix})
+        return q
+
+    def covers(self, unit: Unit) -> bool:
+        return unit.active and self.covers_region(unit.township_id) and unit.category in self.categories
 
     def clean(self):
         if self.start_year and self.end_year and self.end_year < self.start_year:

@@ -2,8 +2,8 @@ from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
 from inspections.admin import ReadOnly, ScopedByUnit
-from units import access
 
+from . import selectors
 from .models import Inspection, Rectification
 
 
@@ -20,4 +20,4 @@ class InspectionAdmin(ReadOnly, SimpleHistoryAdmin):
     list_filter = ["kind", "mode", "year"]
 
     def get_queryset(self, request):
-        return access.visible_inspections(request.user, super().get_queryset(request))
+        return selectors.visible_inspections(request.user, super().get_queryset(request))

@@ -4,18 +4,17 @@ rules live in supervision.services; scoping in units.access."""
 from __future__ import annotations
 
 import django_filters
-from django.db.models import Q
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import parsers, serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from sanling.api import IntFilter, WriteViewSet
+from sanling.kernel.api import ActionsField, IntFilter, WriteViewSet
 from standards.models import Campaign
 from units import access
 
-from . import services
+from . import selectors, services, workflow
 from .models import (
     CheckStatus,
     Inspection,
@@ -178,7 +177,7 @@ class InspectionViewSet(WriteViewSet):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Inspection.objects.none()
-        return access.visible_inspections(
+        return selectors.visible_inspections(
             self.request.user, Inspection.objects.select_related("region", "campaign").order_by("-planned_on", "-id")
         )
 
@@ -280,6 +279,7 @@ class RectificationSerializer(serializers.ModelSerializer):
     # A plain id: existence is checked by the service, with one answer for missing and
     # not visible, so ids of other regions' checks cannot be probed.
     spot_check = serializers.IntegerField(source="spot_check_id", required=False, allow_null=True)
+    actions = ActionsField(workflow.allowed_actions)
 
     def get_fields(self):
         fields = super().get_fields()
@@ -313,6 +313,7 @@ class RectificationSerializer(serializers.ModelSerializer):
             "reported_at",
             "closed_at",
             "evidence",
+            "actions",
         ]
         read_only_fields = [
             "status",
@@ -352,8 +353,7 @@ class RectificationFilter(django_filters.FilterSet):
         return access.in_region(qs, value, unit_field="unit")
 
     def is_overdue(self, qs, name, value):
-        late = Q(overdue=True) & ~Q(status=TaskStatus.CLOSED)
-        return qs.filter(late) if value else qs.exclude(late)
+        return qs.overdue() if value else qs.not_overdue()
 
 
 class RectificationViewSet(WriteViewSet):
@@ -365,7 +365,7 @@ class RectificationViewSet(WriteViewSet):
         return access.scope(self.request.user, qs.order_by("deadline", "id"))
 
     def _out(self, t, code=status.HTTP_200_OK):
-        return Response(RectificationSerializer(self.get_queryset().get(pk=t.pk)).data, status=code)
+        return Response(self.get_serializer(self.get_queryset().get(pk=t.pk)).data, status=code)
 
     def create(self, request, *args, **kwargs):
         ser = self.get_serializer(data=request.data)
@@ -395,12 +395,12 @@ class RectificationViewSet(WriteViewSet):
         ser = TaskTransition(data=request.data)
         ser.is_valid(raise_exception=True)
         d = ser.validated_data
-        to = d["status"]
-        if to == TaskStatus.IN_PROGRESS:
+        action = workflow.TASK_ACTION_FOR[d["status"]]
+        if action == "start":
             t = services.task_start(task=t, by=request.user)
-        elif to == TaskStatus.REPORTED:
+        elif action == "report":
             t = services.task_report(task=t, note=d["note"], by=request.user)
-        elif to == TaskStatus.CLOSED:
+        elif action == "verify":
             t = services.task_verify(task=t, by=request.user)
         else:
             t = services.task_reopen(task=t, reason=d["reason"], by=request.user)

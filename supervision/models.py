@@ -4,7 +4,6 @@ notifications the daily overdue job sends."""
 
 from django.conf import settings
 from django.db import models
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -132,6 +131,33 @@ class TaskStatus(models.TextChoices):
     CLOSED = "closed", _("已销号")
 
 
+# "Overdue", defined once: marked overdue and not closed. The daily job marks a task
+# (with the day) once its deadline has passed; the mark stands until the task is closed,
+# so a task reopened after its deadline is overdue again at once. As filters for counts
+# (Count(filter=OVERDUE_Q)), as queryset methods, and for one task (is_overdue).
+OPEN_Q = ~models.Q(status=TaskStatus.CLOSED)
+CLOSED_Q = models.Q(status=TaskStatus.CLOSED)
+OVERDUE_Q = OPEN_Q & models.Q(overdue=True)
+
+
+class RectificationQuerySet(models.QuerySet):
+    def not_closed(self):
+        return self.filter(OPEN_Q)
+
+    def closed(self):
+        return self.filter(CLOSED_Q)
+
+    def overdue(self):
+        return self.filter(OVERDUE_Q)
+
+    def not_overdue(self):
+        return self.exclude(OVERDUE_Q)
+
+    def due_for_marking(self, today):
+        """Past their deadline on `today`, not closed, not yet marked."""
+        return self.filter(OPEN_Q, overdue=False, deadline__lt=today)
+
+
 class Rectification(models.Model):
     """A rectification task: what must be fixed, by whom, by when. Closed (销号) only by
     the level that opened it, after the responsible unit reported it done with evidence."""
@@ -174,6 +200,8 @@ class Rectification(models.Model):
 
     history = HistoricalRecords()
 
+    objects = RectificationQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("整改任务")
         verbose_name_plural = _("整改任务")
@@ -184,8 +212,9 @@ class Rectification(models.Model):
         return f"{self.unit.name}：{self.title}"
 
     @property
-    def is_late(self) -> bool:
-        return self.status != TaskStatus.CLOSED and self.deadline < timezone.localdate()
+    def is_overdue(self) -> bool:
+        """The instance side of RectificationQuerySet.overdue()."""
+        return self.overdue and self.status != TaskStatus.CLOSED
 
 
 def task_evidence_path(instance, filename):

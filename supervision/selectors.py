@@ -1,17 +1,46 @@
 """Reads for the ledger, the deviation report and the dashboard: scoped through
-units.access, aggregated in the database."""
+units.access, aggregated in the database. Which inspections a user may see — jurisdiction,
+and the secrecy of unannounced ones — is decided here, once."""
 
 from __future__ import annotations
 
 from django.db.models import Avg, Count, F, Q, QuerySet
+from django.shortcuts import get_object_or_404
 
 from units import access
 from units.models import Region, User
 
-from .models import CheckStatus, Inspection, Rectification, SpotCheck, TaskStatus
+from .models import CLOSED_Q, OPEN_Q, OVERDUE_Q, CheckStatus, Inspection, InspectionMode, Rectification, SpotCheck
 
-NOT_CLOSED = ~Q(status=TaskStatus.CLOSED)
-OVERDUE = NOT_CLOSED & Q(overdue=True)
+
+def visible_inspections(user: User, qs: QuerySet[Inspection] | None = None) -> QuerySet[Inspection]:
+    """Inspections are for county staff and above, within their jurisdiction; townships
+    see only the outcome on their units. An unannounced inspection (暗访) planned by a
+    higher level is not shown to the level being inspected: only announced ones, or ones
+    planned within the user's own jurisdiction, are."""
+    qs = Inspection.objects.all() if qs is None else qs
+    if not access.can_inspect(user):
+        return qs.none()
+    qs = access.scope_regions(user, qs)
+    if access.region_prefix(user):
+        qs = qs.filter(Q(mode=InspectionMode.ANNOUNCED) | access.created_within(user, by_field="created_by"))
+    return qs
+
+
+def inspection_for(user: User, pk) -> Inspection:
+    qs = visible_inspections(user, Inspection.objects.select_related("region", "campaign", "created_by"))
+    return get_object_or_404(qs, pk=pk)
+
+
+def can_act_on_inspection(user: User, inspection: Inspection) -> bool:
+    """Recording spot checks and findings belongs to the level that planned the
+    inspection (or above it)."""
+    return access.can_inspect(user) and access.acts_for_creator(user, inspection.created_by)
+
+
+def visible_checks(user: User) -> QuerySet[SpotCheck]:
+    """Spot checks of inspections the user may see, on units of their jurisdiction."""
+    return access.scope(user, SpotCheck.objects.filter(inspection__in=visible_inspections(user)))
 
 
 def tasks(user: User, region: Region | None = None) -> QuerySet[Rectification]:
@@ -24,9 +53,9 @@ def tasks(user: User, region: Region | None = None) -> QuerySet[Rectification]:
 def task_counts(user: User, region: Region) -> dict:
     """Open (not closed), overdue and closed tasks of a region: one query."""
     return tasks(user, region).aggregate(
-        open=Count("id", filter=NOT_CLOSED),
-        overdue=Count("id", filter=OVERDUE),
-        closed=Count("id", filter=Q(status=TaskStatus.CLOSED)),
+        open=Count("id", filter=OPEN_Q),
+        overdue=Count("id", filter=OVERDUE_Q),
+        closed=Count("id", filter=CLOSED_Q),
     )
 
 
@@ -35,9 +64,9 @@ def task_counts_by_township(qs: QuerySet[Rectification]) -> list[dict]:
         qs.order_by()
         .values("unit__township_id", "unit__township__name")
         .annotate(
-            open=Count("id", filter=NOT_CLOSED),
-            overdue=Count("id", filter=OVERDUE),
-            closed=Count("id", filter=Q(status=TaskStatus.CLOSED)),
+            open=Count("id", filter=OPEN_Q),
+            overdue=Count("id", filter=OVERDUE_Q),
+            closed=Count("id", filter=CLOSED_Q),
         )
         .order_by("-overdue", "-open", "unit__township_id")
     )
@@ -45,7 +74,7 @@ def task_counts_by_township(qs: QuerySet[Rectification]) -> list[dict]:
 
 def inspections(user: User) -> QuerySet[Inspection]:
     return (
-        access.visible_inspections(user, Inspection.objects.select_related("region", "campaign"))
+        visible_inspections(user, Inspection.objects.select_related("region", "campaign"))
         .annotate(
             n_checks=Count("checks"),
             n_done=Count("checks", filter=~Q(checks__status=CheckStatus.PENDING)),

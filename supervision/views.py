@@ -20,14 +20,14 @@ from django.views.decorators.http import require_POST
 from inspections import scoring
 from inspections.evidence import attachment
 from inspections.models import Assessment
-from inspections.services import ServiceError
-from reports import exports
-from reports import selectors as report_selectors
+from sanling.kernel import exports
+from sanling.kernel.errors import ServiceError
+from standards import selectors as campaign_selectors
 from units import access
 from units.audit import audit, client_ip
 from units.models import Region
 
-from . import selectors, services
+from . import selectors, services, workflow
 from .models import (
     CheckStatus,
     Inspection,
@@ -73,9 +73,9 @@ def _ledger_qs(request):
     qs = selectors.tasks(request.user, region)
     state = request.GET.get("state", "")
     if state == "open":
-        qs = qs.filter(selectors.NOT_CLOSED)
+        qs = qs.not_closed()
     elif state == "overdue":
-        qs = qs.filter(selectors.OVERDUE)
+        qs = qs.overdue()
     elif state in TaskStatus.values:
         qs = qs.filter(status=state)
     sort = request.GET.get("sort", "deadline")
@@ -97,7 +97,6 @@ def ledger(request):
             "counts": counts,
             "statuses": TaskStatus.choices,
             "by_township": selectors.task_counts_by_township(selectors.tasks(request.user, region)),
-            "can_open": access.can_open_task(request.user),
             "today": timezone.localdate(),
         },
     )
@@ -141,7 +140,7 @@ def ledger_export(request, fmt: str):
             t.cooperating_departments,
             t.deadline.isoformat(),
             t.get_status_display(),
-            _("是") if t.overdue and t.status != TaskStatus.CLOSED else _("否"),
+            _("是") if t.is_overdue else _("否"),
             t.opened_region.name,
             timezone.localtime(t.closed_at).strftime("%Y-%m-%d") if t.closed_at else "",
         ]
@@ -170,16 +169,7 @@ def task_create(request):
     access.require(access.can_open_task(request.user))
     initial = {}
     if request.method == "GET" and request.GET.get("check", "").isdigit() and access.can_inspect(request.user):
-        c = (
-            access.scope(
-                request.user,
-                SpotCheck.objects.select_related("unit").filter(
-                    inspection__in=access.visible_inspections(request.user, Inspection.objects.all())
-                ),
-            )
-            .filter(pk=request.GET["check"])
-            .first()
-        )
+        c = selectors.visible_checks(request.user).select_related("unit").filter(pk=request.GET["check"]).first()
         if c is not None:
             initial = {
                 "unit_code": c.unit.code,
@@ -232,9 +222,7 @@ def task_detail(request, pk: int):
             "t": t,
             "evidence": t.evidence.all(),
             "history": t.history.select_related("history_user")[:20],
-            "can_work": access.can_work_task(request.user) and t.status in (TaskStatus.OPEN, TaskStatus.IN_PROGRESS),
-            "can_verify": access.can_verify_task(request.user, t)
-            and t.status in (TaskStatus.REPORTED, TaskStatus.CLOSED),
+            "actions": workflow.allowed_actions(t, request.user),
         },
     )
 
@@ -298,7 +286,7 @@ class SampleForm(InspectionForm):
 
 
 def _inspection_context(request, campaign, **forms_):
-    year = report_selectors.pick_year(campaign, request.GET.get("year"))
+    year = campaign_selectors.pick_year(campaign, request.GET.get("year"))
     home = access.home_region(request.user)
     return {
         "page": Paginator(selectors.inspections(request.user).filter(campaign=campaign), 30).get_page(
@@ -306,7 +294,7 @@ def _inspection_context(request, campaign, **forms_):
         ),
         "campaign": campaign,
         "year": year,
-        "campaigns": report_selectors.campaigns_for(request.user),
+        "campaigns": campaign_selectors.campaigns_for(request.user),
         "plan_form": forms_.get("plan") or PlanForm(initial={"region": home.code if home else "", "year": year}),
         "sample_form": forms_.get("sample")
         or SampleForm(initial={"region": home.code if home else "", "year": year, "percent": 5}),
@@ -316,7 +304,7 @@ def _inspection_context(request, campaign, **forms_):
 @login_required
 def inspection_list(request):
     access.require(access.can_inspect(request.user))
-    campaign = report_selectors.pick_campaign(request.user, request.GET.get("campaign"))
+    campaign = campaign_selectors.pick_campaign(request.user, request.GET.get("campaign"))
     return render(request, "supervision/inspections.html", _inspection_context(request, campaign))
 
 
@@ -331,7 +319,7 @@ def _form_region(request, form):
 @require_POST
 def inspection_create(request, how: str):
     access.require(access.can_inspect(request.user))
-    campaign = report_selectors.pick_campaign(request.user, request.POST.get("campaign"))
+    campaign = campaign_selectors.pick_campaign(request.user, request.POST.get("campaign"))
     form = (SampleForm if how == "sample" else PlanForm)(request.POST)
     if form.is_valid() and (region := _form_region(request, form)) is not None:
         d = form.cleaned_data
@@ -382,8 +370,7 @@ def inspection_detail(request, pk: int):
 
 
 def _inspection_for(user, pk) -> Inspection:
-    qs = access.visible_inspections(user, Inspection.objects.select_related("region", "campaign", "created_by"))
-    return get_object_or_404(qs, pk=pk)
+    return selectors.inspection_for(user, pk)
 
 
 @login_required
@@ -441,8 +428,8 @@ def spot_check(request, pk: int):
 @login_required
 def deviation(request):
     access.require(access.can_inspect(request.user))
-    campaign = report_selectors.pick_campaign(request.user, request.GET.get("campaign"))
-    year = report_selectors.pick_year(campaign, request.GET.get("year"))
+    campaign = campaign_selectors.pick_campaign(request.user, request.GET.get("campaign"))
+    year = campaign_selectors.pick_year(campaign, request.GET.get("year"))
     region = _region_param(request)
     if region is None:
         raise PermissionDenied
@@ -454,7 +441,7 @@ def deviation(request):
             "campaign": campaign,
             "year": year,
             "region": region,
-            "campaigns": report_selectors.campaigns_for(request.user),
+            "campaigns": campaign_selectors.campaigns_for(request.user),
             "townships": selectors.deviation_by_township(qs),
             "checks": qs.order_by("unit__township_id", "unit__code")[:500],
             "threshold": 5,

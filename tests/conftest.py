@@ -85,3 +85,15 @@ def login(client):
 
 def pytest_configure(config):
     os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+@pytest.fixture
+def eager_tasks():
+    """Celery tasks run in-process for this test, also where a real broker is configured
+    (the integration run): for tests of what a task does, not of the queue."""
+    from sanling.celery import app
+
+    before = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = before

@@ -18,7 +18,7 @@ def outage_client(client):
 
 
 def test_page_answers_503_when_the_database_is_gone(outage_client, users, campaign, monkeypatch):
-    from reports import selectors
+    from standards import selectors
 
     monkeypatch.setattr(selectors, "pick_campaign", broken)
     outage_client.force_login(users.city)
@@ -38,7 +38,7 @@ def test_api_answers_503_in_the_error_shape(outage_client, users, campaign, monk
 
 
 def test_other_errors_stay_500(outage_client, users, campaign, monkeypatch):
-    from reports import selectors
+    from standards import selectors
 
     def bug(*args, **kwargs):
         raise ZeroDivisionError

@@ -24,7 +24,8 @@ def test_production_settings_pass_check_deploy(tmp_path):
         DJANGO_SETTINGS_MODULE="sanling.settings.production",
         DJANGO_SECRET_KEY="x" * 20 + "-a-long-random-production-secret-key-value",
         DJANGO_ALLOWED_HOSTS="sanling.example.gov.cn",
-        DATABASE_URL=f"sqlite:///{tmp_path}/db.sqlite3",
+        DATABASE_URL="postgres://sanling@127.0.0.1:1/sanling",  # not connected to by `check`
+        REDIS_URL="redis://127.0.0.1:1/0",
     )
     assert res.returncode == 0, res.stdout + res.stderr
     assert "no issues" in res.stdout

@@ -1,9 +1,14 @@
 """Jurisdiction: the one place that decides what a user may see and do.
 
-Every list, detail, form, export, admin page and API endpoint asks here. A user sees
-the subtree under their region's code prefix; an administrator without a region sees
-everything. Lookups give the same 404 for "missing" and "not yours", so ids of other
-regions' objects cannot be probed.
+Every list, detail, form, export, admin page, API endpoint — and every service, whoever
+calls it — asks here. A user sees the subtree under their region's code prefix; an
+administrator without a region sees everything. Lookups give the same 404 for "missing"
+and "not yours", so ids of other regions' objects cannot be probed.
+
+Two kinds of answer:
+- what a user may see: `visible_*`, `scope*`, `*_for` (querysets and 404 lookups);
+- what a role may do: the named predicates `can_*` / `is_*` (never a role literal
+  elsewhere). `capabilities()` hands them to templates as `can.<name>`.
 """
 
 from __future__ import annotations
@@ -26,7 +31,8 @@ def region_prefix(user: User) -> str | None:
     return user.region.prefix
 
 
-def _prefix_filter(user: User, field: str) -> Q:
+def prefix_q(user: User, field: str) -> Q:
+    """A filter on a code field (a region code or anything keyed by one) to the user's subtree."""
     prefix = region_prefix(user)
     if prefix is None:
         return Q(pk__in=[])
@@ -36,50 +42,78 @@ def _prefix_filter(user: User, field: str) -> Q:
 
 
 def visible_regions(user: User) -> QuerySet[Region]:
-    return Region.objects.filter(_prefix_filter(user, "code"))
+    return Region.objects.filter(prefix_q(user, "code"))
 
 
 def visible_units(user: User) -> QuerySet[Unit]:
-    # township_id *is* the township's 12-digit code, so no join is needed.
-    return Unit.objects.filter(_prefix_filter(user, "township__code"))
+    # The township's code is its primary key: township__code is the unit's own column, no join.
+    return Unit.objects.filter(prefix_q(user, "township__code"))
 
 
 def scope(user: User, qs: QuerySet, *, unit_field: str = "unit") -> QuerySet:
     """Restrict any queryset of objects hanging off a unit to the user's jurisdiction."""
-    return qs.filter(_prefix_filter(user, f"{unit_field}__township__code"))
+    return qs.filter(prefix_q(user, f"{unit_field}__township__code"))
 
 
 def scope_regions(user: User, qs: QuerySet, *, region_field: str = "region") -> QuerySet:
     """Restrict a queryset of objects keyed by region (snapshots, targets) to the jurisdiction."""
-    return qs.filter(_prefix_filter(user, f"{region_field}__code"))
+    return qs.filter(prefix_q(user, f"{region_field}__code"))
+
+
+def created_within(user: User, *, by_field: str) -> Q:
+    """Objects created by someone whose own region lies inside the user's jurisdiction
+    (`by_field` names the creating user)."""
+    prefix = region_prefix(user)
+    if prefix is None:
+        return Q(pk__in=[])
+    if prefix == "":
+        return Q()
+    return Q(**{f"{by_field}__region__code__startswith": prefix})
+
+
+def subtree_q(code: str, *, unit_field: str = "") -> Q:
+    """Objects under the region with this code (any level): a filter, not a permission —
+    combine with scope(). An unknown code matches nothing."""
+    region = Region.objects.filter(code=code).only("code", "level").first()
+    if region is None:
+        return Q(pk__in=[])
+    field = f"{unit_field}__township__code" if unit_field else "township__code"
+    return Q(**{f"{field}__startswith": region.prefix})
 
 
 def in_region(qs: QuerySet, code: str, *, unit_field: str = "") -> QuerySet:
-    """Narrow to the subtree of the region with this code (any level); an unknown code
-    gives nothing. A filter, not a permission: combine with scope()."""
-    region = Region.objects.filter(code=code).first()
-    if region is None:
-        return qs.none()
-    field = f"{unit_field}__township__code__startswith" if unit_field else "township__code__startswith"
-    return qs.filter(**{field: region.prefix})
+    return qs.filter(subtree_q(code, unit_field=unit_field))
 
 
-def unit_for(user: User, unit_id) -> Unit:
-    return get_object_or_404(visible_units(user).select_related("township"), pk=unit_id)
+def unit_for(user: User, unit_id, *, for_update: bool = False) -> Unit:
+    qs = visible_units(user).select_related("township")
+    if for_update:
+        qs = qs.select_for_update(of=("self",))
+    return get_object_or_404(qs, pk=unit_id)
 
 
 def region_for(user: User, code: str) -> Region:
     return get_object_or_404(visible_regions(user), pk=code)
 
 
-def object_for(user: User, qs: QuerySet, pk, *, unit_field: str = "unit"):
-    return get_object_or_404(scope(user, qs, unit_field=unit_field), pk=pk)
+def object_for(user: User, qs: QuerySet, pk, *, unit_field: str = "unit", for_update: bool = False):
+    """An object hanging off a unit, if the user may see it (404 otherwise)."""
+    qs = scope(user, qs, unit_field=unit_field)
+    if for_update:
+        qs = qs.select_for_update(of=("self",))
+    return get_object_or_404(qs, pk=pk)
 
 
 def can_see_region(user: User, region: Region | str) -> bool:
     code = region if isinstance(region, str) else region.code
     prefix = region_prefix(user)
     return prefix is not None and code.startswith(prefix)
+
+
+def require_region(user: User, region: Region | str) -> None:
+    """For services: a region outside the jurisdiction is a 404, like a missing one."""
+    if not can_see_region(user, region):
+        raise Http404
 
 
 def home_region(user: User) -> Region | None:
@@ -93,20 +127,50 @@ def home_region(user: User) -> Region | None:
 # --- what a role may do ------------------------------------------------------------
 
 
+def _superuser(user: User) -> bool:
+    return bool(user.is_superuser)
+
+
+def is_township_officer(user: User) -> bool:
+    return user.role == Role.TOWNSHIP_OFFICER
+
+
+def is_api_client(user: User) -> bool:
+    return user.role == Role.API_CLIENT
+
+
+def is_admin(user: User) -> bool:
+    return user.role == Role.ADMIN or _superuser(user)
+
+
+def is_staff_reader(user: User) -> bool:
+    """County and above: dashboards, exports, the published list, recompute."""
+    return user.role in STAFF_ROLES or _superuser(user)
+
+
+def can_see_dashboards(user: User) -> bool:
+    """Dashboards and the township unit ledger: staff, and township officers for their own."""
+    return is_staff_reader(user) or is_township_officer(user)
+
+
 def can_edit_units(user: User) -> bool:
-    return user.role in (Role.TOWNSHIP_OFFICER, Role.ADMIN) or user.is_superuser
+    return user.role in (Role.TOWNSHIP_OFFICER, Role.ADMIN) or _superuser(user)
 
 
 def can_self_assess(user: User) -> bool:
-    return user.role in (Role.TOWNSHIP_OFFICER, Role.ADMIN) or user.is_superuser
+    return user.role in (Role.TOWNSHIP_OFFICER, Role.ADMIN) or _superuser(user)
 
 
 def can_review(user: User) -> bool:
-    return user.role in (Role.COUNTY_REVIEWER, Role.ADMIN) or user.is_superuser
+    return user.role in (Role.COUNTY_REVIEWER, Role.ADMIN) or _superuser(user)
+
+
+def can_see_review_queue(user: User) -> bool:
+    return can_review(user) or is_staff_reader(user)
 
 
 def can_record_incident(user: User) -> bool:
-    return user.role in (Role.TOWNSHIP_OFFICER, Role.COUNTY_REVIEWER, Role.ADMIN) or user.is_superuser
+    return user.role in (Role.TOWNSHIP_OFFICER, Role.COUNTY_REVIEWER, Role.ADMIN) or _superuser(user)
 
 
 def can_judge_incident(user: User) -> bool:
@@ -114,51 +178,35 @@ def can_judge_incident(user: User) -> bool:
 
 
 def can_inspect(user: User) -> bool:
-    return user.role in STAFF_ROLES or user.is_superuser
+    return user.role in STAFF_ROLES or _superuser(user)
 
 
 def can_open_task(user: User) -> bool:
     """Rectification tasks: staff open them from findings, townships from hazard screening."""
-    return user.role in STAFF_ROLES | {Role.TOWNSHIP_OFFICER} or user.is_superuser
+    return user.role in STAFF_ROLES | {Role.TOWNSHIP_OFFICER} or _superuser(user)
 
 
 def can_work_task(user: User) -> bool:
     """The responsible township reports progress and completion."""
-    return user.role in (Role.TOWNSHIP_OFFICER, Role.ADMIN) or user.is_superuser
+    return user.role in (Role.TOWNSHIP_OFFICER, Role.ADMIN) or _superuser(user)
 
 
-def can_verify_task(user: User, task) -> bool:
-    """Only the level that opened a task closes (销号) or reopens it."""
-    if user.role == Role.API_CLIENT:
+def can_verify_in(user: User, opened_region_code: str) -> bool:
+    """Only the level that opened a task closes (销号) or reopens it; an administrator
+    without a region stands for every level."""
+    if is_api_client(user):
         return False
-    if user.is_superuser or (user.role == Role.ADMIN and user.region_id is None):
+    if _superuser(user) or (user.role == Role.ADMIN and user.region_id is None):
         return True
-    return user.region_id is not None and user.region_id == task.opened_region_id
+    return user.region_id is not None and user.region_id == opened_region_code
 
 
-def visible_inspections(user: User, qs: QuerySet) -> QuerySet:
-    """Inspections are for county staff and above, within their jurisdiction; townships
-    see only the outcome on their units. An unannounced inspection (暗访) planned by a
-    higher level is not shown to the level being inspected: only announced ones, or ones
-    planned within the user's own jurisdiction, are."""
-    if not can_inspect(user):
-        return qs.none()
-    qs = scope_regions(user, qs)
-    prefix = region_prefix(user)
-    if prefix:
-        qs = qs.filter(Q(mode="announced") | Q(created_by__region__code__startswith=prefix))
-    return qs
-
-
-def can_act_on_inspection(user: User, inspection) -> bool:
-    """Recording spot checks and findings belongs to the level that planned the
-    inspection (or above it)."""
-    if not can_inspect(user):
-        return False
+def acts_for_creator(user: User, creator: User | None) -> bool:
+    """A record belongs to the level that created it, and to the levels above: the user's
+    jurisdiction contains the creator's own region."""
     prefix = region_prefix(user)
     if prefix == "":
         return True
-    creator = inspection.created_by
     return (
         prefix is not None
         and creator is not None
@@ -167,12 +215,51 @@ def can_act_on_inspection(user: User, inspection) -> bool:
     )
 
 
-def is_staff_reader(user: User) -> bool:
-    """County and above: dashboards, exports, recompute."""
-    return user.role in STAFF_ROLES or user.is_superuser
+def can_manage_tokens(user: User) -> bool:
+    return is_admin(user) and user.is_staff
+
+
+def can_create_regions(user: User) -> bool:
+    return is_admin(user)
 
 
 def require(allowed: bool) -> None:
     """Refuse an action the role may not take; same 404 as a missing object."""
     if not allowed:
         raise Http404
+
+
+# For templates: `{% if can.review %}`. Each entry is one predicate above.
+CAPABILITIES = {
+    "edit_units": can_edit_units,
+    "self_assess": can_self_assess,
+    "review": can_review,
+    "see_review_queue": can_see_review_queue,
+    "record_incident": can_record_incident,
+    "judge_incident": can_judge_incident,
+    "inspect": can_inspect,
+    "open_task": can_open_task,
+    "work_task": can_work_task,
+    "read_staff": is_staff_reader,
+    "see_dashboards": can_see_dashboards,
+    "township": is_township_officer,
+    "api_client": is_api_client,
+    "admin": is_admin,
+}
+
+
+class Capabilities:
+    """What the user's role may do, computed when a template asks."""
+
+    def __init__(self, user: User):
+        self._user = user
+
+    def __getitem__(self, name: str) -> bool:
+        if not getattr(self._user, "is_authenticated", False):
+            return False
+        return CAPABILITIES[name](self._user)
+
+
+def capabilities(request) -> dict:
+    """Context processor: `can` in every template."""
+    return {"can": Capabilities(request.user)}

@@ -5,21 +5,18 @@ from __future__ import annotations
 import django_filters
 from django.contrib.auth import authenticate
 from django.db.models import Q
-from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
-from rest_framework.authtoken.models import Token
-from rest_framework.decorators import action
 from rest_framework.permissions import AllowAny, IsAdminUser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from sanling.api import ReadOnlyForApiClients, error_response, require_role
+from sanling.kernel.api import ReadOnlyForApiClients, error_response, require_role
 
 from . import access, services
-from .audit import audit, client_ip
-from .models import Level, Region, Role, Unit, UnitKind, User, code_validator, unit_code_validator
+from .audit import client_ip
+from .models import Level, Region, Unit, UnitKind, code_validator, unit_code_validator
 
 
 class TokenRequest(serializers.Serializer):
@@ -50,10 +47,7 @@ class TokenView(APIView):
                 message = _("登录失败次数过多，账号已暂时锁定，请稍后再试。")
                 return error_response(message, code="locked_out", status=403)
             return error_response(message, fields={"non_field_errors": [message]})
-        token, created = Token.objects.get_or_create(user=user)
-        if created:
-            audit(actor=user, action="token.issued", target=user, ip=client_ip(request))
-        return Response({"token": token.key})
+        return Response({"token": services.token_for_login(user=user, ip=client_ip(request))})
 
 
 class TokenIssueView(APIView):
@@ -70,11 +64,10 @@ class TokenIssueView(APIView):
         },
     )
     def post(self, request):
-        user = get_object_or_404(User, username=request.data.get("username", ""), role=Role.API_CLIENT)
-        Token.objects.filter(user=user).delete()
-        token = Token.objects.create(user=user)
-        audit(actor=request.user, action="token.issued", target=user, ip=client_ip(request))
-        return Response({"username": user.username, "token": token.key}, status=status.HTTP_201_CREATED)
+        user, key = services.token_issue(
+            username=str(request.data.get("username", "")), by=request.user, ip=client_ip(request)
+        )
+        return Response({"username": user.username, "token": key}, status=status.HTTP_201_CREATED)
 
 
 class TokenRevokeView(APIView):
@@ -84,9 +77,7 @@ class TokenRevokeView(APIView):
 
     @extend_schema(responses={204: OpenApiResponse(description="revoked")})
     def delete(self, request, username: str):
-        user = get_object_or_404(User, username=username)
-        Token.objects.filter(user=user).delete()
-        audit(actor=request.user, action="token.revoked", target=user, ip=client_ip(request))
+        services.token_revoke(username=username, by=request.user, ip=client_ip(request))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -119,7 +110,7 @@ class RegionViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         return access.visible_regions(self.request.user).order_by("code")
 
     def create(self, request, *args, **kwargs):
-        require_role(request.user.role == Role.ADMIN or request.user.is_superuser)
+        require_role(access.can_create_regions(request.user))
         ser = self.get_serializer(data=request.data)
         ser.is_valid(raise_exception=True)
         d = ser.validated_data
@@ -216,37 +207,3 @@ class UnitViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.Rea
         fields = {k: v for k, v in d.items() if k in services.UNIT_EDITABLE_FIELDS}
         unit = services.unit_update(unit=unit, by=request.user, **fields)
         return Response(UnitSerializer(unit).data)
-
-    @extend_schema(
-        responses=inline_serializer(
-            "UnitStatus",
-            {
-                "unit": serializers.IntegerField(),
-                "campaign": serializers.CharField(),
-                "year": serializers.IntegerField(),
-                "attained": serializers.BooleanField(),
-                "failed_conditions": inline_serializer(
-                    "Reason", {"code": serializers.CharField(), "text": serializers.CharField()}, many=True
-                ),
-            },
-        ),
-        parameters=[],
-    )
-    @action(detail=True, methods=["get"])
-    def status(self, request, pk=None):
-        from reports import attainment
-        from reports.selectors import pick_campaign, pick_year
-
-        unit = self.get_object()
-        campaign = pick_campaign(request.user, request.query_params.get("campaign"))
-        year = pick_year(campaign, request.query_params.get("year"))
-        reasons = attainment.reasons_for(unit, campaign, year)
-        return Response(
-            {
-                "unit": unit.id,
-                "campaign": campaign.slug,
-                "year": year,
-                "attained": not reasons,
-                "failed_conditions": [{"code": r.code, "text": r.text} for r in reasons],
-            }
-        )

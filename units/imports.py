@@ -13,13 +13,14 @@ import zipfile
 from dataclasses import dataclass, field
 
 from django.conf import settings
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils.translation import gettext as _
 from openpyxl import Workbook, load_workbook
 from openpyxl.utils.exceptions import InvalidFileException
 from simple_history.utils import bulk_create_with_history
 
-from . import access
+from . import access, services
 from .audit import audit
 from .models import Level, Region, Unit, UnitKind, User, category_of
 
@@ -194,6 +195,10 @@ def parse_sheet(*, user: User, name: str, data: bytes) -> ParseResult:
 @transaction.atomic
 def import_units(*, user: User, rows: list[dict], filename: str) -> int:
     """Insert validated rows, all or none."""
+    if not access.can_edit_units(user):
+        raise PermissionDenied(_("您的角色不能登记单位。"))
+    for code in {r["township"].code for r in rows}:
+        access.require_region(user, code)  # parse_sheet() checked it; the write holds without it
     units = [
         Unit(
             township=r["township"],
@@ -208,6 +213,7 @@ def import_units(*, user: User, rows: list[dict], filename: str) -> int:
         for r in rows
     ]
     # History rows too, so an imported unit's history starts at its registration.
-    bulk_create_with_history(units, Unit, batch_size=2000, default_user=user)
+    created = bulk_create_with_history(units, Unit, batch_size=2000, default_user=user)
     audit(actor=user, action="unit.imported", detail={"count": len(units), "file": filename[:200]})
+    services.units_imported(units=created)
     return len(units)

@@ -118,10 +118,27 @@ class Category(models.TextChoices):
     ENTERPRISE_INSTITUTION = "enterprise_institution", _("企事业单位")
 
 
+# Which category each kind of unit is counted in: the one definition. category_of() reads
+# it in Python and category_case() writes it as SQL for the roll-up's statement.
+KIND_CATEGORY: dict[str, str] = {
+    kind: (
+        Category.VILLAGE_COMMUNITY
+        if kind in (UnitKind.VILLAGE, UnitKind.COMMUNITY)
+        else Category.ENTERPRISE_INSTITUTION
+    ).value
+    for kind in UnitKind.values
+}
+
+
 def category_of(kind: str) -> str:
-    if kind in (UnitKind.VILLAGE, UnitKind.COMMUNITY):
-        return Category.VILLAGE_COMMUNITY
-    return Category.ENTERPRISE_INSTITUTION
+    return Category(KIND_CATEGORY[kind])
+
+
+def category_case(column: str) -> str:
+    """KIND_CATEGORY as a SQL CASE over `column` (an identifier the caller quoted). The
+    kinds and categories are our own identifiers ([a-z_]), so they need no escaping."""
+    whens = " ".join(f"WHEN '{kind}' THEN '{cat}'" for kind, cat in KIND_CATEGORY.items())
+    return f"CASE {column} {whens} END"
 
 
 unit_code_validator = RegexValidator(r"^\d{12,15}$", _("单位代码必须是 12 至 15 位数字。"))
@@ -215,6 +232,11 @@ class User(AbstractUser):
     class Meta:
         verbose_name = _("用户")
         verbose_name_plural = _("用户")
+
+    @property
+    def is_api_client(self) -> bool:
+        """The kernel's API permission asks this (it knows no roles)."""
+        return self.role == Role.API_CLIENT
 
     def clean(self):
         super().clean()

@@ -1,23 +1,62 @@
-"""Writes to regions, units and users: atomic, keyword-only, audited."""
+"""Writes to regions, units, users and tokens: atomic, keyword-only, audited.
+
+Each service checks the acting user's role and jurisdiction itself (units.access), so a
+view or endpoint that forgot to cannot widen it; `by=None` is the system itself (a
+management command), which acts everywhere. Changes to units are announced with
+units.events.units_changed after commit, for the roll-up.
+"""
 
 from __future__ import annotations
 
 from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.http import Http404
+from django.utils.translation import gettext as _
+from rest_framework.authtoken.models import Token
 
+from sanling.kernel.events import send_after_commit
+
+from . import access
 from .audit import audit
-from .models import Region, Unit, User
+from .events import units_changed
+from .models import Region, Role, Unit, User
+
+
+def _may(allowed: bool, message: str) -> None:
+    if not allowed:
+        raise PermissionDenied(message)
+
+
+def _changed(action: str, units: list[Unit], townships: set[str] | None = None) -> None:
+    send_after_commit(
+        units_changed,
+        sender=Unit,
+        action=action,
+        unit_ids=[u.pk for u in units],
+        townships=sorted(townships or {u.township_id for u in units}),
+    )
 
 
 @transaction.atomic
 def region_create(
     *, code: str, name: str, level: str, parent: Region | None, by: User | None, is_demo: bool = False
 ) -> Region:
+    if by is not None:
+        _may(access.can_create_regions(by), _("只有管理员可以新增区划。"))
+        if parent is not None:
+            access.require_region(by, parent)
     region = Region(code=code, name=name, level=level, parent=parent, is_demo=is_demo)
     region.full_clean()
     region.save()
     audit(actor=by, action="region.created", target=region)
     return region
+
+
+def _township_for(by: User | None, township: Region) -> Region:
+    if by is not None:
+        access.require_region(by, township)
+    return township
 
 
 @transaction.atomic
@@ -32,8 +71,10 @@ def unit_register(
     contact_person: str = "",
     contact_phone: str = "",
 ) -> Unit:
+    if by is not None:
+        _may(access.can_edit_units(by), _("您的角色不能登记单位。"))
     unit = Unit(
-        township=township,
+        township=_township_for(by, township),
         code=code,
         name=name,
         kind=kind,
@@ -44,14 +85,23 @@ def unit_register(
     unit.full_clean()
     unit.save()
     audit(actor=by, action="unit.registered", target=unit)
+    _changed("registered", [unit])
     return unit
 
 
 UNIT_EDITABLE_FIELDS = ("name", "kind", "address", "contact_person", "contact_phone")
 
 
+def _locked_unit(unit: Unit, by: User | None) -> Unit:
+    if by is None:
+        return Unit.objects.select_for_update().get(pk=unit.pk)
+    _may(access.can_edit_units(by), _("您的角色不能修改单位。"))
+    return access.unit_for(by, unit.pk, for_update=True)
+
+
 @transaction.atomic
 def unit_update(*, unit: Unit, by: User | None, **fields) -> Unit:
+    unit = _locked_unit(unit, by)
     changed = {}
     for key, value in fields.items():
         if key not in UNIT_EDITABLE_FIELDS:
@@ -61,18 +111,30 @@ def unit_update(*, unit: Unit, by: User | None, **fields) -> Unit:
             setattr(unit, key, value)
     if changed:
         unit.full_clean()
+        unit._history_user = by
         unit.save(update_fields=list(changed))
         audit(actor=by, action="unit.updated", target=unit, detail={"changed": changed})
+        # a new kind can move the unit to the other category
+        _changed("rekinded" if "kind" in changed else "updated", [unit])
     return unit
 
 
 @transaction.atomic
 def unit_set_active(*, unit: Unit, active: bool, by: User | None) -> Unit:
+    unit = _locked_unit(unit, by)
     if unit.active != active:
         unit.active = active
+        unit._history_user = by
         unit.save(update_fields=["active"])
-        audit(actor=by, action="unit.restored" if active else "unit.archived", target=unit)
+        action = "restored" if active else "archived"
+        audit(actor=by, action=f"unit.{action}", target=unit)
+        _changed(action, [unit])
     return unit
+
+
+def units_imported(*, units: list[Unit]) -> None:
+    """Announce units registered in bulk (units.imports writes and audits them)."""
+    _changed("imported", units)
 
 
 @transaction.atomic
@@ -86,8 +148,12 @@ def user_create(
     validate: bool = True,
     **extra,
 ) -> User:
+    if by is not None:
+        _may(access.is_admin(by), _("只有管理员可以新增用户。"))
+        if region is not None:
+            access.require_region(by, region)
     user = User(username=username, role=role, region=region, **extra)
-    if role == "admin":
+    if role == Role.ADMIN:
         user.is_staff = True
         user.is_superuser = True
     if validate:
@@ -96,4 +162,46 @@ def user_create(
     user.full_clean()
     user.save()
     audit(actor=by, action="user.created", target=user, detail={"role": role, "region": region.code if region else ""})
+    return user
+
+
+# --- API tokens --------------------------------------------------------------------
+
+
+@transaction.atomic
+def token_for_login(*, user: User, ip: str | None = None) -> str:
+    """The token of a user who just proved their password (created on first use)."""
+    token, created = Token.objects.get_or_create(user=user)
+    if created:
+        audit(actor=user, action="token.issued", target=user, ip=ip)
+    return token.key
+
+
+def _token_subject(by: User, username: str, **filters) -> User:
+    _may(access.can_manage_tokens(by), _("只有管理员可以管理令牌。"))
+    qs = User.objects.filter(username=username, **filters)
+    prefix = access.region_prefix(by)
+    if prefix:  # a region-scoped administrator manages its own region's accounts only
+        qs = qs.filter(region__code__startswith=prefix)
+    user = qs.first()
+    if user is None:
+        raise Http404
+    return user
+
+
+@transaction.atomic
+def token_issue(*, username: str, by: User, ip: str | None = None) -> tuple[User, str]:
+    """A new token for an API-client account, replacing any old one."""
+    user = _token_subject(by, username, role=Role.API_CLIENT)
+    Token.objects.filter(user=user).delete()
+    token = Token.objects.create(user=user)
+    audit(actor=by, action="token.issued", target=user, ip=ip)
+    return user, token.key
+
+
+@transaction.atomic
+def token_revoke(*, username: str, by: User, ip: str | None = None) -> User:
+    user = _token_subject(by, username)
+    Token.objects.filter(user=user).delete()
+    audit(actor=by, action="token.revoked", target=user, ip=ip)
     return user

@@ -24,20 +24,20 @@ def _login_failed(sender, credentials, request=None, **kwargs):
 def _forget_tokens_of(user_id) -> None:
     from rest_framework.authtoken.models import Token
 
-    from sanling.authentication import forget_token
+    from sanling.kernel.authentication import forget_token
 
     for key in Token.objects.filter(user_id=user_id).values_list("key", flat=True):
         forget_token(key)
 
 
 def _connect_token_cache() -> None:
-    """Cached token → user answers (sanling.authentication) are dropped when the token is
+    """Cached token → user answers (sanling.kernel.authentication) are dropped when the token is
     deleted or reissued, or its user changes (deactivated, new role or region)."""
     from django.db import transaction
     from django.db.models.signals import post_delete, post_save
     from rest_framework.authtoken.models import Token
 
-    from sanling.authentication import forget_token
+    from sanling.kernel.authentication import forget_token
 
     from .models import User
 

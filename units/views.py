@@ -10,13 +10,12 @@ from django.views.decorators.http import require_POST
 
 from . import access, imports, services
 from .forms import ImportForm, UnitFilterForm, UnitForm
-from .models import Role
 
 
 @login_required
 def home(request):
     user = request.user
-    if user.role == Role.TOWNSHIP_OFFICER:
+    if access.is_township_officer(user):
         return redirect("inspections:worklist")
     if access.is_staff_reader(user):
         return redirect("reports:dashboard")

@@ -1,8 +1,10 @@
-"""Settings read from the environment (django-environ).
+"""Settings read from the environment (django-environ), shared by every settings module.
 
 With nothing set the portal runs on its embedded default: a SQLite file beside the
 project and Celery tasks executed in-process. Set DATABASE_URL and REDIS_URL to run on
-PostgreSQL with a Redis broker and real workers. Production: sanling.settings.production.
+PostgreSQL with a Redis broker and real workers. Use one of: sanling.settings.dev
+(manage.py's default; reads .env), sanling.settings.production (wsgi/asgi/celery's
+default; refuses to start without its services) or sanling.settings.test (ignores .env).
 """
 
 from pathlib import Path
@@ -14,9 +16,8 @@ from django.utils.translation import gettext_lazy as _
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
 env = environ.Env()
-environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
-DEBUG = env.bool("DJANGO_DEBUG", default=True)
+DEBUG = env.bool("DJANGO_DEBUG", default=False)
 # Development only: production.py refuses to start without DJANGO_SECRET_KEY.
 SECRET_KEY = env("DJANGO_SECRET_KEY", default="dev-only-not-secret-sanling")  # noqa: S105
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
@@ -43,6 +44,7 @@ INSTALLED_APPS = [
     "inspections",
     "reports",
     "supervision",
+    "sanling",  # the top: management commands composed from the apps (seed_demo)
 ]
 
 MIDDLEWARE = [
@@ -74,6 +76,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "supervision.context.notifications",
+                "units.access.capabilities",
             ],
         },
     },
@@ -205,7 +208,7 @@ else:
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "sanling.authentication.TokenAuthentication",
+        "sanling.kernel.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -214,10 +217,10 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_THROTTLE_CLASSES": [
-        "sanling.throttling.AnonThrottle",
-        "sanling.throttling.UserThrottle",
+        "sanling.kernel.throttling.AnonThrottle",
+        "sanling.kernel.throttling.UserThrottle",
     ],
-    "EXCEPTION_HANDLER": "sanling.api.exception_handler",
+    "EXCEPTION_HANDLER": "sanling.kernel.api.exception_handler",
     # Proxies in front of the portal (nginx: 1), so throttles count the client's address
     # from X-Forwarded-For rather than the proxy's; unset: REMOTE_ADDR.
     "NUM_PROXIES": env.int("API_NUM_PROXIES", default=None),
@@ -247,7 +250,7 @@ SPECTACULAR_SETTINGS = {
         "TaskStatusEnum": "supervision.models.TaskStatus",
         "SpotCheckStatusEnum": "supervision.models.CheckStatus",
     },
-    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "sanling.api.document_errors"],
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "sanling.kernel.api.document_errors"],
 }
 
 SIMPLE_HISTORY_HISTORY_CHANGE_REASON_USE_TEXT_FIELD = True

@@ -1,11 +1,37 @@
-"""Production: DEBUG off, secret and hosts from the environment, secure cookies/headers.
+"""Production: DEBUG off, secure cookies and headers, and nothing embedded.
 
-DJANGO_SETTINGS_MODULE=sanling.settings.production; requires DJANGO_SECRET_KEY,
-DJANGO_ALLOWED_HOSTS, DATABASE_URL and REDIS_URL.
+DJANGO_SETTINGS_MODULE=sanling.settings.production (the default of wsgi.py, asgi.py and
+celery.py). It refuses to start — with the name of what is missing — without
+DJANGO_SECRET_KEY, DJANGO_ALLOWED_HOSTS, a PostgreSQL DATABASE_URL and REDIS_URL: a
+production that fell back to SQLite, in-process tasks and a per-process cache would run
+and be wrong. Mail goes over SMTP unless EMAIL_BACKEND says otherwise.
 """
 
-from .base import *  # noqa: F403
-from .base import env
+import os
+
+from django.core.exceptions import ImproperlyConfigured
+
+from ._dotenv import read_dotenv
+
+read_dotenv()
+
+REQUIRED = {
+    "DJANGO_SECRET_KEY": "a long random secret",
+    "DJANGO_ALLOWED_HOSTS": "the host names the portal answers to, comma-separated",
+    "DATABASE_URL": "postgres://user:password@host:5432/sanling",
+    "REDIS_URL": "redis://host:6379/0 (Celery broker, results and cache)",
+}
+for _name, _example in REQUIRED.items():
+    if not os.environ.get(_name, "").strip():
+        raise ImproperlyConfigured(
+            f"Set the {_name} environment variable ({_example}): production does not start without it."
+        )
+if not os.environ["DATABASE_URL"].startswith(("postgres://", "postgresql://", "pgsql://")):
+    raise ImproperlyConfigured("DATABASE_URL must name a PostgreSQL database in production (postgres://…).")
+os.environ.setdefault("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
+
+from .base import *  # noqa: E402, F403
+from .base import env  # noqa: E402
 
 DEBUG = False
 SECRET_KEY = env("DJANGO_SECRET_KEY")

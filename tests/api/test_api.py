@@ -304,7 +304,7 @@ def test_attainment_answers_are_cached_per_jurisdiction_until_the_next_rollup(
 def test_cached_token_answers_are_dropped_on_revoke_deactivate_and_move(api, users, tree):
     from django.core.cache import cache
 
-    from sanling.authentication import token_cache_key
+    from sanling.kernel.authentication import token_cache_key
 
     client = api(users.api)
     assert client.get("/api/v1/regions/").status_code == 200
@@ -329,10 +329,10 @@ def test_cached_token_answers_are_dropped_on_revoke_deactivate_and_move(api, use
 
 
 def test_clients_are_throttled_per_window_with_retry_after(api, users, monkeypatch):
-    from sanling.throttling import UserThrottle
+    from sanling.kernel.throttling import UserThrottle
 
     monkeypatch.setitem(UserThrottle.THROTTLE_RATES, "user", "3/min")
-    monkeypatch.setattr("sanling.throttling.time.time", lambda: 1_800_000_030.0)  # mid-window, fixed
+    monkeypatch.setattr("sanling.kernel.throttling.time.time", lambda: 1_800_000_030.0)  # mid-window, fixed
     client, other = api(users.api), api(users.city)
     assert [client.get("/api/v1/regions/").status_code for _ in range(3)] == [200, 200, 200]
     resp = client.get("/api/v1/regions/")

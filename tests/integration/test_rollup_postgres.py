@@ -1,13 +1,15 @@
-"""The roll-up's tests again, on PostgreSQL, where the snapshot is one upserting statement:
-both databases must give the same answers as the brute-force rule (the fast run covers
-SQLite), keep each day's closing figures in history, and drop rows of regions that left
-the scope (PostgreSQL's `gone` step; SQLite rewrites the whole snapshot)."""
+"""The roll-up's tests again, on PostgreSQL: the one statement must give the same
+answers as on SQLite (the fast run) and as the independent oracle, full and incremental,
+keep each day's closing figures in history, and drop rows of regions that left the scope."""
 
 from tests.reports.test_rollup import (  # noqa: F401
+    test_an_update_across_midnight_keeps_its_day,
+    test_gap_and_rate_in_the_statement_are_exact,
     test_history_keeps_each_days_closing_figures,
     test_incremental_update_matches_full,
+    test_incremental_updates_after_each_change_match_the_oracle,
     test_rerun_is_idempotent_and_replaces,
     test_rollup_counts_every_level_and_target,
-    test_rollup_matches_brute_force,
+    test_rollup_matches_oracle,
     test_rows_of_regions_gone_from_scope_are_dropped,
 )

@@ -2,8 +2,6 @@
 random small trees and compares every snapshot row with a brute-force computation."""
 
 import datetime as dt
-import math
-from collections import defaultdict
 from decimal import Decimal
 from unittest import mock
 
@@ -13,14 +11,14 @@ from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from inspections.models import Assessment, Incident
-from inspections.scoring import applicable_items, compute
+from inspections.models import Assessment
 from reports import rollup
 from reports.attainment import reasons_for
 from reports.models import AttainmentHistory, AttainmentSnapshot
 from standards.models import Target
 from tests.factories import RegionFactory, UnitFactory, make_assessment, make_incident
-from units.models import Level, Unit
+from tests.reports import oracle
+from units.models import Level
 
 YEAR = 2022
 
@@ -30,11 +28,37 @@ def snap(campaign, code, category="village_community"):
 
 
 def test_gap_formula():
-    assert rollup.gap_units(Decimal("0.8"), 10, 7) == 1
-    assert rollup.gap_units(Decimal("0.8"), 10, 8) == 0
-    assert rollup.gap_units(Decimal("0.9"), 11, 9) == 1  # ceil(9.9) = 10
-    assert rollup.gap_units(Decimal("0.8"), 5, 5) == 0
-    assert rollup.gap_units(None, 5, 0) == 0
+    assert oracle.gap_units(Decimal("0.8"), 10, 7) == 1
+    assert oracle.gap_units(Decimal("0.8"), 10, 8) == 0
+    assert oracle.gap_units(Decimal("0.9"), 11, 9) == 1  # ceil(9.9) = 10
+    assert oracle.gap_units(Decimal("0.8"), 5, 5) == 0
+    assert oracle.gap_units(None, 5, 0) == 0
+
+
+@pytest.mark.parametrize(
+    "target,total,attained,gap,rate",
+    [
+        ("0.9", 11, 9, 1, "0.818182"),  # ceil(9.9) = 10
+        ("0.8", 10, 8, 0, "0.8"),
+        ("0.07", 100, 0, 7, "0"),  # in floating point 0.07 × 100 = 7.000000000000001
+        ("0.57", 100, 0, 57, "0"),  # … and 0.57 × 100 = 56.99999999999999
+        ("0.8", 3, 2, 1, "0.666667"),  # rate rounded half-up to 6 places
+    ],
+)
+def test_gap_and_rate_in_the_statement_are_exact(tree, campaign, target, total, attained, gap, rate):
+    # given: `total` villages in t1, `attained` of them attaining, t1's own target
+    units = [UnitFactory(township=tree.t1) for _ in range(total)]
+    for u in units[:attained]:
+        make_assessment(unit=u, campaign=campaign, status="approved")
+    Target.objects.create(
+        campaign=campaign, region=tree.t1, category="village_community", year=YEAR, rate=Decimal(target)
+    )
+    # when
+    rollup.run(campaign_id=campaign.id, year=YEAR)
+    # then: the SQL computes the same exact figures as the rule
+    row = snap(campaign, tree.t1.code)
+    assert (row.total_units, row.attained_units, row.gap_units, row.met) == (total, attained, gap, gap == 0)
+    assert row.rate == Decimal(rate)
 
 
 def test_rollup_counts_every_level_and_target(tree, campaign, canary):
@@ -261,32 +285,6 @@ def test_rollup_query_count_does_not_grow_with_units(tree, campaign, django_asse
 # --- property test ---------------------------------------------------------------
 
 
-def brute_force(campaign, year):
-    """The rule computed the slow, obvious way, straight from item scores."""
-    counts = defaultdict(lambda: [0, 0])
-    zero = set(campaign.zero_kinds)
-    for unit in Unit.objects.all():
-        if not (
-            unit.active and unit.township_id.startswith(campaign.scope.prefix) and unit.category in campaign.categories
-        ):
-            continue
-        ok = False
-        a = Assessment.objects.filter(unit=unit, campaign=campaign, year=year).first()
-        if a is not None and a.status == "approved":
-            items = list(applicable_items(a.standard, unit.category))
-            res = compute(items, {s.item_id: s.effective_score for s in a.scores.all()})
-            incident = any(
-                i.kind in zero and i.occurred_on.year == year and i.status != "dismissed"
-                for i in Incident.objects.filter(unit=unit)
-            )
-            ok = res.final >= campaign.pass_mark and not res.veto_failed and not incident
-        for n in (9, 6, 4, 2):  # township, county, city, province prefixes
-            key = (unit.township_id[:n].ljust(12, "0"), unit.category)
-            counts[key][0] += 1
-            counts[key][1] += int(ok)
-    return counts
-
-
 unit_spec = st.fixed_dictionaries(
     {
         "township": st.integers(0, 2),
@@ -317,7 +315,7 @@ class _Rollback(Exception):
     max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
 )
 @given(specs=st.lists(unit_spec, min_size=0, max_size=12), pass_mark=st.sampled_from([60, 85, 100]))
-def test_rollup_matches_brute_force(tree, campaign, specs, pass_mark):
+def test_rollup_matches_oracle(tree, campaign, specs, pass_mark):
     try:
         with transaction.atomic():
             campaign.pass_mark = Decimal(pass_mark)
@@ -344,16 +342,8 @@ def test_rollup_matches_brute_force(tree, campaign, specs, pass_mark):
                     make_incident(unit=unit, kind=kind, occurred_on=dt.date(year, 6, 1), status=status)
             RegionFactory(code="140105003000", name="空乡", level=Level.TOWNSHIP, parent=tree.county)
             rollup.run(campaign_id=campaign.id, year=YEAR)
-            expected = brute_force(campaign, YEAR)
-            rows = AttainmentSnapshot.objects.filter(campaign=campaign, year=YEAR)
-            assert rows.count() == 9 * 2  # every region of the tree (incl. the empty one) × 2 categories
-            for row in rows:
-                total, attained = expected.get((row.region_id, row.category), [0, 0])
-                assert (row.total_units, row.attained_units) == (total, attained), row.region_id
-                assert sum(t for t, _ in row.by_kind.values()) == total
-                assert sum(a for _, a in row.by_kind.values()) == attained
-                target = row.target_rate
-                assert row.gap_units == (max(0, math.ceil(target * total) - attained) if target else 0)
+            want = oracle.assert_snapshot_matches(campaign, YEAR)
+            assert len(want) == 9 * 2  # every region of the tree (incl. the empty one) × 2 categories
             raise _Rollback
     except _Rollback:
         pass
@@ -370,3 +360,96 @@ def test_no_target_year_has_no_met(tree, campaign, year):
 
 def snap_year(campaign, code, year):
     return AttainmentSnapshot.objects.get(campaign=campaign, year=year, region_id=code, category="village_community")
+
+
+# --- incremental updates through the services and their events -------------------
+
+change_spec = st.one_of(
+    st.tuples(
+        st.sampled_from(["approve", "return", "overturn", "incident", "dismiss", "archive", "restore"]),
+        st.integers(0, 11),
+    ),
+    st.tuples(st.just("rekind"), st.integers(0, 11)),
+    st.tuples(st.just("register"), st.integers(0, 2)),
+)
+SAME_CATEGORY = {"village": "community", "community": "village", "school": "factory_mine", "factory_mine": "school"}
+
+
+def _apply(change, units, townships, campaign, admin):
+    from inspections import incidents
+    from inspections import services as assessments
+    from units import services as unit_services
+
+    what, n = change
+    if what == "register":
+        code = UnitFactory.build(township=townships[n]).code
+        units.append(
+            unit_services.unit_register(township=townships[n], code=code, name="新登记", kind="village", by=admin)
+        )
+        return
+    if not units:
+        return
+    unit = units[n % len(units)]
+    a = Assessment.objects.filter(unit=unit, campaign=campaign, year=YEAR).first()
+    if what == "approve" and a and a.status == "submitted":
+        assessments.assessment_approve(assessment=a, by=admin)
+    elif what == "return" and a and a.status in ("submitted", "approved"):
+        assessments.assessment_return(assessment=a, reason="材料不全", by=admin)
+    elif what == "overturn" and a and a.status == "approved":
+        assessments.assessment_overturn(assessment=a, reason="抽查不实", by=admin)
+    elif what == "incident":
+        incidents.incident_record(
+            unit=unit, kind="criminal_case", occurred_on=dt.date(YEAR, 5, 1), description="盗窃", by=admin
+        )
+    elif what == "dismiss":
+        inc = unit.incidents.filter(status="recorded").first()
+        if inc:
+            incidents.incident_judge(incident=inc, status="dismissed", reason="不属实", by=admin)
+    elif what in ("archive", "restore"):
+        unit_services.unit_set_active(unit=unit, active=what == "restore", by=admin)
+    elif what == "rekind":
+        unit_services.unit_update(unit=unit, kind=SAME_CATEGORY[unit.kind], by=admin)
+        unit.refresh_from_db()
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+)
+@given(specs=st.lists(unit_spec, min_size=1, max_size=10), changes=st.lists(change_spec, min_size=1, max_size=6))
+def test_incremental_updates_after_each_change_match_the_oracle(
+    tree, campaign, users, specs, changes, django_capture_on_commit_callbacks, eager_tasks
+):
+    try:
+        with transaction.atomic():
+            # given: a campaign-year rolled up in full
+            townships = [tree.t1, tree.t2, tree.canary_township]
+            units = []
+            for spec in specs:
+                unit = UnitFactory(township=townships[spec["township"]], kind=spec["kind"], active=spec["active"])
+                units.append(unit)
+                if spec["status"]:
+                    make_assessment(unit=unit, campaign=campaign, status=spec["status"])
+                for kind, year, status in spec["incidents"]:
+                    make_incident(unit=unit, kind=kind, occurred_on=dt.date(year, 6, 1), status=status)
+            rollup.run(campaign_id=campaign.id, year=YEAR)
+            ids = dict(
+                AttainmentSnapshot.objects.filter(campaign=campaign, year=YEAR)
+                .values_list("region_id", "id")
+                .filter(category="village_community")
+            )
+            # when: each change goes through its service; its event queues the incremental update
+            for change in changes:
+                with django_capture_on_commit_callbacks(execute=True):
+                    _apply(change, units, townships, campaign, users.admin)
+                # then: after each, the snapshot is what the rule says
+                oracle.assert_snapshot_matches(campaign, YEAR)
+            # and no row was replaced (ids stay)
+            after = dict(
+                AttainmentSnapshot.objects.filter(campaign=campaign, year=YEAR)
+                .values_list("region_id", "id")
+                .filter(category="village_community")
+            )
+            assert after == ids
+            raise _Rollback
+    except _Rollback:
+        pass

@@ -1,4 +1,4 @@
-"""API authentication. Kept apart from sanling.api: DRF imports authentication classes
+"""API authentication. Kept apart from sanling.kernel.api: DRF imports authentication classes
 while its own views module is still loading."""
 
 import copy

@@ -2,11 +2,15 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 
+from inspections import demo as assessment_demo
 from standards.models import Campaign
-from units import demo
+from units import demo as unit_demo
 
 
 class Command(BaseCommand):
+    """Demo data is composed here, at the top: each app seeds its own (units.demo, then
+    inspections.demo), so no lower app reaches up for the data of a higher one."""
+
     help = "Generate a deterministic demo province fast: seed_demo --units N --seed S [--assessments] [--users]"
 
     def add_arguments(self, parser):
@@ -26,7 +30,7 @@ class Command(BaseCommand):
         log = self.stdout.write
         started = time.monotonic()
         try:
-            demo.seed_units(units=units, seed=seed, province=province, log=log)
+            unit_demo.seed_units(units=units, seed=seed, province=province, log=log)
         except ValueError as exc:
             raise CommandError(str(exc)) from exc
         if assessments:
@@ -38,9 +42,9 @@ class Command(BaseCommand):
                     continue
                 for y in year or c.years:
                     if y in c.years:
-                        demo.seed_assessments(campaign=c, year=y, seed=seed, log=log)
+                        assessment_demo.seed_assessments(campaign=c, year=y, seed=seed, log=log)
         if users:
             self.stdout.write(self.style.WARNING("演示账号 / demo accounts (demo data only):"))
-            for username, password, what in demo.seed_users(province=province, log=log):
+            for username, password, what in unit_demo.seed_users(province=province, log=log):
                 self.stdout.write(f"  {username:<10} {password}  {what}")
         self.stdout.write(self.style.SUCCESS(f"seed_demo done in {time.monotonic() - started:.1f}s"))

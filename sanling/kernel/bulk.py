@@ -8,6 +8,7 @@ import json
 from collections.abc import Iterable
 
 from django.db import connection
+from django.db.models import Max
 
 
 def bulk_insert(model, rows: Iterable[dict], fields: list[str]) -> int:
@@ -37,3 +38,18 @@ def bulk_insert(model, rows: Iterable[dict], fields: list[str]) -> int:
             with raw.copy(sql) as copy:
                 copy.write(buf.getvalue())
     return len(rows)
+
+
+def next_id(model) -> int:
+    """The first free id, for rows inserted with explicit ids (fast demo data)."""
+    return (model.objects.aggregate(m=Max("id"))["m"] or 0) + 1
+
+
+def reset_sequence(model) -> None:
+    """After inserting explicit ids: move PostgreSQL's id sequence past them."""
+    if connection.vendor == "postgresql":
+        from django.core.management.color import no_style
+
+        with connection.cursor() as cur:
+            for sql in connection.ops.sequence_reset_sql(no_style(), [model]):
+                cur.execute(sql)

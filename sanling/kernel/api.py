@@ -1,4 +1,5 @@
-"""Shared API pieces: the one exception handler, permissions, pagination."""
+"""Shared API pieces: the one exception handler and error shape, permissions, filters,
+the 404/500 handlers. Imports no app: a user is an API client when `user.is_api_client`."""
 
 from __future__ import annotations
 
@@ -9,11 +10,9 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema_field
-from rest_framework import exceptions, mixins, permissions, viewsets
+from rest_framework import exceptions, mixins, permissions, serializers, viewsets
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_handler
-
-from units.models import Role
 
 
 def _flatten(detail) -> tuple[str, dict]:
@@ -67,7 +66,7 @@ class ReadOnlyForApiClients(permissions.IsAuthenticated):
             return False
         if request.method in permissions.SAFE_METHODS:
             return True
-        return request.user.role != Role.API_CLIENT
+        return not getattr(request.user, "is_api_client", False)
 
 
 class WriteViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet):
@@ -180,3 +179,18 @@ def server_error(request):
     if unavailable:
         resp["Retry-After"] = "5"
     return resp
+
+
+@extend_schema_field({"type": "array", "items": {"type": "string"}, "readOnly": True})
+class ActionsField(serializers.Field):
+    """The actions the requesting user may take on the object now, from its state
+    machine's allowed_actions(obj, user) — the same list the pages offer."""
+
+    def __init__(self, allowed, **kwargs):
+        kwargs.update(read_only=True, source="*")
+        super().__init__(**kwargs)
+        self.allowed = allowed
+
+    def to_representation(self, obj):
+        request = self.context.get("request")
+        return list(self.allowed(obj, request.user)) if request is not None else []

@@ -1,0 +1,131 @@
+"""Deterministic demo assessments (with every item score) and incidents, generated fast
+with bulk inserts (COPY on PostgreSQL) for the demo units of units.demo. Scores go
+through scoring.compute, as an officer's would; all of it is demo data."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.db import transaction
+from django.utils import timezone
+
+from sanling.kernel.bulk import bulk_insert, next_id, reset_sequence
+from units.models import Unit
+
+from . import scoring
+from .models import Assessment, Incident, ItemScore
+
+CHUNK = 20_000
+
+
+@transaction.atomic
+def seed_assessments(*, campaign, year: int, seed: int, log=print) -> tuple[int, int, int]:
+    """For every in-scope demo unit: an assessment with all item scores (most approved,
+    some in other states, some units unassessed) and a few incidents."""
+    rng = random.Random(seed * 7919 + year)  # noqa: S311 - deterministic demo data
+    if Assessment.objects.filter(campaign=campaign, year=year, unit__is_demo=True).exists():
+        log(f"{campaign.slug} {year}: demo assessments already present; skipped")
+        return 0, 0, 0
+    items = {cat: list(scoring.applicable_items(campaign.standard, cat)) for cat in campaign.categories}
+    units = list(Unit.objects.filter(campaign.unit_q(), is_demo=True).values_list("id", "category").order_by("id"))
+    a_id, s_id, i_id = next_id(Assessment), next_id(ItemScore), next_id(Incident)
+    now = timezone.now().isoformat()
+    a_rows, s_rows, i_rows = [], [], []
+    counts = [0, 0, 0]
+
+    def flush():
+        for n, (model, rows) in enumerate(((Assessment, a_rows), (ItemScore, s_rows), (Incident, i_rows))):
+            if rows:
+                bulk_insert(model, rows, list(rows[0]))
+                counts[n] += len(rows)
+                rows.clear()
+
+    statuses = ["approved"] * 70 + ["submitted"] * 10 + ["returned"] * 4 + ["draft"] * 4 + [None] * 12
+    for n_unit, (unit_id, cat) in enumerate(units):
+        # Flush every CHUNK units: ~20 item-score rows per unit, so memory stays at a
+        # few hundred MB even for a million units.
+        if n_unit and n_unit % CHUNK == 0:
+            flush()
+        status = rng.choice(statuses)
+        if status is not None:
+            strong = rng.random() < 0.85
+            scores = {}
+            for item in items[cat]:
+                if strong:
+                    s = item.max_score if rng.random() < 0.8 else (item.max_score * Decimal(rng.randint(7, 9)) / 10)
+                else:
+                    s = item.max_score * Decimal(rng.randint(4, 10)) / 10
+                scores[item.id] = s = s.quantize(Decimal("0.1"), ROUND_HALF_UP)
+                s_rows.append(
+                    {
+                        "id": s_id,
+                        "assessment_id": a_id,
+                        "item_id": item.id,
+                        "self_score": s,
+                        "reviewer_score": None,
+                        "note": "",
+                        "reviewer_note": "",
+                    }
+                )
+                s_id += 1
+            result = scoring.compute(items[cat], scores)
+            a_rows.append(
+                {
+                    "id": a_id,
+                    "unit_id": unit_id,
+                    "campaign_id": campaign.id,
+                    "year": year,
+                    "standard_id": campaign.standard_id,
+                    "status": status,
+                    "lock_version": 1,
+                    "total_score": result.total,
+                    "max_score": result.max_total,
+                    "final_score": result.final,
+                    "veto_failed": result.veto_failed,
+                    "return_reason": "材料不全，请补充" if status == "returned" else "",
+                    "overturn_reason": "",
+                    "submitted_at": now if status != "draft" else None,
+                    "approved_at": now if status == "approved" else None,
+                    "reviewed_by_id": None,
+                    "created_by_id": None,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+            )
+            a_id += 1
+        if rng.random() < 0.03:
+            kind = rng.choice(
+                [
+                    "petition",
+                    "public_safety",
+                    "production_safety",
+                    "criminal_case",
+                    "public_order_case",
+                    "homicide",
+                    "dispute",
+                ]
+            )
+            day = dt.date(year, 1, 1) + dt.timedelta(days=rng.randrange(365))
+            i_rows.append(
+                {
+                    "id": i_id,
+                    "unit_id": unit_id,
+                    "kind": kind,
+                    "occurred_on": day.isoformat(),
+                    "description": "演示事件",
+                    "status": "dismissed" if rng.random() < 0.1 else "confirmed",
+                    "reason": "",
+                    "recorded_by_id": None,
+                    "recorded_at": now,
+                    "judged_by_id": None,
+                    "judged_at": None,
+                }
+            )
+            i_id += 1
+    flush()
+    for model in (Assessment, ItemScore, Incident):
+        reset_sequence(model)
+    log(f"{campaign.slug} {year}: {counts[0]} assessments, {counts[1]} item scores, {counts[2]} incidents")
+    return tuple(counts)

@@ -1,0 +1,13 @@
+"""What happened to assessments and incidents, for the apps above that must react (the
+roll-up recounts the unit's township). Sent after commit; inspections imports no report.
+
+assessment_decided(assessment_id, unit_id, campaign_id, year, action)
+    action: "approved", "returned", "overturned" — whatever can change attainment.
+incident_changed(incident_id, unit_id, years, action)
+    action: "recorded", "confirmed", "dismissed"; years: the calendar years it touches.
+"""
+
+from django.dispatch import Signal
+
+assessment_decided = Signal()
+incident_changed = Signal()

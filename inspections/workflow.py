@@ -1,0 +1,107 @@
+"""The state machines of assessments and incidents, each defined once (a
+sanling.kernel.workflow.Machine). `allowed_actions(obj, user)` is what the services
+enforce, what the API reports and what the pages and templates offer: there is no second
+list of buttons, statuses or roles anywhere else."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext_lazy
+
+from sanling.kernel.workflow import Machine, role
+from units import access
+from units.models import User
+
+from .models import Assessment, Incident, IncidentStatus, Status
+
+# --- assessments -------------------------------------------------------------------
+# draft → submitted → approved, or → returned (with a reason) → submitted …;
+# approved → overturned by a spot check, or returned by the county.
+
+ASSESSMENT = Machine(
+    transitions={
+        (Status.DRAFT, "submit"): Status.SUBMITTED,
+        (Status.RETURNED, "submit"): Status.SUBMITTED,
+        (Status.SUBMITTED, "approve"): Status.APPROVED,
+        (Status.SUBMITTED, "return"): Status.RETURNED,
+        (Status.APPROVED, "overturn"): Status.OVERTURNED,
+        (Status.APPROVED, "return"): Status.RETURNED,
+    },
+    in_place={
+        "edit": (Status.DRAFT, Status.RETURNED),  # self-scores, notes, evidence
+        "adjust": (Status.SUBMITTED,),  # the reviewer's scores beside them
+    },
+    who={
+        "submit": role(access.can_self_assess),
+        "edit": role(access.can_self_assess),
+        "approve": role(access.can_review),
+        "return": role(access.can_review),
+        "adjust": role(access.can_review),
+        "overturn": role(access.can_inspect),
+    },
+    labels={
+        "submit": gettext_lazy("提交"),
+        "approve": gettext_lazy("审核通过"),
+        "return": gettext_lazy("退回"),
+        "overturn": gettext_lazy("抽查否定"),
+        "edit": gettext_lazy("修改自评"),
+        "adjust": gettext_lazy("调整审核分"),
+    },
+    refusals={
+        "submit": gettext_lazy("只有乡镇/街道工作人员可以提交自评。"),
+        "edit": gettext_lazy("只有乡镇/街道工作人员可以填报自评。"),
+        "approve": gettext_lazy("只有县级审核人员可以审核。"),
+        "return": gettext_lazy("只有县级审核人员可以退回。"),
+        "adjust": gettext_lazy("只有县级审核人员可以调整审核分。"),
+        "overturn": gettext_lazy("只有检查人员可以抽查否定。"),
+    },
+    state_label=lambda s: Status(s).label,
+    in_place_refusals={
+        "edit": gettext_lazy("“%(state)s”状态的自评不能修改；已审核通过的自评只有退回后才能修改。"),
+        "adjust": gettext_lazy("只能在审核时调整得分。"),
+    },
+)
+
+
+def assessment_actions(assessment, user: User) -> list[str]:
+    """What `user` may do to this assessment now (nothing outside their jurisdiction)."""
+    if not access.can_see_region(user, assessment.unit.township_id):
+        return []
+    return ASSESSMENT.allowed(assessment, user)
+
+
+# --- incidents ---------------------------------------------------------------------
+# recorded → confirmed or dismissed (with a reason); a confirmed incident may still be
+# dismissed when found untrue; a dismissal is final (a new fact is a new incident).
+
+INCIDENT = Machine(
+    transitions={
+        (IncidentStatus.RECORDED, "confirm"): IncidentStatus.CONFIRMED,
+        (IncidentStatus.RECORDED, "dismiss"): IncidentStatus.DISMISSED,
+        (IncidentStatus.CONFIRMED, "dismiss"): IncidentStatus.DISMISSED,
+    },
+    in_place={},
+    who={"confirm": role(access.can_judge_incident), "dismiss": role(access.can_judge_incident)},
+    labels={"confirm": gettext_lazy("确认"), "dismiss": gettext_lazy("排除")},
+    refusals={
+        "confirm": gettext_lazy("只有县级审核人员可以确认或排除事件。"),
+        "dismiss": gettext_lazy("只有县级审核人员可以确认或排除事件。"),
+    },
+    state_label=lambda s: IncidentStatus(s).label,
+)
+# the status an API client asks for -> the action that leads there
+INCIDENT_ACTION_FOR = {IncidentStatus.CONFIRMED: "confirm", IncidentStatus.DISMISSED: "dismiss"}
+
+
+def incident_actions(incident, user: User) -> list[str]:
+    if not access.can_see_region(user, incident.unit.township_id):
+        return []
+    return INCIDENT.allowed(incident, user)
+
+
+def allowed_actions(obj, user: User) -> list[str]:
+    """The actions of an assessment or an incident that `user` may take now."""
+    if isinstance(obj, Assessment):
+        return assessment_actions(obj, user)
+    if isinstance(obj, Incident):
+        return incident_actions(obj, user)
+    raise TypeError(f"no state machine for {type(obj).__name__}")

@@ -1,0 +1,47 @@
+"""Reads of campaigns for a user: which campaigns concern their jurisdiction, and the
+campaign and year a page shows."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+from django.http import Http404
+
+from units import access
+from units.models import User
+
+from .models import Campaign
+
+DEFAULT_CAMPAIGN = "shanxi-sanling"
+
+
+def campaigns_for(user: User) -> QuerySet[Campaign]:
+    """Active campaigns whose scope overlaps the user's jurisdiction (above or below it)."""
+    prefix = access.region_prefix(user)
+    qs = Campaign.objects.select_related("scope", "standard").filter(active=True).order_by("slug")
+    if prefix is None:
+        return qs.none()
+    if prefix == "":
+        return qs
+    overlapping = [c.pk for c in qs if c.scope.prefix.startswith(prefix) or prefix.startswith(c.scope.prefix)]
+    return qs.filter(pk__in=overlapping)
+
+
+def pick_campaign(user: User, slug: str | None) -> Campaign:
+    """The campaign asked for, if it concerns the user; else the default one."""
+    qs = campaigns_for(user)
+    campaign = qs.filter(slug=slug).first() if slug else None
+    if campaign is None:
+        campaign = qs.filter(slug=DEFAULT_CAMPAIGN).first() or qs.first()
+    if campaign is None:
+        raise Http404
+    return campaign
+
+
+def pick_year(campaign: Campaign, raw: str | None) -> int:
+    """The year asked for if it is one of the campaign's, else its last (for pages that
+    show something sensible for any link; writes validate years strictly)."""
+    try:
+        year = int(raw) if raw else None
+    except ValueError:
+        year = None
+    return year if year is not None and campaign.covers_year(year) else campaign.end_year

@@ -1,0 +1,69 @@
+"""The state machine of rectification tasks (a sanling.kernel.workflow.Machine):
+open → in progress → reported (a note and evidence) → closed (销号), and reopened with a
+reason from reported or closed. The responsible township works a task; only the level that
+opened it verifies or reopens it. `allowed_actions(task, user)` is what the services
+enforce and what the pages and the API offer."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from sanling.kernel.workflow import Machine, role
+from units import access
+from units.models import User
+
+from .models import Rectification, TaskStatus
+
+
+def _opened_by_level_of(user, task: Rectification) -> bool:
+    return access.can_verify_in(user, task.opened_region_id)
+
+
+TASK = Machine(
+    transitions={
+        (TaskStatus.OPEN, "start"): TaskStatus.IN_PROGRESS,
+        (TaskStatus.OPEN, "report"): TaskStatus.REPORTED,
+        (TaskStatus.IN_PROGRESS, "report"): TaskStatus.REPORTED,
+        (TaskStatus.REPORTED, "verify"): TaskStatus.CLOSED,
+        (TaskStatus.REPORTED, "reopen"): TaskStatus.OPEN,
+        (TaskStatus.CLOSED, "reopen"): TaskStatus.OPEN,
+    },
+    in_place={"evidence": (TaskStatus.OPEN, TaskStatus.IN_PROGRESS)},
+    who={
+        "start": role(access.can_work_task),
+        "report": role(access.can_work_task),
+        "evidence": role(access.can_work_task),
+        "verify": _opened_by_level_of,
+        "reopen": _opened_by_level_of,
+    },
+    labels={
+        "start": gettext_lazy("开始整改"),
+        "report": gettext_lazy("报告完成"),
+        "evidence": gettext_lazy("上传整改佐证"),
+        "verify": gettext_lazy("验收销号"),
+        "reopen": gettext_lazy("退回重整"),
+    },
+    refusals={
+        "start": gettext_lazy("只有责任乡镇/街道可以开始整改。"),
+        "report": gettext_lazy("只有责任乡镇/街道可以报告整改完成。"),
+        "evidence": gettext_lazy("只有责任乡镇/街道可以上传整改佐证。"),
+        "verify": lambda t: _("只有交办单位（%(r)s）可以验收销号或退回重整。") % {"r": t.opened_region.name},
+        "reopen": lambda t: _("只有交办单位（%(r)s）可以验收销号或退回重整。") % {"r": t.opened_region.name},
+    },
+    state_label=lambda s: TaskStatus(s).label,
+    state_refusal=gettext_lazy("整改任务当前为“%(state)s”，不能“%(action)s”。"),
+)
+# the status an API client asks for -> the action that leads there
+TASK_ACTION_FOR = {
+    TaskStatus.IN_PROGRESS: "start",
+    TaskStatus.REPORTED: "report",
+    TaskStatus.CLOSED: "verify",
+    TaskStatus.OPEN: "reopen",
+}
+
+
+def allowed_actions(task: Rectification, user: User) -> list[str]:
+    if not access.can_see_region(user, task.unit.township_id):
+        return []
+    return TASK.allowed(task, user)

@@ -1,0 +1,12 @@
+"""What happened to units, for the apps above that must react (the roll-up recounts the
+townships named). Sent after commit (sanling.kernel.events.send_after_commit).
+
+units_changed(action, unit_ids, townships)
+    action: "registered", "updated", "rekinded", "archived", "restored", "moved", "imported";
+    unit_ids: the units concerned; townships: every township code whose figures the change
+    touches (for a move, the old township and the new one).
+"""
+
+from django.dispatch import Signal
+
+units_changed = Signal()
