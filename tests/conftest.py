@@ -14,6 +14,19 @@ PASSWORD = "pw-Sanling-2026"
 
 
 @pytest.fixture(autouse=True)
+def _default_language():
+    """Each test starts in the portal's language: a request with Accept-Language: en leaves
+    English active in the thread (LocaleMiddleware activates, nothing deactivates), which
+    would otherwise leak into the messages of services a later test calls directly."""
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.deactivate()
+
+
+@pytest.fixture(autouse=True)
 def _fresh_cache():
     """Each test starts with an empty cache (throttle counters, cached API answers)."""
     from django.core.cache import cache

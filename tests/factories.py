@@ -148,3 +148,11 @@ def make_incident(*, unit: Unit, kind: str = "criminal_case", occurred_on=None, 
     return Incident.objects.create(
         unit=unit, kind=kind, occurred_on=occurred_on or timezone.localdate(), description="测试事件", status=status
     )
+
+
+def figures(campaign, region, *, year: int = 2022, category: str = "village_community") -> tuple[int, int]:
+    """(total, attained) of a region in the campaign-year's snapshot, as the roll-up wrote it."""
+    from reports.models import AttainmentSnapshot
+
+    row = AttainmentSnapshot.objects.get(campaign=campaign, year=year, region=region, category=category)
+    return row.total_units, row.attained_units

@@ -183,16 +183,39 @@ def url_for(pattern_name, pattern, value):
     return reverse(pattern_name, kwargs=kwargs)
 
 
+# an id (or region code) that names nothing, for each kind of object
+MISSING = {"township": "140213999000"}
+MISSING_ID = 98765432
+
+
 @pytest.mark.parametrize("role", ROLES)
-def test_other_citys_objects_are_404_through_every_url(client, users, canary_objects, role):
+def test_other_citys_objects_answer_exactly_like_missing_ones(client, users, canary_objects, role):
+    """Through every URL that names an object, with every method the URL accepts (a
+    POST-only action is tried with POST, an API detail also with PATCH), another city's
+    object gets the same answer as an object that does not exist: the same status (404,
+    or 403 where the role may not act at all, before any lookup) and, in the API, the
+    same body. Never 405 for a method the URL takes; never the canary's data."""
     client.force_login(getattr(users, role))
     patterns = first_patterns()
     for name, what in BY_OBJECT.items():
-        url = url_for(name, patterns[name], canary_objects[what])
-        for method in ("get", "post"):
-            resp = getattr(client, method)(url)
-            assert resp.status_code in (403, 404, 405), (role, method, url, resp.status_code)
-            assert "金丝雀村" not in resp.content.decode(errors="ignore"), (role, url)
+        canary_url = url_for(name, patterns[name], canary_objects[what])
+        missing_url = url_for(name, patterns[name], MISSING.get(what, MISSING_ID))
+        methods = ["get", "post", *(["patch"] if name.startswith("api:") else [])]
+        tried = []
+        for method in methods:
+            call = getattr(client, method)
+            kwargs = {"content_type": "application/json", "data": "{}"} if method == "patch" else {}
+            missing = call(missing_url, **kwargs)
+            if missing.status_code == 405:
+                continue  # the URL does not take this method (for any object)
+            tried.append(method)
+            got = call(canary_url, **kwargs)
+            assert got.status_code == missing.status_code, (role, method, name, got.status_code, missing.status_code)
+            assert got.status_code in (403, 404), (role, method, name, got.status_code)
+            if got.get("Content-Type", "").startswith("application/json"):
+                assert got.json() == missing.json(), (role, method, name)
+            assert "金丝雀村" not in got.content.decode(errors="ignore"), (role, name)
+        assert tried, f"{name} answered 405 to {methods}: the walk exercised nothing"
 
 
 @pytest.mark.parametrize("role", ROLES)

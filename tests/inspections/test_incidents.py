@@ -10,7 +10,7 @@ from inspections.models import Incident
 from reports import rollup
 from reports.attainment import reasons_for
 from standards.models import Target
-from tests.factories import UnitFactory, make_assessment, make_campaign
+from tests.factories import UnitFactory, figures, make_assessment, make_campaign
 from units.models import AuditEvent
 
 YEAR = 2022
@@ -39,26 +39,36 @@ def record(client, **data):
 def test_officer_records_and_attainment_is_revoked_for_that_year_only(
     login, users, campaign, attained, django_capture_on_commit_callbacks
 ):
-    assert reasons_for(attained, campaign, YEAR) == []
+    rollup.run(campaign_id=campaign.id, year=YEAR)
+    assert reasons_for(attained, campaign, YEAR) == [] and figures(campaign, attained.township) == (1, 1)
     with django_capture_on_commit_callbacks(execute=True):
         assert record(login(users.officer)).status_code == 302
     assert [r.code for r in reasons_for(attained, campaign, YEAR)] == ["no_incident"]
+    # the event reached the roll-up: the township's and the province's figures moved
+    assert figures(campaign, attained.township) == (1, 0)
+    assert figures(campaign, campaign.scope) == (1, 0)
     assert AuditEvent.objects.filter(action="incident.recorded").exists()
     make_assessment(unit=attained, campaign=campaign, year=2021, status="approved")
     assert reasons_for(attained, campaign, 2021) == []
 
 
-def test_reviewer_dismisses_with_reason_and_attainment_returns(login, users, campaign, attained):
-    record(login(users.officer))
+def test_reviewer_dismisses_with_reason_and_attainment_returns(
+    login, users, campaign, attained, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        record(login(users.officer))
+    assert figures(campaign, attained.township) == (1, 0)
     inc = Incident.objects.get()
     reviewer = login(users.reviewer)
     reviewer.post(f"/incidents/{inc.pk}/judge/", {"status": "dismissed", "reason": ""})
     inc.refresh_from_db()
     assert inc.status == "recorded"  # a dismissal needs a reason
-    reviewer.post(f"/incidents/{inc.pk}/judge/", {"status": "dismissed", "reason": "经核实不属实"})
+    with django_capture_on_commit_callbacks(execute=True):
+        reviewer.post(f"/incidents/{inc.pk}/judge/", {"status": "dismissed", "reason": "经核实不属实"})
     inc.refresh_from_db()
     assert (inc.status, inc.reason, inc.judged_by) == ("dismissed", "经核实不属实", users.reviewer)
     assert reasons_for(attained, campaign, YEAR) == []
+    assert figures(campaign, attained.township) == (1, 1)
 
 
 @pytest.mark.parametrize(

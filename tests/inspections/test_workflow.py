@@ -333,3 +333,23 @@ def test_worklist_query_count(login, users, tree, campaign, django_assert_max_nu
     # a constant number whatever the unit count (13 = 12 + the top bar's unread-notification count)
     with django_assert_max_num_queries(13):
         assert client.get("/assessments/").status_code == 200
+
+
+def test_returning_an_approved_assessment_reaches_the_rollup(
+    login, unit, campaign, users, django_capture_on_commit_callbacks
+):
+    from reports import rollup
+    from tests.factories import figures, make_assessment
+
+    a = make_assessment(unit=unit, campaign=campaign, status="approved")
+    rollup.run(campaign_id=campaign.id, year=YEAR)
+    assert figures(campaign, unit.township) == (1, 1)
+    with django_capture_on_commit_callbacks(execute=True):
+        resp = login(users.reviewer).post(
+            f"/assessments/{a.pk}/review/",
+            {"action": "return", "reason": "复核发现问题", "lock_version": a.lock_version},
+        )
+    assert resp.status_code == 302
+    a.refresh_from_db()
+    assert a.status == Status.RETURNED
+    assert figures(campaign, unit.township) == (1, 0) and figures(campaign, campaign.scope) == (1, 0)

@@ -13,10 +13,10 @@ from openpyxl import load_workbook
 
 from inspections.models import Status
 from inspections.services import ServiceError
-from reports import attainment
+from reports import attainment, rollup
 from supervision import selectors, services
 from supervision.models import CheckStatus, Inspection, Notification, Rectification, SpotCheck, TaskStatus
-from tests.factories import UnitFactory, UserFactory, make_assessment
+from tests.factories import UnitFactory, UserFactory, figures, make_assessment
 from units import access
 from units.models import AuditEvent, Role
 
@@ -142,6 +142,8 @@ def test_overturn_revokes_attainment_and_records_deviation(
     c1, c2 = ins.checks.order_by("unit__code")
     unit = c1.unit
     assert attainment.reasons_for(unit, campaign, 2022) == []
+    rollup.run(campaign_id=campaign.id, year=2022)
+    before = figures(campaign, unit.township)
     with django_capture_on_commit_callbacks(execute=True):
         services.spot_check_record(
             check=c1,
@@ -157,6 +159,8 @@ def test_overturn_revokes_attainment_and_records_deviation(
     assert c1.assessment.status == Status.OVERTURNED
     reasons = attainment.reasons_for(unit, campaign, 2022)
     assert any("被抽查否定：台账材料系补做" in r.text for r in reasons)
+    # the overturn reached the roll-up through the assessment's event
+    assert figures(campaign, unit.township) == (before[0], before[1] - 1)
 
     services.spot_check_record(check=c2, scores=scores_for(c2), outcome="confirmed", reason="", by=users.reviewer)
     c2.refresh_from_db()
