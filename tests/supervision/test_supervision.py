@@ -126,7 +126,7 @@ def scores_for(check, **override):
 
 
 def test_overturn_revokes_attainment_and_records_deviation(
-    users, tree, campaign, approved, django_capture_on_commit_callbacks
+    users, tree, campaign, approved, django_capture_on_commit_callbacks, eager_tasks
 ):
     ins = services.inspection_plan(
         region=tree.county,
