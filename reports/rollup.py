@@ -321,7 +321,10 @@ def _write(campaign: Campaign, year: int, now, *, township: Region | None = None
     sql, params = _statement(campaign, year, now, township=township)
     with connection.cursor() as cur:
         cur.execute(sql, params)
-        return cur.rowcount
+        written = cur.rowcount
+    if written < 0:  # SQLite reports no row count for a statement that starts with WITH
+        written = AttainmentSnapshot.objects.filter(campaign=campaign, year=year, computed_at=now).count()
+    return written
 
 
 def run(*, campaign_id: int, year: int, progress: Progress | None = None) -> int:

@@ -149,7 +149,7 @@ def test_reasonable_omission_converts_to_100(tree, campaign):
 
 def test_rerun_is_idempotent_and_replaces(tree, campaign):
     u = UnitFactory(township=tree.t1)
-    rollup.run(campaign_id=campaign.id, year=YEAR)
+    assert rollup.run(campaign_id=campaign.id, year=YEAR) == 8 * 2  # rows written: every region × category
     before = list(AttainmentSnapshot.objects.values_list("region_id", "category", "attained_units").order_by("pk"))
     rollup.run(campaign_id=campaign.id, year=YEAR)
     after = list(AttainmentSnapshot.objects.values_list("region_id", "category", "attained_units").order_by("pk"))
