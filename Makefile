@@ -23,7 +23,7 @@ demo: $(STAMP)
 
 run: demo
 	$(BIN)/python manage.py rollup --all
-	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
+	DJANGO_DEBUG=1 $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
 # Fast tests on SQLite (and headless Chromium), then the integration tests against a
 # real PostgreSQL, Redis and Celery worker that tests/services.py starts from the

@@ -24,7 +24,7 @@ def services(redis: bool = False):
         os.environ["DATABASE_URL"] = pg["url"]
         if rd:
             os.environ["REDIS_URL"] = rd["url"]
-        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sanling.settings.base")
+        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sanling.settings.dev")
         import django
 
         django.setup()

@@ -69,11 +69,9 @@ def main():
     if not shutil.which("wrk"):
         raise SystemExit("wrk not found: apt-get install wrk")
     with services(redis=args.redis):
-        from rest_framework.authtoken.models import Token
-
         from reports import rollup
         from standards.models import Campaign
-        from units.models import Region, Role, User
+        from units.models import ApiToken, Region, Role, User
 
         info = seed(args.units)
         campaign = Campaign.objects.get(slug="shanxi-sanling")
@@ -81,11 +79,11 @@ def main():
         user = User.objects.create(
             username="bench-bigscreen", role=Role.API_CLIENT, region=Region.objects.get(code="140000000000")
         )
-        token = Token.objects.create(user=user).key
+        _token, token = ApiToken.objects.create(user=user, scope="statistics")
         port = 18765
         env = dict(
             os.environ,
-            DJANGO_SETTINGS_MODULE="sanling.settings.base",
+            DJANGO_SETTINGS_MODULE="sanling.settings.dev",
             DJANGO_DEBUG="false",
             API_THROTTLE_USER="1000000/min",
             LOG_LEVEL="WARNING",

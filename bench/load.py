@@ -137,7 +137,7 @@ def main():
         port = 18766
         env = dict(
             os.environ,
-            DJANGO_SETTINGS_MODULE="sanling.settings.base",
+            DJANGO_SETTINGS_MODULE="sanling.settings.dev",
             DJANGO_DEBUG="false",
             LOG_LEVEL="WARNING",
             SANLING_LOAD_PLAN=str(tmp / "plan.json"),

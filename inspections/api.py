@@ -78,7 +78,9 @@ class AssessmentWrite(serializers.Serializer):
     campaign = serializers.SlugField(required=False)
     year = serializers.IntegerField(required=False)
     scores = ScoreSerializer(many=True, required=False)
-    lock_version = serializers.IntegerField(required=False, help_text="version the edit is based on (PATCH)")
+    lock_version = serializers.IntegerField(
+        required=False, min_value=0, help_text="the version the edit is based on (required for PATCH)"
+    )
 
 
 class ReasonSerializer(serializers.Serializer):
@@ -127,6 +129,18 @@ class AssessmentViewSet(WriteViewSet):
         campaign = Campaign.objects.filter(slug=d["campaign"]).first()
         if campaign is None:
             raise serializers.ValidationError({"campaign": [_("未知的创建活动“%(s)s”。") % {"s": d["campaign"]}]})
+        existing = Assessment.objects.filter(unit=unit, campaign=campaign, year=d["year"]).first()
+        if existing is not None:
+            # a second POST would write over what someone else is editing: edits are PATCHes
+            # that name the version they were made from
+            raise serializers.ValidationError(
+                {
+                    "non_field_errors": [
+                        _("该单位 %(y)s 年已有自评（编号 %(id)s）：请用 PATCH 修改，并带上 lock_version。")
+                        % {"y": d["year"], "id": existing.pk}
+                    ]
+                }
+            )
         a = services.assessment_start(unit=unit, campaign=campaign, year=d["year"], by=request.user)
         if d.get("scores"):
             a = services.assessment_save_scores(
@@ -140,10 +154,19 @@ class AssessmentViewSet(WriteViewSet):
         ser = AssessmentWrite(data=request.data)
         ser.is_valid(raise_exception=True)
         d = ser.validated_data
+        if "lock_version" not in d:
+            raise serializers.ValidationError(
+                {
+                    "lock_version": [
+                        _("必填：请带上您修改时所依据的版本（lock_version，当前为 %(v)s），以免覆盖他人的修改。")
+                        % {"v": a.lock_version}
+                    ]
+                }
+            )
         a = services.assessment_save_scores(
             assessment=a,
             scores=_scores_by_item(a, d.get("scores", [])),
-            lock_version=d.get("lock_version", a.lock_version),
+            lock_version=d["lock_version"],
             by=request.user,
         )
         return self._out(a)

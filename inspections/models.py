@@ -1,7 +1,6 @@
 """Self-assessments and their review workflow, and incidents that break a zero."""
 
 import uuid
-from pathlib import Path
 
 from django.conf import settings
 from django.db import models
@@ -11,6 +10,8 @@ from simple_history.models import HistoricalRecords
 
 from standards.models import Campaign, IncidentKind, Item, Standard
 from units.models import Unit
+
+from .evidence import extension_for
 
 
 class Status(models.TextChoices):
@@ -104,15 +105,15 @@ class ItemScore(models.Model):
         return self.reviewer_score if self.reviewer_score is not None else self.self_score
 
 
-def generated_name(folder: str, filename: str) -> str:
-    """A stored upload's name: generated, under folder/YYYY/MM/; the original name is kept
-    in the row and never used on disk."""
-    suffix = Path(filename).suffix.lower()[:10]
-    return f"{folder}/{timezone.now():%Y/%m}/{uuid.uuid4().hex}{suffix}"
+def generated_name(folder: str, content_type: str) -> str:
+    """A stored upload's name: generated, under folder/YYYY/MM/, with the extension of the
+    type detected from its content (evidence.check); the original name is kept in the row
+    and never used on disk, not even its extension."""
+    return f"{folder}/{timezone.now():%Y/%m}/{uuid.uuid4().hex}.{extension_for(content_type)}"
 
 
 def evidence_path(instance, filename):
-    return generated_name("evidence", filename)
+    return generated_name("evidence", instance.content_type)
 
 
 class UploadedFile(models.Model):

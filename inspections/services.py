@@ -105,8 +105,10 @@ def assessment_save_scores(
     """scores: {item_id: (score, note)}. All valid or nothing saved. `reviewer=True` writes
     the reviewer's adjusted scores beside the self-scores (while submitted)."""
     a = _lock(assessment, by)
-    ASSESSMENT.require(a, "adjust" if reviewer else "edit", by)
-    _check_version(a, lock_version)
+    action = "adjust" if reviewer else "edit"
+    ASSESSMENT.require_role(a, action, by)
+    _check_version(a, lock_version)  # a stale edit is told so, whatever happened meanwhile
+    ASSESSMENT.require(a, action, by)
     rows = {s.item_id: s for s in a.scores.select_related("item")}
     try:
         asked = {int(k): v for k, v in scores.items()}
@@ -191,10 +193,11 @@ def assessment_approve(*, assessment: Assessment | int, by: User) -> Assessment:
 @transaction.atomic
 def assessment_return(*, assessment: Assessment | int, reason: str, by: User) -> Assessment:
     a = _lock(assessment, by)
-    to = ASSESSMENT.require(a, "return", by)
+    ASSESSMENT.require_role(a, "return", by)
     reason = (reason or "").strip()
     if not reason:
         raise ServiceError(_("退回时必须填写原因。"))
+    to = ASSESSMENT.require(a, "return", by)
     was_approved = a.status == Status.APPROVED
     a.status, a.return_reason, a.reviewed_by, a.approved_at = to, reason, by, None
     _save(a, by, "status", "return_reason", "reviewed_by", "approved_at")

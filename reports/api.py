@@ -20,6 +20,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from sanling.kernel.api import IntFilter, ReadOnlyForApiClients, require_role
+from sanling.kernel.permissions import STATISTICS
 from standards import selectors as campaign_selectors
 from units import access
 from units.audit import client_ip
@@ -107,6 +108,7 @@ def _list_cache_key(request) -> str | None:
 class AttainmentViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = AttainmentSerializer
     permission_classes = [ReadOnlyForApiClients]
+    client_scope = STATISTICS
     filterset_class = AttainmentFilter
 
     def list(self, request, *args, **kwargs):

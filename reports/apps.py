@@ -9,6 +9,7 @@ class ReportsConfig(AppConfig):
     def ready(self):
         # The roll-up follows what the lower apps announce; they import nothing of reports.
         from inspections.events import assessment_decided, incident_changed
+        from standards.events import campaign_changed
         from units.events import units_changed
 
         from . import tasks
@@ -16,3 +17,4 @@ class ReportsConfig(AppConfig):
         assessment_decided.connect(tasks.on_assessment_decided, dispatch_uid="reports.rollup.assessment")
         incident_changed.connect(tasks.on_incident_changed, dispatch_uid="reports.rollup.incident")
         units_changed.connect(tasks.on_units_changed, dispatch_uid="reports.rollup.units")
+        campaign_changed.connect(tasks.on_campaign_changed, dispatch_uid="reports.rollup.campaign")

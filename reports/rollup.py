@@ -365,14 +365,27 @@ def run_for_township(*, campaign_id: int, year: int, township_code: str) -> None
     with transaction.atomic():
         _tune_session()
         state = _lock_state(campaign, year)
-        if state.computed_at is not None:
+        if state.computed_at is not None and _path_is_stored(campaign, year, township):
             now = timezone.now()  # one reading: the day closed and the day written must agree
             _close_day(campaign, year, state, now)
             _write(campaign, year, now, township=township)
             RollupState.objects.filter(pk=state.pk).update(computed_at=now, version=F("version") + 1)
             return
-    # No snapshot yet to update incrementally: build the whole one.
+    # No snapshot yet, or not one this update can build on: build the whole one.
     run(campaign_id=campaign_id, year=year)
+
+
+def _path_is_stored(campaign: Campaign, year: int, township: Region) -> bool:
+    """The difference is added to what is stored: every region of the township's path must
+    have its row for exactly the campaign's categories. A region created, a scope widened
+    or a category added or removed since the last full run breaks that (one query)."""
+    path = [c for c in township.ancestor_codes() if campaign.covers_region(c)]
+    stored = set(
+        AttainmentSnapshot.objects.filter(campaign=campaign, year=year, region_id__in=path).values_list(
+            "region_id", "category"
+        )
+    )
+    return stored == {(code, cat) for code in path for cat in campaign.categories}
 
 
 def mark_dirty(*, campaign_id: int, year: int) -> None:

@@ -60,12 +60,18 @@ def schedule_rollups(targets: list[tuple[int, int, str]]) -> None:
     """Queue the incremental update of each (campaign, year, township). Called after commit.
     If the broker is unreachable the change is not lost: the campaign-year is marked dirty
     and the catch-up or nightly job recomputes it."""
+    broker_down = False
     for c_id, y, township in dict.fromkeys(targets):
-        try:
-            rollup_township.delay(c_id, y, township)
-        except (BrokerError, RedisError, ConnectionError, OSError) as exc:
-            log.warning("roll-up for campaign %s year %s not queued (%s); marked dirty", c_id, y, exc)
-            rollup.mark_dirty(campaign_id=c_id, year=y)
+        if not broker_down:
+            try:
+                rollup_township.delay(c_id, y, township)
+                continue
+            except (BrokerError, RedisError, ConnectionError, OSError) as exc:
+                # once the broker has failed, the rest is recorded without trying again:
+                # the request must not wait out one connection timeout per target
+                log.warning("roll-ups not queued (%s); campaign-years marked dirty", exc)
+                broker_down = True
+        rollup.mark_dirty(campaign_id=c_id, year=y)
 
 
 def schedule_unit_rollup(unit_id: int, campaign_id: int | None = None, year: int | None = None) -> None:
@@ -94,3 +100,18 @@ def on_units_changed(sender, *, action: str, townships: list[str], **kwargs) -> 
     if action == "updated":
         return
     schedule_rollups(rollup.townships_rollup_targets(townships))
+
+
+def on_campaign_changed(sender, *, campaign_id: int, **kwargs) -> None:
+    """A campaign's scope, categories, pass mark or targets changed: each of its years in full."""
+    campaign = Campaign.objects.filter(pk=campaign_id, active=True).first()
+    if campaign is None:
+        return
+    for i, year in enumerate(campaign.years):
+        try:
+            rollup_campaign_year.delay(campaign.pk, year)
+        except (BrokerError, RedisError, ConnectionError, OSError) as exc:
+            log.warning("roll-ups of campaign %s not queued (%s); marked dirty", campaign_id, exc)
+            for y in campaign.years[i:]:
+                rollup.mark_dirty(campaign_id=campaign.pk, year=y)
+            return

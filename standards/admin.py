@@ -1,12 +1,34 @@
 from django.contrib import admin
-from simple_history.admin import SimpleHistoryAdmin
 
+from sanling.kernel.events import send_after_commit
+from units import access
+from units.admin import AuditedAdmin, ReadOnlyHistoryAdmin
+
+from .events import campaign_changed
 from .models import Area, Campaign, Item, Standard, Target
+
+
+class ProvinceWideAdmin(ReadOnlyHistoryAdmin, AuditedAdmin):
+    """Standards, campaigns and their targets decide every unit's attainment: only an
+    administrator of the whole portal (no region) changes them; region-scoped
+    administrators read them. Every change is audited and kept in the history."""
+
+    def _global(self, request) -> bool:
+        return self._admin(request) and access.region_prefix(request.user) == ""
+
+    def has_add_permission(self, request):
+        return self._global(request)
+
+    def has_change_permission(self, request, obj=None):
+        return self._global(request)
 
 
 class AreaInline(admin.TabularInline):
     model = Area
     extra = 0
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 class ItemInline(admin.StackedInline):
@@ -24,7 +46,7 @@ class ItemInline(admin.StackedInline):
 
 
 @admin.register(Standard)
-class StandardAdmin(SimpleHistoryAdmin):
+class StandardAdmin(ProvinceWideAdmin):
     """Administrators edit the shipped default drafts here. An edit to a version that
     assessments already use changes how those are displayed, not their stored scores;
     publish a new version (a new row) for a new scoring scheme."""
@@ -40,7 +62,12 @@ class TargetInline(admin.TabularInline):
 
 
 @admin.register(Campaign)
-class CampaignAdmin(SimpleHistoryAdmin):
+class CampaignAdmin(ProvinceWideAdmin):
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        # scope, categories, pass mark or targets may have changed: every year's figures
+        send_after_commit(campaign_changed, sender=Campaign, campaign_id=form.instance.pk)
+
     list_display = ["name", "slug", "scope", "standard", "start_year", "end_year", "pass_mark", "active"]
     raw_id_fields = ["scope"]
     inlines = [TargetInline]

@@ -2,6 +2,8 @@
 
 from rest_framework import serializers, viewsets
 
+from sanling.kernel.permissions import STATISTICS
+
 from . import selectors
 from .models import Area, Campaign, Item, Standard, Target
 
@@ -43,6 +45,7 @@ class StandardSerializer(serializers.ModelSerializer):
 
 
 class StandardViewSet(viewsets.ReadOnlyModelViewSet):
+    client_scope = STATISTICS
     serializer_class = StandardSerializer
     queryset = Standard.objects.prefetch_related("areas__items").order_by("code", "version")
 
@@ -80,6 +83,7 @@ class CampaignSerializer(serializers.ModelSerializer):
 
 
 class CampaignViewSet(viewsets.ReadOnlyModelViewSet):
+    client_scope = STATISTICS
     serializer_class = CampaignSerializer
     lookup_field = "slug"
     lookup_value_regex = "[^/]+"

@@ -216,6 +216,8 @@ class Campaign(models.Model):
         bad = [k for k in self.zero_kinds or [] if k not in IncidentKind.values]
         if bad:
             raise ValidationError({"zero_kinds": _("未知的事件类型：%(kinds)s") % {"kinds": "、".join(bad)}})
+        if not self.categories:
+            raise ValidationError({"categories": _("至少选择一个参与类别。")})
         badc = [c for c in self.categories or [] if c not in Category.values]
         if badc:
             raise ValidationError({"categories": _("未知的单位类别：%(c)s") % {"c": "、".join(badc)}})

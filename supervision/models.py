@@ -218,7 +218,7 @@ class Rectification(models.Model):
 
 
 def task_evidence_path(instance, filename):
-    return generated_name("rectification", filename)
+    return generated_name("rectification", instance.content_type)
 
 
 class TaskEvidence(UploadedFile):

@@ -53,6 +53,7 @@ TASK = Machine(
     },
     state_label=lambda s: TaskStatus(s).label,
     state_refusal=gettext_lazy("整改任务当前为“%(state)s”，不能“%(action)s”。"),
+    in_place_refusals={"evidence": gettext_lazy("“%(state)s”的任务不能再上传佐证。")},
 )
 # the status an API client asks for -> the action that leads there
 TASK_ACTION_FOR = {

@@ -67,6 +67,8 @@ def users(tree):
         city2=mk("city2", Role.CITY_STAFF, tree.city2),
         province=mk("province1", Role.PROVINCE_STAFF, tree.province),
         admin=UserFactory(username="admin1", role=Role.ADMIN, region=None, is_staff=True, is_superuser=True),
+        # an administrator of 太原 only: staff, not a superuser (issue 20)
+        city_admin=UserFactory(username="admin_ty", role=Role.ADMIN, region=tree.city, is_staff=True),
         api=mk("api1", Role.API_CLIENT, tree.city),
     )
 

@@ -83,7 +83,7 @@ def test_tokens_of_another_region_cannot_be_issued_by_a_region_scoped_admin(user
     with pytest.raises(Http404):
         unit_services.token_issue(username="datong_screen", by=scoped_admin)
     user, key = unit_services.token_issue(username="api1", by=scoped_admin)  # 太原's own client
-    assert user.username == "api1" and len(key) == 40
+    assert user.username == "api1" and len(key) == 64
 
 
 def test_the_system_itself_acts_everywhere(tree):

@@ -94,7 +94,7 @@ LISTS = {
     "api:inspection-list",
     "api:rectification-list",
 }
-ROLES = ["officer", "reviewer", "city", "api"]
+ROLES = ["officer", "reviewer", "city", "city_admin", "api"]
 
 
 def all_names(resolver=None, ns=""):

@@ -13,6 +13,7 @@ Two kinds of answer:
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.shortcuts import get_object_or_404
@@ -85,15 +86,23 @@ def in_region(qs: QuerySet, code: str, *, unit_field: str = "") -> QuerySet:
     return qs.filter(subtree_q(code, unit_field=unit_field))
 
 
+def _get(qs: QuerySet, **lookup):
+    """get_object_or_404, with an id that is no id at all ("abc", a list) a 404 too."""
+    try:
+        return get_object_or_404(qs, **lookup)
+    except (ValueError, TypeError, ValidationError):
+        raise Http404 from None
+
+
 def unit_for(user: User, unit_id, *, for_update: bool = False) -> Unit:
     qs = visible_units(user).select_related("township")
     if for_update:
         qs = qs.select_for_update(of=("self",))
-    return get_object_or_404(qs, pk=unit_id)
+    return _get(qs, pk=unit_id)
 
 
 def region_for(user: User, code: str) -> Region:
-    return get_object_or_404(visible_regions(user), pk=code)
+    return _get(visible_regions(user), pk=code)
 
 
 def object_for(user: User, qs: QuerySet, pk, *, unit_field: str = "unit", for_update: bool = False):
@@ -101,7 +110,7 @@ def object_for(user: User, qs: QuerySet, pk, *, unit_field: str = "unit", for_up
     qs = scope(user, qs, unit_field=unit_field)
     if for_update:
         qs = qs.select_for_update(of=("self",))
-    return get_object_or_404(qs, pk=pk)
+    return _get(qs, pk=pk)
 
 
 def can_see_region(user: User, region: Region | str) -> bool:

@@ -13,10 +13,11 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from sanling.kernel.api import ReadOnlyForApiClients, error_response, require_role
+from sanling.kernel.permissions import STATISTICS
 
-from . import access, services
+from . import access, auth, services
 from .audit import client_ip
-from .models import Level, Region, Unit, UnitKind, code_validator, unit_code_validator
+from .models import Level, Region, TokenScope, Unit, UnitKind, code_validator, unit_code_validator
 
 
 class TokenRequest(serializers.Serializer):
@@ -36,6 +37,9 @@ class TokenView(APIView):
     def post(self, request):
         ser = TokenRequest(data=request.data)
         ser.is_valid(raise_exception=True)
+        why = auth.refusal(request._request)
+        if why:
+            return error_response(why, code="throttled", status=429)
         # The plain HttpRequest, so django-axes counts failures and applies the lock-out.
         user = authenticate(
             request=request._request, username=ser.validated_data["username"], password=ser.validated_data["password"]
@@ -50,24 +54,44 @@ class TokenView(APIView):
         return Response({"token": services.token_for_login(user=user, ip=client_ip(request))})
 
 
+class TokenIssueRequest(serializers.Serializer):
+    username = serializers.CharField(max_length=150)
+    scope = serializers.ChoiceField(choices=TokenScope.choices, default=TokenScope.STATISTICS)
+
+
 class TokenIssueView(APIView):
     """Administrators issue a token for an API-client account (replacing any old one)."""
 
     permission_classes = [IsAdminUser]
 
     @extend_schema(
-        request=inline_serializer("TokenIssue", {"username": serializers.CharField()}),
+        request=TokenIssueRequest,
         responses={
             201: inline_serializer(
-                "IssuedToken", {"username": serializers.CharField(), "token": serializers.CharField()}
+                "IssuedToken",
+                {
+                    "username": serializers.CharField(),
+                    "token": serializers.CharField(help_text="shown this once; only its digest is stored"),
+                    "scope": serializers.CharField(),
+                    "expiry": serializers.DateTimeField(),
+                },
             )
         },
     )
     def post(self, request):
+        ser = TokenIssueRequest(data=request.data)
+        ser.is_valid(raise_exception=True)
         user, key = services.token_issue(
-            username=str(request.data.get("username", "")), by=request.user, ip=client_ip(request)
+            username=ser.validated_data["username"],
+            scope=ser.validated_data["scope"],
+            by=request.user,
+            ip=client_ip(request),
         )
-        return Response({"username": user.username, "token": key}, status=status.HTTP_201_CREATED)
+        token = user.auth_token_set.order_by("-created").first()
+        return Response(
+            {"username": user.username, "token": key, "scope": token.scope, "expiry": token.expiry},
+            status=status.HTTP_201_CREATED,
+        )
 
 
 class TokenRevokeView(APIView):
@@ -105,6 +129,7 @@ class RegionViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     lookup_field = "code"
     lookup_value_regex = "[^/]+"
     permission_classes = [ReadOnlyForApiClients]
+    client_scope = STATISTICS
 
     def get_queryset(self):
         return access.visible_regions(self.request.user).order_by("code")
@@ -114,11 +139,11 @@ class RegionViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         ser = self.get_serializer(data=request.data)
         ser.is_valid(raise_exception=True)
         d = ser.validated_data
-        parent = Region.objects.filter(code=d.get("parent_id") or "").first()
+        parent = access.visible_regions(request.user).filter(code=d.get("parent_id") or "").first()
         if d.get("parent_id") and parent is None:
-            raise serializers.ValidationError({"parent_code": [_("上级区划 %(c)s 不存在。") % {"c": d["parent_id"]}]})
-        if Region.objects.filter(code=d["code"]).exists():
-            raise serializers.ValidationError({"code": [_("区划代码 %(c)s 已存在。") % {"c": d["code"]}]})
+            raise serializers.ValidationError(
+                {"parent_code": [_("上级区划 %(c)s 不存在或不在您的管辖范围内。") % {"c": d["parent_id"]}]}
+            )
         region = services.region_create(
             code=d["code"], name=d["name"], level=d["level"], parent=parent, by=request.user
         )
@@ -181,6 +206,16 @@ class UnitViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.Rea
         if township is None:
             raise serializers.ValidationError(
                 {"region_code": [_("乡镇代码 %(c)s 不存在或不在您的管辖范围内。") % {"c": d["township_id"]}]}
+            )
+        # the prefix first: a code of another township must not reveal whether it is taken
+        if not d["code"].startswith(township.prefix):
+            raise serializers.ValidationError(
+                {
+                    "code": [
+                        _("单位代码 %(code)s 不在所属乡镇“%(name)s”的代码前缀 %(prefix)s 之内。")
+                        % {"code": d["code"], "name": township.name, "prefix": township.prefix}
+                    ]
+                }
             )
         if Unit.objects.filter(code=d["code"]).exists():
             raise serializers.ValidationError({"code": [_("单位代码 %(c)s 已被登记。") % {"c": d["code"]}]})

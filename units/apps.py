@@ -7,4 +7,4 @@ class UnitsConfig(AppConfig):
     verbose_name = _("区划与单位")
 
     def ready(self):
-        from . import signals  # noqa: F401
+        from . import auth, signals  # noqa: F401 - receivers

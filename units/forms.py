@@ -1,8 +1,10 @@
 from django import forms
+from django.contrib.admin.forms import AdminAuthenticationForm
+from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from . import access
+from . import access, auth
 from .models import Level, Unit, UnitKind
 
 
@@ -45,6 +47,8 @@ class UnitForm(forms.ModelForm):
         self.fields["kind"].error_messages["invalid_choice"] = _("未知的类型“%(value)s”。")
 
     def validate_unique(self):
+        if self.has_error("code") or self.has_error("township"):
+            return  # a code outside the township is refused as such, never as "taken"
         try:
             self.instance.validate_unique(exclude=self._get_validation_exclusions())
         except ValidationError:
@@ -53,3 +57,32 @@ class UnitForm(forms.ModelForm):
 
 class ImportForm(forms.Form):
     file = forms.FileField(label=_("登记表（.xlsx 或 .csv）"))
+
+    def clean_file(self):
+        """Refused by its size before anything reads it (parse_sheet checks again)."""
+        from .imports import upload_size_error
+
+        f = self.cleaned_data["file"]
+        error = upload_size_error(f.size)
+        if error:
+            raise ValidationError(error, code="too_large")
+        return f
+
+
+class LimitedLogin:
+    """A login form that asks units.auth first: over the address's limits, no password is
+    checked and the form says why."""
+
+    def clean(self):
+        why = auth.refusal(self.request)
+        if why:
+            raise ValidationError(why, code="limited")
+        return super().clean()
+
+
+class LoginForm(LimitedLogin, AuthenticationForm):
+    pass
+
+
+class AdminLoginForm(LimitedLogin, AdminAuthenticationForm):
+    pass

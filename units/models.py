@@ -1,10 +1,16 @@
 """The tree everything hangs on: regions keyed by statistical division code, units, users."""
 
+import datetime as dt
+import hashlib
+import json
+
+import pgtrigger
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from knox.models import AbstractAuthToken
 from simple_history.models import HistoricalRecords
 
 
@@ -254,24 +260,84 @@ class User(AbstractUser):
             raise ValidationError({"region": _("接口客户端必须限定在一个区划内。")})
 
 
+class TokenScope(models.TextChoices):
+    STATISTICS = "statistics", _("统计数据")
+    RECORDS = "records", _("业务数据（只读）")
+
+
+class ApiToken(AbstractAuthToken):
+    """An API token (django-rest-knox): only its SHA-512 digest is stored, it is shown
+    once when issued, it expires, and it is revoked when its user's password changes or
+    the user is deactivated (units.signals). An API client's token carries a scope: the
+    statistics scope reads attainment figures, regions, campaigns and standards only —
+    no unit's contacts, no incident text (sanling.kernel.api.ReadOnlyForApiClients)."""
+
+    scope = models.CharField(_("范围"), max_length=12, choices=TokenScope.choices, default=TokenScope.STATISTICS)
+
+    class Meta:
+        verbose_name = _("接口令牌")
+        verbose_name_plural = _("接口令牌")
+
+    def __str__(self):
+        return f"{self.token_key[:8]}… · {self.user} · {self.get_scope_display()}"
+
+
+GENESIS = "0" * 64  # the link before the first audit row
+
+
 class AuditEvent(models.Model):
     """Who did what to which object, for actions that are not plain field edits
-    (state changes, logins, exports, token issue/revoke). Field edits are in the
-    simple-history tables."""
+    (state changes, logins, exports, token issue/revoke, every admin write). Field edits
+    are in the simple-history tables.
 
-    at = models.DateTimeField(_("时间"), auto_now_add=True, db_index=True)
-    actor = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, verbose_name=_("操作人"))
+    The trail is permanent: rows are only ever inserted — on PostgreSQL a trigger refuses
+    UPDATE and DELETE — and each row carries the SHA-256 of its own content and of the row
+    before it (units.audit), so `manage.py verify_audit` finds the first row that was
+    changed, removed or inserted behind the trail's back. The actor is kept by reference
+    (a user is never deleted) and by name as it was."""
+
+    at = models.DateTimeField(_("时间"), db_index=True)
+    actor = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, verbose_name=_("操作人"))
+    actor_name = models.CharField(_("操作人账号"), max_length=150, blank=True)
     action = models.CharField(_("动作"), max_length=60, db_index=True)
     target_type = models.CharField(_("对象类型"), max_length=60, blank=True)
     target_id = models.CharField(_("对象"), max_length=60, blank=True)
     detail = models.JSONField(_("详情"), default=dict, blank=True)
     ip = models.GenericIPAddressField(_("IP"), null=True, blank=True)
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64, unique=True)
 
     class Meta:
         verbose_name = _("审计记录")
         verbose_name_plural = _("审计记录")
         ordering = ["-at", "-id"]
         indexes = [models.Index(fields=["target_type", "target_id"])]
+        triggers = [
+            pgtrigger.Protect(name="audit_append_only", operation=pgtrigger.Update | pgtrigger.Delete),
+        ]
 
     def __str__(self):
         return f"{self.at:%Y-%m-%d %H:%M} {self.action} {self.target_type}#{self.target_id}"
+
+    def canonical(self) -> bytes:
+        """The row's content as hashed: documented in docs/security.md."""
+        return json.dumps(
+            {
+                "prev": self.prev_hash,
+                "at": self.at.astimezone(dt.UTC).isoformat(timespec="microseconds"),
+                "actor": self.actor_id,
+                "actor_name": self.actor_name,
+                "action": self.action,
+                "target_type": self.target_type,
+                "target_id": self.target_id,
+                "detail": self.detail,
+                "ip": self.ip,
+            },
+            sort_keys=True,
+            ensure_ascii=False,
+            separators=(",", ":"),
+            default=str,
+        ).encode()
+
+    def compute_hash(self) -> str:
+        return hashlib.sha256(self.canonical()).hexdigest()

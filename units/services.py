@@ -8,19 +8,22 @@ units.events.units_changed after commit, for the roll-up.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import Http404
 from django.utils.translation import gettext as _
-from rest_framework.authtoken.models import Token
 
+from sanling.kernel.errors import ServiceError
 from sanling.kernel.events import send_after_commit
 
 from . import access
 from .audit import audit
 from .events import units_changed
-from .models import Region, Role, Unit, User
+from .models import ApiToken, Region, Role, TokenScope, Unit, User
 
 
 def _may(allowed: bool, message: str) -> None:
@@ -44,8 +47,14 @@ def region_create(
 ) -> Region:
     if by is not None:
         _may(access.can_create_regions(by), _("只有管理员可以新增区划。"))
-        if parent is not None:
-            access.require_region(by, parent)
+        # within the administrator's own region, with the same answer for a code or parent
+        # that is missing and one that is not theirs
+        if not access.can_see_region(by, code) or (parent is not None and not access.can_see_region(by, parent)):
+            raise ServiceError({"code": [_("区划代码 %(c)s 不在您的管辖范围内。") % {"c": code}]})
+        if parent is None and access.region_prefix(by) != "":
+            raise ServiceError({"parent_code": [_("请指定上级区划：只有全省管理员可以新增省级区划。")]})
+    if Region.objects.filter(code=code).exists():
+        raise ServiceError({"code": [_("区划代码 %(c)s 已存在。") % {"c": code}]})
     region = Region(code=code, name=name, level=level, parent=parent, is_demo=is_demo)
     region.full_clean()
     region.save()
@@ -150,12 +159,16 @@ def user_create(
 ) -> User:
     if by is not None:
         _may(access.is_admin(by), _("只有管理员可以新增用户。"))
+        if region is None and access.region_prefix(by) != "":
+            raise ServiceError({"region": [_("请选择您管辖范围内的区划。")]})
         if region is not None:
             access.require_region(by, region)
     user = User(username=username, role=role, region=region, **extra)
     if role == Role.ADMIN:
+        # an administrator of a region is staff in its region, not a superuser: only the
+        # administrator of the whole portal (no region) is
         user.is_staff = True
-        user.is_superuser = True
+        user.is_superuser = region is None
     if validate:
         validate_password(password, user)
     user.set_password(password)
@@ -170,11 +183,13 @@ def user_create(
 
 @transaction.atomic
 def token_for_login(*, user: User, ip: str | None = None) -> str:
-    """The token of a user who just proved their password (created on first use)."""
-    token, created = Token.objects.get_or_create(user=user)
-    if created:
-        audit(actor=user, action="token.issued", target=user, ip=ip)
-    return token.key
+    """A new token for a user who just proved their password (auth/token/): it lasts a
+    working day (REST_KNOX TOKEN_TTL). An API client's carries the statistics scope; a
+    person's reads what the person may read."""
+    scope = TokenScope.STATISTICS if access.is_api_client(user) else TokenScope.RECORDS
+    token, raw = ApiToken.objects.create(user=user, scope=scope)
+    audit(actor=user, action="token.issued", target=user, detail={"scope": scope, "via": "login"}, ip=ip)
+    return raw
 
 
 def _token_subject(by: User, username: str, **filters) -> User:
@@ -190,18 +205,25 @@ def _token_subject(by: User, username: str, **filters) -> User:
 
 
 @transaction.atomic
-def token_issue(*, username: str, by: User, ip: str | None = None) -> tuple[User, str]:
-    """A new token for an API-client account, replacing any old one."""
+def token_issue(
+    *, username: str, by: User, scope: str = TokenScope.STATISTICS, ip: str | None = None
+) -> tuple[User, str]:
+    """A new token for an API-client account, replacing any old one; shown once (only its
+    digest is kept), valid for API_CLIENT_TOKEN_DAYS."""
+    if scope not in TokenScope.values:
+        raise ServiceError(
+            {"scope": [_("未知的令牌范围“%(s)s”，可选：%(all)s。") % {"s": scope, "all": "、".join(TokenScope.values)}]}
+        )
     user = _token_subject(by, username, role=Role.API_CLIENT)
-    Token.objects.filter(user=user).delete()
-    token = Token.objects.create(user=user)
-    audit(actor=by, action="token.issued", target=user, ip=ip)
-    return user, token.key
+    ApiToken.objects.filter(user=user).delete()
+    _token, raw = ApiToken.objects.create(user=user, scope=scope, expiry=timedelta(days=settings.API_CLIENT_TOKEN_DAYS))
+    audit(actor=by, action="token.issued", target=user, detail={"scope": scope}, ip=ip)
+    return user, raw
 
 
 @transaction.atomic
 def token_revoke(*, username: str, by: User, ip: str | None = None) -> User:
     user = _token_subject(by, username)
-    Token.objects.filter(user=user).delete()
-    audit(actor=by, action="token.revoked", target=user, ip=ip)
+    n, _deleted = ApiToken.objects.filter(user=user).delete()
+    audit(actor=by, action="token.revoked", target=user, detail={"tokens": n}, ip=ip)
     return user

@@ -10,23 +10,52 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema_field
-from rest_framework import exceptions, mixins, permissions, serializers, viewsets
+from rest_framework import exceptions, mixins, serializers, viewsets
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_handler
+
+from .permissions import ReadOnlyForApiClients
+
+
+def _messages(value, path: str = "") -> list[tuple[str, str]]:
+    """Every message of a (possibly nested) DRF error detail, with where it belongs:
+    scores[1].score — never a Python repr of ErrorDetail objects."""
+    if isinstance(value, dict):
+        out = []
+        for k, v in value.items():
+            if isinstance(k, int) or (isinstance(k, str) and k.isdigit()):  # a list's element, by index
+                out += _messages(v, f"{path}[{k}]")
+            else:
+                out += _messages(v, f"{path}.{k}" if path else str(k))
+        return out
+    if isinstance(value, list):
+        if all(not isinstance(v, (dict, list)) for v in value):
+            return [(path, str(v)) for v in value]
+        out = []
+        for i, v in enumerate(value):
+            if v:  # an empty entry: that element was valid
+                out += _messages(v, f"{path}[{i}]")
+        return out
+    return [(path, str(value))]
 
 
 def _flatten(detail) -> tuple[str, dict]:
     if isinstance(detail, dict) and set(detail) == {"detail"}:
         return str(detail["detail"]), {}
     if isinstance(detail, dict):
-        fields = {k: [str(m) for m in (v if isinstance(v, list) else [v])] for k, v in detail.items()}
-        non_field = fields.pop("non_field_errors", None) or fields.pop("__all__", None)
+        fields: dict[str, list[str]] = {}
+        for path, message in _messages(detail):
+            top = path.split(".")[0].split("[")[0] or "non_field_errors"
+            if top == "__all__":
+                top = "non_field_errors"
+            # a nested field's message names where inside it the problem is
+            fields.setdefault(top, []).append(message if path in (top, "__all__") else f"{path}：{message}")
+        non_field = fields.get("non_field_errors")
         first = non_field[0] if non_field else next(iter(fields.values()), [""])[0]
-        if non_field:
-            fields["non_field_errors"] = non_field
         return first, fields
     if isinstance(detail, list):
-        return (str(detail[0]) if detail else ""), {}
+        flat = _messages(detail)
+        return (flat[0][1] if flat else ""), {}
     return str(detail), {}
 
 
@@ -54,19 +83,6 @@ def exception_handler(exc, context):
 
 def _headers(response):
     return {k: v for k, v in response.items() if k in ("Retry-After", "WWW-Authenticate", "Allow")}
-
-
-class ReadOnlyForApiClients(permissions.IsAuthenticated):
-    """Signed-in users only; API-client accounts read, only people write."""
-
-    message = "接口客户端账号为只读。"
-
-    def has_permission(self, request, view):
-        if not super().has_permission(request, view):
-            return False
-        if request.method in permissions.SAFE_METHODS:
-            return True
-        return not getattr(request.user, "is_api_client", False)
 
 
 class WriteViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet):
@@ -139,6 +155,18 @@ class IntFilter(django_filters.NumberFilter):
         kwargs.setdefault("min_value", INT_MIN)
         kwargs.setdefault("max_value", INT_MAX)
         super().__init__(*args, **kwargs)
+
+
+def bad_request(request, exception=None):
+    """handler400: the API's error shape under /api/ (a body over the size limit, a bad
+    Host header …), Django's page elsewhere."""
+    from django.http import JsonResponse
+    from django.views.defaults import bad_request as page
+
+    if request.path.startswith("/api/"):
+        message = _("请求无效：请求体过大或格式错误。")
+        return JsonResponse({"error": {"code": "bad_request", "message": message, "fields": {}}}, status=400)
+    return page(request, exception)
 
 
 def not_found(request, exception=None):

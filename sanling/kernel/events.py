@@ -4,9 +4,21 @@ transaction has committed, so a subscriber never sees a change that is rolled ba
 
 from __future__ import annotations
 
+import logging
+
 from django.db import transaction
 from django.dispatch import Signal
 
+log = logging.getLogger(__name__)
+
 
 def send_after_commit(signal: Signal, sender, **kwargs) -> None:
-    transaction.on_commit(lambda: signal.send(sender=sender, **kwargs))
+    """After commit the write stands: a subscriber that fails is logged, and never turns
+    the (already saved) request into an error page that says nothing was saved."""
+
+    def send():
+        for receiver, result in signal.send_robust(sender=sender, **kwargs):
+            if isinstance(result, Exception):
+                log.error("subscriber %r of %s failed", receiver, sender, exc_info=result)
+
+    transaction.on_commit(send)

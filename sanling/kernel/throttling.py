@@ -14,6 +14,27 @@ import time
 from django.core.cache import cache
 from rest_framework.throttling import AnonRateThrottle, UserRateThrottle
 
+from .http import client_ip
+
+
+def window_count(key: str, seconds: int, *, now: float | None = None, add: int = 1) -> tuple[int, float]:
+    """Count an event in the current fixed window of `seconds` (one atomic increment);
+    `add=0` only reads. Returns the count so far and when the window ends. A cache outage
+    (django-redis ignoring errors) reads as 0: callers let the request through."""
+    now = time.time() if now is None else now
+    window = int(now // seconds)
+    full = f"{key}:{window}"
+    end = (window + 1) * seconds
+    if not add:
+        return int(cache.get(full) or 0), end
+    if cache.add(full, add, seconds + 1):
+        return add, end
+    try:
+        return int(cache.incr(full, add) or 0), end
+    except ValueError:  # expired between add() and incr()
+        cache.add(full, add, seconds + 1)
+        return add, end
+
 
 class FixedWindowMixin:
     def allow_request(self, request, view):
@@ -22,21 +43,14 @@ class FixedWindowMixin:
         self.key = self.get_cache_key(request, view)
         if self.key is None:
             return True
-        now = time.time()
-        window = int(now // self.duration)
-        key = f"{self.key}:{window}"
-        self.window_end = (window + 1) * self.duration
-        self.now = now
-        if cache.add(key, 1, self.duration + 1):
-            count = 1
-        else:
-            try:
-                count = cache.incr(key)
-            except ValueError:  # expired between add() and incr()
-                cache.add(key, 1, self.duration + 1)
-                count = 1
-        # A cache outage (django-redis ignoring errors) gives 0 or None: let the request through.
+        self.now = time.time()
+        count, self.window_end = window_count(self.key, self.duration, now=self.now)
         return not count or count <= self.num_requests
+
+    def get_ident(self, request):
+        """The client's address as the audit trail and the lock-out see it
+        (sanling.kernel.http.client_ip: X-Forwarded-For only behind TRUSTED_PROXIES)."""
+        return client_ip(request) or ""
 
     def wait(self):
         return max(0.0, self.window_end - self.now)

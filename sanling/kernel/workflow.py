@@ -46,13 +46,18 @@ class Machine:
     def allowed(self, obj, user) -> list[str]:
         return [a for a in self.actions_from(obj.status) if self.who[a](user, obj)]
 
+    def require_role(self, obj, action: str, user) -> None:
+        """Only who may take the action (PermissionDenied), for services that check
+        something else — a version, a reason — before the state."""
+        if not self.who[action](user, obj):
+            why = self.refusals[action]
+            raise PermissionDenied(str(why(obj) if callable(why) else why))
+
     def require(self, obj, action: str, user) -> str:
         """The state after `action`, or a refusal: PermissionDenied when the user may not
         take it on this object, ServiceError when its state does not allow it now.
         In-place actions return the state unchanged."""
-        if not self.who[action](user, obj):
-            why = self.refusals[action]
-            raise PermissionDenied(str(why(obj) if callable(why) else why))
+        self.require_role(obj, action, user)
         state = obj.status
         if action in self.in_place:
             if state not in self.in_place[action]:

@@ -7,10 +7,12 @@ PostgreSQL with a Redis broker and real workers. Use one of: sanling.settings.de
 default; refuses to start without its services) or sanling.settings.test (ignores .env).
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
 from celery.schedules import crontab
+from csp.constants import NONCE
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -18,8 +20,11 @@ BASE_DIR = Path(__file__).resolve().parent.parent.parent
 env = environ.Env()
 
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
-# Development only: production.py refuses to start without DJANGO_SECRET_KEY.
-SECRET_KEY = env("DJANGO_SECRET_KEY", default="dev-only-not-secret-sanling")  # noqa: S105
+# No default here: production requires DJANGO_SECRET_KEY, development generates a key of
+# its own checkout (settings.dev), the tests set theirs.
+SECRET_KEY = env("DJANGO_SECRET_KEY", default="")
+# seed_demo may write demo accounts and data (never under the production settings).
+DEMO_DATA_ALLOWED = True
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
 
 INSTALLED_APPS = [
@@ -32,7 +37,9 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "rest_framework",
-    "rest_framework.authtoken",
+    "knox",
+    "pgtrigger",
+    "csp",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -59,6 +66,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "axes.middleware.AxesMiddleware",
+    "csp.middleware.CSPMiddleware",
 ]
 
 ROOT_URLCONF = "sanling.urls"
@@ -92,12 +100,21 @@ DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets the dev server read while a roll-up writes; wait rather than fail on a lock.
+    # IMMEDIATE: a transaction takes the write lock when it begins, so two concurrent saves
+    # queue (the second then meets the optimistic lock's conflict message) instead of one
+    # failing with "database is locked" when it first writes.
     DATABASES["default"].setdefault("OPTIONS", {}).update(
-        {"timeout": 20, "init_command": "PRAGMA journal_mode=WAL;PRAGMA synchronous=NORMAL;"}
+        {
+            "timeout": 20,
+            "init_command": "PRAGMA journal_mode=WAL;PRAGMA synchronous=NORMAL;",
+            "transaction_mode": "IMMEDIATE",
+        }
     )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "units.User"
+# API tokens (django-rest-knox): hashed at rest, shown once, expiring; our model adds a scope.
+KNOX_TOKEN_MODEL = "units.ApiToken"  # noqa: S105 - a model name, not a secret
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
@@ -119,6 +136,12 @@ AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=0.5)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "sanling.kernel.http.axes_client_ip"
+LOGIN_ADDRESS_FAILURE_LIMIT = env.int("LOGIN_ADDRESS_FAILURE_LIMIT", default=20)
+LOGIN_RATE_PER_MINUTE = env.int("LOGIN_RATE_PER_MINUTE", default=20)
+# Proxies in front of the portal whose X-Forwarded-For is believed (nginx: 1). One setting
+# for the audit trail's address, the lock-out and the API throttles; 0: the header is ignored.
+TRUSTED_PROXIES = env.int("TRUSTED_PROXIES", default=env.int("API_NUM_PROXIES", default=0))
 AXES_USERNAME_CALLABLE = "units.audit.axes_username"
 AXES_LOCKOUT_CALLABLE = "units.audit.axes_lockout"
 
@@ -206,13 +229,28 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
+# A person's token from auth/token/ lasts a working day; an API client's, issued by an
+# administrator, API_CLIENT_TOKEN_DAYS. At most 10 live tokens per person.
+REST_KNOX = {
+    "TOKEN_TTL": timedelta(hours=env.int("API_TOKEN_HOURS", default=10)),
+    "TOKEN_LIMIT_PER_USER": 10,
+    "AUTH_HEADER_PREFIX": "Token",
+}
+API_CLIENT_TOKEN_DAYS = env.int("API_CLIENT_TOKEN_DAYS", default=180)
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "sanling.kernel.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # signed in; API clients read only, within their token's scope (views declare client_scope)
+    "DEFAULT_PERMISSION_CLASSES": ["sanling.kernel.permissions.ReadOnlyForApiClients"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_PARSER_CLASSES": [
+        "sanling.kernel.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
@@ -221,9 +259,8 @@ REST_FRAMEWORK = {
         "sanling.kernel.throttling.UserThrottle",
     ],
     "EXCEPTION_HANDLER": "sanling.kernel.api.exception_handler",
-    # Proxies in front of the portal (nginx: 1), so throttles count the client's address
-    # from X-Forwarded-For rather than the proxy's; unset: REMOTE_ADDR.
-    "NUM_PROXIES": env.int("API_NUM_PROXIES", default=None),
+    # the throttles identify clients by sanling.kernel.http.client_ip (TRUSTED_PROXIES)
+    "NUM_PROXIES": TRUSTED_PROXIES,
     "DEFAULT_THROTTLE_RATES": {
         "anon": env("API_THROTTLE_ANON", default="30/min"),
         "user": env("API_THROTTLE_USER", default="6000/min"),
@@ -263,3 +300,30 @@ LOGGING = {
 }
 
 DEMO_NOTICE = _("演示数据")
+
+# Admin exports (django-import-export): a cell beginning = + - @ is exported as text.
+IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = True
+IMPORT_EXPORT_ESCAPE_ILLEGAL_CHARS_ON_EXPORT = True
+SIMPLE_HISTORY_REVERT_DISABLED = True
+
+# Content-Security-Policy (django-csp) on every page: scripts only from the portal itself or
+# with the request's nonce; nothing from elsewhere (the portal runs on an intranet). Styles
+# may be inline (style attributes in the templates, ECharts' own).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'", NONCE],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:", "blob:"],
+        "font-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "worker-src": ["'self'", "blob:"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+# knox's own token table is not used (KNOX_TOKEN_MODEL = our ApiToken); its migrations
+# would still create it, referencing users, so the app runs without them.
+MIGRATION_MODULES = {"knox": None}

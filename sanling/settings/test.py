@@ -1,5 +1,7 @@
 from .base import *  # noqa: F403
 
+SECRET_KEY = "test-only-not-a-secret"  # noqa: S105 - the test settings' own key
+
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 STORAGES = {

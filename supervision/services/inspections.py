@@ -254,8 +254,8 @@ def sample_verify(inspection: Inspection) -> tuple[bool, str]:
 
 @transaction.atomic
 def inspection_update(*, inspection: Inspection, findings: str, by: User) -> Inspection:
+    inspection = selectors.inspection_for(by, inspection.pk)  # not theirs: 404, like a missing one
     may(selectors.can_act_on_inspection(by, inspection), _("检查发现由安排检查的单位填写。"))
-    inspection = selectors.inspection_for(by, inspection.pk)
     ins = Inspection.objects.select_for_update().get(pk=inspection.pk)
     ins.findings = (findings or "").strip()
     ins._history_user = by

@@ -42,9 +42,15 @@ def _task_link(t: Rectification) -> str:
 
 
 def _opening_region(by: User, unit: Unit) -> Region:
+    """The level that verifies the task and may reopen it. A township's own task (hazard
+    screening) is verified by its county — a township does not close what it must fix;
+    staff verify what they opened; an administrator without a region stands for the
+    province."""
+    if access.is_township_officer(by):
+        return Region.objects.get(pk=unit.township.parent_id)
     if by.region_id:
         return by.region
-    return Region.objects.get(pk=unit.township_id[:2] + "0" * 10)  # an administrator: the province
+    return Region.objects.get(pk=unit.township_id[:2] + "0" * 10)
 
 
 @transaction.atomic

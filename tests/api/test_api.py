@@ -17,7 +17,7 @@ YEAR = 2022
 def test_token_login_and_wrong_password(api, users):
     client = api()
     resp = client.post("/api/v1/auth/token/", {"username": users.api.username, "password": PASSWORD}, format="json")
-    assert resp.status_code == 200 and len(resp.json()["token"]) == 40
+    assert resp.status_code == 200 and len(resp.json()["token"]) == 64  # knox: only its digest is stored
     bad = client.post("/api/v1/auth/token/", {"username": users.api.username, "password": "nope"}, format="json")
     assert bad.status_code == 400
     assert bad.json()["error"]["code"] == "invalid" and "用户名或密码不正确" in bad.json()["error"]["message"]
@@ -159,7 +159,7 @@ def world(tree, users, campaign, canary):
 LISTS = ["/api/v1/units/", "/api/v1/assessments/", "/api/v1/incidents/", "/api/v1/attainment/", "/api/v1/regions/"]
 
 
-@pytest.mark.parametrize("role", ["officer", "reviewer", "city", "api"])
+@pytest.mark.parametrize("role", ["officer", "reviewer", "city", "city_admin", "api"])
 def test_lists_never_show_the_canary_to_taiyuan_users(api, users, world, role):
     client = api(getattr(users, role))
     for url in LISTS:
@@ -180,7 +180,7 @@ def test_province_and_admin_see_the_canary(api, users, world, role):
     assert world["can_a"].id in ids
 
 
-@pytest.mark.parametrize("role", ["officer", "reviewer", "city", "api"])
+@pytest.mark.parametrize("role", ["officer", "reviewer", "city", "city_admin", "api"])
 def test_guessed_ids_of_other_regions_are_404(api, users, world, role):
     client = api(getattr(users, role))
     for url in [
@@ -220,7 +220,15 @@ def test_api_client_is_read_only(api, users, world, tree):
 
 
 @pytest.mark.parametrize(
-    "role,allowed", [("officer", False), ("reviewer", True), ("city", False), ("province", False), ("admin", True)]
+    "role,allowed",
+    [
+        ("officer", False),
+        ("reviewer", True),
+        ("city", False),
+        ("province", False),
+        ("admin", True),
+        ("city_admin", True),
+    ],
 )
 def test_who_may_approve_own_region(api, users, world, role, allowed):
     resp = api(getattr(users, role)).post(f"/api/v1/assessments/{world['own_a'].id}/approve/")
@@ -229,7 +237,15 @@ def test_who_may_approve_own_region(api, users, world, role, allowed):
 
 @pytest.mark.parametrize(
     "role,allowed",
-    [("officer", False), ("reviewer", True), ("city", True), ("province", True), ("admin", True), ("api", False)],
+    [
+        ("officer", False),
+        ("reviewer", True),
+        ("city", True),
+        ("province", True),
+        ("admin", True),
+        ("api", False),
+        ("city_admin", True),
+    ],
 )
 def test_who_may_recompute(api, users, world, role, allowed, campaign):
     resp = api(getattr(users, role)).post(
@@ -303,28 +319,32 @@ def test_attainment_answers_are_cached_per_jurisdiction_until_the_next_rollup(
 
 def test_cached_token_answers_are_dropped_on_revoke_deactivate_and_move(api, users, tree):
     from django.core.cache import cache
+    from knox.crypto import hash_token
 
     from sanling.kernel.authentication import token_cache_key
 
     client = api(users.api)
     assert client.get("/api/v1/regions/").status_code == 200
     key = client._credentials["HTTP_AUTHORIZATION"].split()[1]
-    cached = cache.get(token_cache_key(key))
+    cached, _auth = cache.get(token_cache_key(hash_token(key)))  # keyed by the digest, never the token
     assert cached is not None and cached.pk == users.api.pk and cached.password == ""
     # moved to another city: the next request is scoped to the new region
     users.api.region = tree.city2
     users.api.save()
     codes = {r["code"] for r in client.get("/api/v1/regions/").json()["results"]}
     assert tree.city2.code in codes and tree.city.code not in codes
-    # deactivated: refused at once
+    # revoked by an administrator: refused at once
+    assert api(users.admin).delete(f"/api/v1/auth/tokens/{users.api.username}/").status_code in (200, 204)
+    assert client.get("/api/v1/regions/").status_code == 401
+    # deactivated: refused at once, and the token is gone for good (issue 20: tokens do not
+    # survive a deactivation; reactivating the account does not bring it back)
+    client = api(users.api)
+    assert client.get("/api/v1/regions/").status_code == 200
     users.api.is_active = False
     users.api.save()
     assert client.get("/api/v1/regions/").status_code == 401
     users.api.is_active = True
     users.api.save()
-    assert client.get("/api/v1/regions/").status_code == 200
-    # revoked by an administrator: refused at once
-    assert api(users.admin).delete(f"/api/v1/auth/tokens/{users.api.username}/").status_code in (200, 204)
     assert client.get("/api/v1/regions/").status_code == 401
 
 

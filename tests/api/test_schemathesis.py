@@ -7,20 +7,20 @@ per-operation Hypothesis strategies directly."""
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
-from rest_framework.authtoken.models import Token
 from schemathesis.config import SchemathesisConfig
 
 from reports import rollup
 from sanling.wsgi import application
 from tests.factories import UnitFactory, make_assessment
+from units.models import ApiToken
 
 
 @pytest.fixture
 def seeded(tree, users, campaign):
     make_assessment(unit=UnitFactory(township=tree.t1), campaign=campaign, status="approved")
     rollup.run(campaign_id=campaign.id, year=2022)
-    token, _ = Token.objects.get_or_create(user=users.province)
-    return {"Authorization": f"Token {token.key}"}
+    _token, raw = ApiToken.objects.create(user=users.province, scope="records")
+    return {"Authorization": f"Token {raw}"}
 
 
 def test_get_operations_conform_to_schema(seeded):

@@ -15,7 +15,7 @@ from inspections.models import Status
 from tests.factories import UnitFactory, make_assessment, make_incident
 
 pytestmark = pytest.mark.django_db
-ROLES = ["officer", "reviewer", "city", "admin", "api", "canary_reviewer"]
+ROLES = ["officer", "reviewer", "city", "admin", "city_admin", "api", "canary_reviewer"]
 
 
 def _call(action, a, user):

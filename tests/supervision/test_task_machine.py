@@ -17,7 +17,7 @@ from supervision.models import Rectification, TaskEvidence, TaskStatus
 from tests.factories import UnitFactory
 
 pytestmark = pytest.mark.django_db
-ROLES = ["officer", "officer2", "reviewer", "city", "admin", "api", "canary_reviewer"]
+ROLES = ["officer", "officer2", "reviewer", "city", "admin", "city_admin", "api", "canary_reviewer"]
 PDF = b"%PDF-1.4\n%%EOF\n"
 
 

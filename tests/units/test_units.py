@@ -186,13 +186,13 @@ def test_template_download(login, users):
 
 
 def test_admin_unit_list_is_scoped(client, users, tree, canary):
-    users.city.is_staff = True
-    users.city.save()
-    from django.contrib.auth.models import Permission
+    # the admin is for administrators; a region-scoped one (太原) sees its region only
+    from tests.factories import UserFactory
+    from units.models import Role
 
-    users.city.user_permissions.add(*Permission.objects.filter(codename__in=["view_unit"]))
+    taiyuan_admin = UserFactory(username="taiyuan_admin", role=Role.ADMIN, region=tree.city, is_staff=True)
     UnitFactory(township=tree.t1, name="太原单位")
-    client.force_login(users.city)
+    client.force_login(taiyuan_admin)
     html = client.get("/admin/units/unit/").content.decode()
     assert "太原单位" in html and "金丝雀村" not in html
 

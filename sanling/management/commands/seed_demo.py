@@ -1,5 +1,6 @@
 import time
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from inspections import demo as assessment_demo
@@ -27,6 +28,11 @@ class Command(BaseCommand):
         parser.add_argument("--users", action="store_true", help="also one demo account per role")
 
     def handle(self, *args, units, seed, province, assessments, campaign, year, users, **options):
+        if not settings.DEMO_DATA_ALLOWED:
+            raise CommandError(
+                "seed_demo writes demo data and demo accounts with a published password: it does not run under "
+                f"{settings.SETTINGS_MODULE}. Use the development settings (sanling.settings.dev) on a demo machine."
+            )
         log = self.stdout.write
         started = time.monotonic()
         try:
