@@ -22,14 +22,15 @@ CHUNK = 20_000
 
 @transaction.atomic
 def seed_assessments(*, campaign, year: int, seed: int, log=print) -> tuple[int, int, int]:
-    """For every in-scope demo unit: an assessment with all item scores (most approved,
-    some in other states, some units unassessed) and a few incidents."""
+    """For every unit of the campaign's scope: a demo assessment with all item scores (most
+    approved, some in other states, some units unassessed) and a few demo incidents."""
     rng = random.Random(seed * 7919 + year)  # noqa: S311 - deterministic demo data
-    if Assessment.objects.filter(campaign=campaign, year=year, unit__is_demo=True).exists():
+    if Assessment.objects.filter(campaign=campaign, year=year, is_demo=True).exists():
         log(f"{campaign.slug} {year}: demo assessments already present; skipped")
         return 0, 0, 0
     items = {cat: list(scoring.applicable_items(campaign.standard, cat)) for cat in campaign.categories}
-    units = list(Unit.objects.filter(campaign.unit_q(), is_demo=True).values_list("id", "category").order_by("id"))
+    # every unit of the scope: the real villages and communities and the demo others
+    units = list(Unit.objects.filter(campaign.unit_q()).values_list("id", "category").order_by("id"))
     a_id, s_id, i_id = next_id(Assessment), next_id(ItemScore), next_id(Incident)
     now = timezone.now().isoformat()
     a_rows, s_rows, i_rows = [], [], []
@@ -92,6 +93,7 @@ def seed_assessments(*, campaign, year: int, seed: int, log=print) -> tuple[int,
                     "created_by_id": None,
                     "created_at": now,
                     "updated_at": now,
+                    "is_demo": True,
                 }
             )
             a_id += 1
@@ -121,6 +123,7 @@ def seed_assessments(*, campaign, year: int, seed: int, log=print) -> tuple[int,
                     "recorded_at": now,
                     "judged_by_id": None,
                     "judged_at": None,
+                    "is_demo": True,
                 }
             )
             i_id += 1

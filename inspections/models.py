@@ -64,6 +64,7 @@ class Assessment(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    is_demo = models.BooleanField(_("演示数据"), default=False)
 
     history = HistoricalRecords(excluded_fields=["updated_at"])
 
@@ -173,6 +174,7 @@ class Incident(models.Model):
         verbose_name=_("确认人"),
     )
     judged_at = models.DateTimeField(null=True, blank=True)
+    is_demo = models.BooleanField(_("演示数据"), default=False)
 
     history = HistoricalRecords()
 

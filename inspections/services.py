@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from sanling.kernel.errors import ServiceError
 from sanling.kernel.events import send_after_commit
 from standards.models import Campaign
-from units import access
+from units import access, history
 from units.audit import audit
 from units.models import Unit, User
 
@@ -82,7 +82,15 @@ def assessment_start(*, unit: Unit, campaign: Campaign, year: int, by: User) -> 
         )
     if not unit.active:
         raise ServiceError(_("单位“%(unit)s”已归档，不能开展自评。") % {"unit": unit.name})
-    if not campaign.covers(unit):
+    # in scope as the unit stood at the year's end (units.history): a unit registered
+    # later, or elsewhere then, is not that year's to assess
+    then = history.units_as_of(history.year_end(year), Unit.objects.filter(pk=unit.pk))
+    if not then.filter(campaign.unit_q(as_of=True)).exists():
+        if not then.exists():
+            raise ServiceError(
+                _("单位“%(unit)s”自 %(d)s 起登记，%(y)s 年尚不在创建范围内。")
+                % {"unit": unit.name, "d": unit.state_since, "y": year}
+            )
         raise ServiceError(
             _("单位“%(unit)s”不在“%(campaign)s”的创建范围内。") % {"unit": unit.name, "campaign": campaign.name}
         )

@@ -25,15 +25,22 @@ from django.utils.translation import gettext as _
 from inspections import scoring
 from inspections.models import Assessment, Incident, IncidentStatus, ItemScore, Status
 from standards.models import Campaign
+from units import history
 from units.models import Unit
 
 CONDITIONS = ("assessed", "approved", "score", "veto", "no_incident")
 
 
-def scope_units(campaign: Campaign, *, prefix: str | None = None) -> QuerySet[Unit]:
-    """The denominator: every active unit of a covered category inside the scope
-    (optionally narrowed to a region prefix), assessed or not."""
-    return Unit.objects.filter(campaign.unit_q(prefix=prefix))
+def scope_units(campaign: Campaign, year: int, *, prefix: str | None = None) -> QuerySet[Unit]:
+    """The denominator: every unit of a covered category inside the scope, active — as it
+    stood at the end of the year (units.history: a later move, archive or new kind does
+    not change a past year) — optionally narrowed to a region prefix, assessed or not."""
+    return as_of_year(Unit.objects.all(), year).filter(campaign.unit_q(prefix=prefix, as_of=True))
+
+
+def as_of_year(units: QuerySet[Unit], year: int) -> QuerySet[Unit]:
+    """Units with their township, kind, category and active state at the year's end."""
+    return history.units_as_of(history.year_end(year), units)
 
 
 def breaking_incidents(campaign: Campaign, year: int) -> QuerySet[Incident]:
@@ -97,11 +104,11 @@ class Reason:
 def reasons_for_units(units: QuerySet[Unit], campaign: Campaign, year: int) -> dict[int, list[Reason]]:
     """Why each unit has not attained (empty list when it has), for a whole page of units:
     one query for the conditions, and one per failed condition kind for its details."""
-    in_scope = ExpressionWrapper(campaign.unit_q(), output_field=BooleanField())
+    in_scope = ExpressionWrapper(campaign.unit_q(as_of=True), output_field=BooleanField())
     rows = list(
-        annotate_conditions(units, campaign, year)
-        .annotate(in_scope=in_scope)
-        .values("id", "in_scope", *[f"ok_{c}" for c in CONDITIONS], "a_status", "a_final", "a_id", "category")
+        annotate_conditions(as_of_year(units, year), campaign, year)
+        .annotate(in_scope=in_scope, category_then=F(history.AS_OF["category"]))
+        .values("id", "in_scope", *[f"ok_{c}" for c in CONDITIONS], "a_status", "a_final", "a_id", "category_then")
     )
     out: dict[int, list[Reason]] = {r["id"]: [] for r in rows}
     veto_check, incident_check, overturned = [], [], {}
@@ -137,7 +144,7 @@ def reasons_for_units(units: QuerySet[Unit], campaign: Campaign, year: int) -> d
             out[overturned[a_id]].insert(0, Reason("approved", _("被抽查否定：%(r)s") % {"r": why or "—"}))
     if veto_check:
         vetoes = {}
-        for cat in {r["category"] for r in veto_check}:
+        for cat in {r["category_then"] for r in veto_check}:
             vetoes.update({i.id: i for i in scoring.applicable_items(campaign.standard, cat).filter(veto=True)})
         failed: dict[int, list[str]] = {}
         for s in ItemScore.objects.filter(assessment_id__in=[r["a_id"] for r in veto_check], item_id__in=vetoes):

@@ -31,6 +31,8 @@ from django.db.models import Count, F, QuerySet
 from django.utils import timezone
 
 from standards.models import Campaign, Target
+from units import history
+from units.history import AS_OF
 from units.models import PREFIX_LENGTH, Level, Region, category_case
 
 from . import attainment
@@ -126,7 +128,8 @@ def _close_day(campaign: Campaign, year: int, state: RollupState, now) -> None:
 ROLLUP_SQL = """
 WITH tk AS ({counts}),
 k AS (
-    SELECT township_id, kind, {category} AS category, CAST(total AS INTEGER) AS t, CAST(attained AS INTEGER) AS a
+    SELECT {township_col} AS township_id, {kind_col} AS kind, {category} AS category,
+           CAST(total AS INTEGER) AS t, CAST(attained AS INTEGER) AS a
     FROM tk),
 {levels},
 fig AS (
@@ -239,8 +242,8 @@ def _named(qs_or_sql, prefix: str, params: dict) -> str:
 
 def _counts(campaign: Campaign, year: int, prefix: str | None) -> QuerySet:
     return (
-        attainment.with_assessment(attainment.scope_units(campaign, prefix=prefix), campaign, year)
-        .values_list("township_id", "kind")
+        attainment.with_assessment(attainment.scope_units(campaign, year, prefix=prefix), campaign, year)
+        .values_list(AS_OF["township"], AS_OF["kind"])
         .annotate(total=Count("id"), attained=Count("id", filter=attainment.attained_q(campaign, year)))
         .order_by()
     )
@@ -265,6 +268,17 @@ def _stored_rows(campaign: Campaign, year: int, codes: list[str], params: dict) 
     )
 
 
+def _tree(campaign: Campaign, year: int):
+    """The regions of the campaign-year: the scope's subtree as it stood at the year's end
+    (units.history), so a region merged or split later keeps its row for this year."""
+    return history.regions_as_of(history.year_end(year), Region.objects.filter(code__startswith=campaign.scope.prefix))
+
+
+def _path(campaign: Campaign, year: int, township: Region) -> list[Region]:
+    """The township and its ancestors inside the campaign-year's tree."""
+    return list(_tree(campaign, year).filter(code__in=township.ancestor_codes()).only("code", "level"))
+
+
 def _statement(campaign: Campaign, year: int, now, *, township: Region | None = None) -> tuple[str, dict]:
     """The snapshot statement and its named parameters: the full run, or (with a
     township) the incremental update of that township and its ancestors."""
@@ -273,17 +287,16 @@ def _statement(campaign: Campaign, year: int, now, *, township: Region | None = 
         "year": year,
         "now": connection.ops.adapt_datetimefield_value(now),
     }
-    in_scope = Region.objects.filter(code__startswith=campaign.scope.prefix)
     if township is None:
         counts = _counts(campaign, year, None)
-        regions = in_scope
+        regions = _tree(campaign, year)
         levels = FULL_LEVELS
     else:
-        path = [c for c in township.ancestor_codes() if campaign.covers_region(c)]
+        path_regions = _path(campaign, year, township)
+        path = [r.code for r in path_regions]
         counts = _counts(campaign, year, township.prefix)
-        regions = in_scope.filter(code__in=path)
+        regions = Region.objects.filter(code__in=path)
         params["township"] = township.prefix
-        path_regions = list(Region.objects.filter(code__in=path).only("code", "level"))
         params.update({f"pp{i}": r.prefix for i, r in enumerate(path_regions)})
         paths = " UNION ALL ".join(f"SELECT %(pp{i})s AS p" for i in range(len(path_regions)))
         levels = INCREMENTAL_LEVELS.format(paths=paths, stored=_stored_rows(campaign, year, path, params))
@@ -301,7 +314,9 @@ def _statement(campaign: Campaign, year: int, now, *, township: Region | None = 
     col = {f: qn(meta.get_field(f).column) for f in SNAPSHOT_FIELDS}
     sql = ROLLUP_SQL.format(
         counts=_named(counts, "u", params),
-        category=category_case("kind"),
+        township_col=qn(AS_OF["township"]),
+        kind_col=qn(AS_OF["kind"]),
+        category=category_case(qn(AS_OF["kind"])),
         levels=levels,
         kind_json=DIALECT[connection.vendor].kind_json,
         regions=_named(regions.values_list("code", "level").order_by(), "r", params),
@@ -379,7 +394,9 @@ def _path_is_stored(campaign: Campaign, year: int, township: Region) -> bool:
     """The difference is added to what is stored: every region of the township's path must
     have its row for exactly the campaign's categories. A region created, a scope widened
     or a category added or removed since the last full run breaks that (one query)."""
-    path = [c for c in township.ancestor_codes() if campaign.covers_region(c)]
+    path = [r.code for r in _path(campaign, year, township)]
+    if township.code not in path:
+        return False  # not a township of that year's tree
     stored = set(
         AttainmentSnapshot.objects.filter(campaign=campaign, year=year, region_id__in=path).values_list(
             "region_id", "category"
@@ -395,18 +412,28 @@ def mark_dirty(*, campaign_id: int, year: int) -> None:
 
 
 def unit_rollup_targets(unit_id: int, year: int | None = None) -> list[tuple[int, int, str]]:
-    """(campaign id, year, township code) to update after a change to a unit."""
+    """(campaign id, year, township code) to update after a change to a unit's assessment
+    or incidents: for each year, the township the unit belonged to at that year's end."""
     from units.models import Unit
 
     unit = Unit.objects.filter(pk=unit_id).first()
     if unit is None:
         return []
-    return townships_rollup_targets([unit.township_id], year)
+    out = []
+    for c in Campaign.objects.filter(active=True).select_related("scope"):
+        for y in [year] if year is not None else c.years:
+            township = history.township_on(unit, history.year_end(y)) if c.covers_year(y) else None
+            if township is not None and c.covers_region(township):
+                out.append((c.pk, y, township))
+    return out
 
 
-def townships_rollup_targets(townships: list[str], year: int | None = None) -> list[tuple[int, int, str]]:
+def townships_rollup_targets(
+    townships: list[str], year: int | None = None, *, from_year: int | None = None
+) -> list[tuple[int, int, str]]:
     """(campaign id, year, township code) to update after a change in these townships:
-    every active campaign covering each, for `year` or all its years."""
+    every active campaign covering each, for `year`, or its years from `from_year` on (a
+    change effective in a year leaves the years before it as they were)."""
     out = []
     campaigns = list(Campaign.objects.filter(active=True).select_related("scope"))
     for code in dict.fromkeys(townships):
@@ -414,6 +441,6 @@ def townships_rollup_targets(townships: list[str], year: int | None = None) -> l
             if not c.covers_region(code):
                 continue
             for y in [year] if year is not None else c.years:
-                if c.covers_year(y):
+                if c.covers_year(y) and (from_year is None or y >= from_year):
                     out.append((c.pk, y, code))
     return out

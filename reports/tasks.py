@@ -93,13 +93,14 @@ def on_incident_changed(sender, *, unit_id: int, years: list[int], **kwargs) -> 
         schedule_unit_rollup(unit_id, None, year)
 
 
-def on_units_changed(sender, *, action: str, townships: list[str], **kwargs) -> None:
-    """A unit registered, archived, restored, re-kinded, moved or imported: every year of
-    every campaign covering its township (its denominator changed in each). A change of
-    name or contact changes no figure."""
+def on_units_changed(sender, *, action: str, townships: list[str], effective_on=None, **kwargs) -> None:
+    """A unit registered, archived, restored, re-kinded, moved or imported: the years of
+    every campaign covering its townships from the year the change took effect (the years
+    before keep the unit as it was, units.history). A change of name or contact changes
+    no figure."""
     if action == "updated":
         return
-    schedule_rollups(rollup.townships_rollup_targets(townships))
+    schedule_rollups(rollup.townships_rollup_targets(townships, from_year=effective_on.year if effective_on else None))
 
 
 def on_campaign_changed(sender, *, campaign_id: int, **kwargs) -> None:

@@ -224,7 +224,7 @@ def published_list(request):
         access.visible_units(request.user).filter(township__code__startswith=region.prefix).select_related("township")
     )
     attained = (
-        attainment.annotate_conditions(attainment.scope_units(campaign, prefix=region.prefix), campaign, year)
+        attainment.annotate_conditions(attainment.scope_units(campaign, year, prefix=region.prefix), campaign, year)
         .filter(attained=True)
         .filter(pk__in=units.values("pk"))
         .select_related("township")

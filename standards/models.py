@@ -9,6 +9,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from units.history import AS_OF
 from units.models import Category, Region, Unit
 
 
@@ -191,20 +192,25 @@ class Campaign(models.Model):
     # The campaign's scope — who creates under it, the denominator of every rate — in
     # one place, twice: as a filter (unit_q) and for one unit in hand (covers). A test
     # checks that the two agree on every combination.
-    def unit_q(self, *, prefix: str | None = None, unit_field: str = "") -> Q:
+    def unit_q(self, *, prefix: str | None = None, unit_field: str = "", as_of: bool = False) -> Q:
         """The campaign's units: active, in a township inside the scope, of a covered
         category (optionally narrowed to a region prefix). `unit_field` prefixes the
-        lookups for querysets of objects hanging off a unit."""
+        lookups for querysets of objects hanging off a unit; `as_of` filters on the
+        state a unit had on a day (a queryset from units.history.units_as_of)."""
         f = f"{unit_field}__" if unit_field else ""
+        if as_of:
+            active, township, category = AS_OF["active"], AS_OF["township"], AS_OF["category"]
+        else:
+            active, township, category = "active", "township__code", "category"
         q = Q(
             **{
-                f"{f}active": True,
-                f"{f}township__code__startswith": self.scope.prefix,
-                f"{f}category__in": self.categories,
+                f"{f}{active}": True,
+                f"{f}{township}__startswith": self.scope.prefix,
+                f"{f}{category}__in": self.categories,
             }
         )
         if prefix:
-            q &= Q(**{f"{f}township__code__startswith": prefix})
+            q &= Q(**{f"{f}{township}__startswith": prefix})
         return q
 
     def covers(self, unit: Unit) -> bool:

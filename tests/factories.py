@@ -26,7 +26,14 @@ class UnitFactory(factory.django.DjangoModelFactory):
     name = factory.Sequence(lambda n: f"测试单位{n}")
     kind = "village"
     township = None
-    code = factory.LazyAttributeSequence(lambda o, n: f"{o.township.prefix}{n % 1000:03d}{n // 1000:03d}")
+    # 12 digits for villages and communities (statistical codes), 15 for the others
+    code = factory.LazyAttributeSequence(
+        lambda o, n: (
+            f"{o.township.prefix}{n % 998 + 1:03d}"
+            if o.kind in ("village", "community")
+            else f"{o.township.prefix}{n % 1000:03d}{n // 1000:03d}"
+        )
+    )
 
 
 class UserFactory(factory.django.DjangoModelFactory):

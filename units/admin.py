@@ -204,7 +204,7 @@ class RegionAdmin(AuditedExport, ReadOnlyHistoryAdmin, AuditedAdmin):
 class UnitForm(forms.ModelForm):
     class Meta:
         model = Unit
-        fields = ["township", "code", "name", "kind", "address", "contact_person", "contact_phone"]
+        fields = ["township", "code", "name", "kind", "credit_code", "address", "contact_person", "contact_phone"]
 
 
 @admin.register(Unit)

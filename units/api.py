@@ -17,7 +17,7 @@ from sanling.kernel.permissions import STATISTICS
 
 from . import access, auth, services
 from .audit import client_ip
-from .models import Level, Region, TokenScope, Unit, UnitKind, code_validator, unit_code_validator
+from .models import Level, Region, TokenScope, Unit, UnitKind, code_validator, unit_code_validator, validate_credit_code
 
 
 class TokenRequest(serializers.Serializer):
@@ -168,10 +168,15 @@ class UnitSerializer(serializers.ModelSerializer):
             "address",
             "contact_person",
             "contact_phone",
+            "official_name",
+            "credit_code",
         ]
-        read_only_fields = ["id", "active"]
-        # Uniqueness is checked (and reported in Chinese) by the view; the format stays.
-        extra_kwargs = {"code": {"validators": [unit_code_validator]}}
+        read_only_fields = ["id", "active", "official_name"]
+        # Uniqueness is checked (and reported in Chinese) by the view and the service; the format stays.
+        extra_kwargs = {
+            "code": {"validators": [unit_code_validator]},
+            "credit_code": {"validators": [validate_credit_code], "required": False, "allow_null": True},
+        }
 
 
 class UnitFilter(django_filters.FilterSet):
@@ -227,6 +232,7 @@ class UnitViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.Rea
             address=d.get("address", ""),
             contact_person=d.get("contact_person", ""),
             contact_phone=d.get("contact_phone", ""),
+            credit_code=d.get("credit_code") or "",
             by=request.user,
         )
         return Response(UnitSerializer(unit).data, status=status.HTTP_201_CREATED)

@@ -1,8 +1,10 @@
 """Deterministic demo data, generated fast with bulk inserts (COPY on PostgreSQL).
 
-Everything generated here is marked is_demo: townships below county level are not
-real (real ones are added by administrators), nor are the units. Assessments and
-incidents are seeded by inspections.demo; sanling's seed_demo command composes both.
+The tree and the villages and communities are real (load_regions). What is generated
+here is marked is_demo: enterprises and institutions in the real townships (and, for a
+province loaded without its townships, demo townships with demo units of every kind).
+Assessments and incidents are seeded by inspections.demo; sanling's seed_demo command
+composes both.
 """
 
 from __future__ import annotations
@@ -18,7 +20,8 @@ from sanling.kernel.bulk import bulk_insert, next_id, reset_sequence
 from .models import Level, Region, Unit, UnitKind, category_of
 from .regions import ensure_demo_townships
 
-# Roughly the mix of creating bodies in a province: most are villages and communities.
+# Roughly the mix of creating bodies in a province: most are villages and communities
+# (real ones where the tree is loaded to the villages: then only the rest is generated).
 KIND_WEIGHTS = [
     (UnitKind.VILLAGE, 44),
     (UnitKind.COMMUNITY, 12),
@@ -67,24 +70,37 @@ def seed_units(*, units: int, seed: int, province: str = "14", log=print) -> int
     counties = Region.objects.filter(level=Level.COUNTY, code__startswith=prefix).count()
     if not counties:
         raise ValueError(f"no counties under {prefix}: run load_regions first")
-    per_county = max(2, math.ceil(units / (counties * UNITS_PER_TOWNSHIP)))
-    townships = ensure_demo_townships(per_county=per_county, prefix=prefix)
-    kinds, weights = zip(*KIND_WEIGHTS, strict=True)
+    real = list(Region.objects.filter(level=Level.TOWNSHIP, code__startswith=prefix, is_demo=False).order_by("code"))
+    if real:
+        # the real tree: its villages and communities are loaded; add the other creating bodies
+        townships = real
+        mix = [(k, w) for k, w in KIND_WEIGHTS if category_of(k) != "village_community"]
+    else:
+        per_county = max(2, math.ceil(units / (counties * UNITS_PER_TOWNSHIP)))
+        townships = ensure_demo_townships(per_county=per_county, prefix=prefix)
+        mix = KIND_WEIGHTS
+    kinds, weights = zip(*mix, strict=True)
     base = next_id(Unit)
     now = timezone.now().isoformat()
     rows = []
     per_t = [0] * len(townships)
+    villages_t = [0] * len(townships)
     for i in range(units):
         t_idx = i % len(townships)
         t = townships[t_idx]
         per_t[t_idx] += 1
         kind = rng.choices(kinds, weights)[0]
         name = "".join(rng.choice(SYLLABLES) for _ in range(2)) + KIND_NAMES[kind]
+        if category_of(kind) == "village_community":  # demo townships only: 12-digit codes, as real ones
+            villages_t[t_idx] += 1
+            code = f"{t.prefix}{villages_t[t_idx]:03d}"
+        else:
+            code = f"{t.prefix}{per_t[t_idx]:06d}"
         rows.append(
             {
                 "id": base + i,
                 "township_id": t.code,
-                "code": f"{t.prefix}{per_t[t_idx]:06d}",
+                "code": code,
                 "name": f"{t.name.split('演示')[0]}{name}{per_t[t_idx]}",
                 "kind": kind.value,
                 "category": str(category_of(kind)),
@@ -94,11 +110,14 @@ def seed_units(*, units: int, seed: int, province: str = "14", log=print) -> int
                 "active": True,
                 "is_demo": True,
                 "created_at": now,
+                "official_name": "",
+                "credit_code": None,
+                "state_since": None,
             }
         )
     bulk_insert(Unit, rows, list(rows[0]))
     reset_sequence(Unit)
-    log(f"{units} demo units in {len(townships)} demo townships ({per_county} per county)")
+    log(f"{units} demo units in {len(townships)} {'real' if real else 'demo'} townships")
     return units
 
 

@@ -1,10 +1,11 @@
 """What happened to units, for the apps above that must react (the roll-up recounts the
 townships named). Sent after commit (sanling.kernel.events.send_after_commit).
 
-units_changed(action, unit_ids, townships)
+units_changed(action, unit_ids, townships, effective_on)
     action: "registered", "updated", "rekinded", "archived", "restored", "moved", "imported";
     unit_ids: the units concerned; townships: every township code whose figures the change
-    touches (for a move, the old township and the new one).
+    touches (for a move, the old township and the new one); effective_on: the day the
+    change takes effect (the years before it keep the unit as it was).
 """
 
 from django.dispatch import Signal

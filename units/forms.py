@@ -32,7 +32,7 @@ class UnitFilterForm(forms.Form):
 class UnitForm(forms.ModelForm):
     class Meta:
         model = Unit
-        fields = ["township", "code", "name", "kind", "address", "contact_person", "contact_phone"]
+        fields = ["township", "code", "name", "kind", "credit_code", "address", "contact_person", "contact_phone"]
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)

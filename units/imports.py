@@ -28,6 +28,7 @@ from defusedxml.common import DefusedXmlException
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
 from openpyxl.reader.excel import ExcelReader
@@ -570,6 +571,7 @@ def import_units(*, user: User, rows: list[dict], filename: str) -> int:
         raise PermissionDenied(_("您的角色不能登记单位。"))
     for code in {r["township"].code for r in rows}:
         access.require_region(user, code)  # parse_sheet() checked it; the write holds without it
+    today = timezone.localdate()
     units = [
         Unit(
             township=r["township"],
@@ -580,6 +582,7 @@ def import_units(*, user: User, rows: list[dict], filename: str) -> int:
             address=r["address"],
             contact_person=r["contact_person"],
             contact_phone=r["contact_phone"],
+            state_since=today,  # registered today: the years before do not count them
         )
         for r in rows
     ]

@@ -43,6 +43,11 @@ class Region(models.Model):
         related_name="children",
     )
     is_demo = models.BooleanField(_("演示数据"), default=False, help_text=_("生成的演示区划，非真实数据"))
+    # When the region existed: null from = since before the portal's records; null to =
+    # still. A region merged, split or recoded ends (valid_to) and its successors begin;
+    # its rows stay, so a past year's tree is the regions valid at that year's end.
+    valid_from = models.DateField(_("设立日期"), null=True, blank=True)
+    valid_to = models.DateField(_("撤销日期"), null=True, blank=True)
 
     history = HistoricalRecords()
 
@@ -66,6 +71,9 @@ class Region(models.Model):
         """Codes of this region and every ancestor, nearest first (derived from the code)."""
         idx = LEVEL_ORDER.index(self.level)
         return [self.code[: PREFIX_LENGTH[lvl]].ljust(12, "0") for lvl in reversed(LEVEL_ORDER[: idx + 1])]
+
+    def valid_on(self, day) -> bool:
+        return (self.valid_from is None or self.valid_from <= day) and (self.valid_to is None or day <= self.valid_to)
 
     def clean(self):
         if not self.code or not self.level:
@@ -99,6 +107,59 @@ class Region(models.Model):
                     % {"code": self.code, "parent": parent.name, "prefix": parent.prefix}
                 }
             )
+
+
+def valid_q(day, prefix: str = "") -> models.Q:
+    """Rows (regions, names, unit states) in force on `day`, by their valid_from/valid_to."""
+    f = f"{prefix}__" if prefix else ""
+    return (models.Q(**{f"{f}valid_from__isnull": True}) | models.Q(**{f"{f}valid_from__lte": day})) & (
+        models.Q(**{f"{f}valid_to__isnull": True}) | models.Q(**{f"{f}valid_to__gte": day})
+    )
+
+
+class RegionName(models.Model):
+    """A name a region had before its current one (the current name is Region.name)."""
+
+    region = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="past_names")
+    name = models.CharField(_("名称"), max_length=100)
+    valid_from = models.DateField(null=True, blank=True)
+    valid_to = models.DateField()
+
+    class Meta:
+        ordering = ["region", "valid_to"]
+
+
+class ChangeKind(models.TextChoices):
+    RENAME = "rename", _("更名")
+    MERGE = "merge", _("撤并")
+    SPLIT = "split", _("拆分")
+    MOVE = "move", _("调整隶属")
+    RECODE = "recode", _("变更代码")
+
+
+class RegionChange(models.Model):
+    """One recorded change of the tree (行政区划调整), as decided: its kind, the regions it
+    ends or renames (sources), the regions it leads to (targets), the day it takes effect
+    and its legal basis (the approving document). The operation itself is applied by
+    units.regions.region_change, audited; this row is its record."""
+
+    kind = models.CharField(_("类型"), max_length=10, choices=ChangeKind.choices)
+    effective_on = models.DateField(_("生效日期"))
+    basis = models.CharField(_("依据"), max_length=300, help_text=_("如批准文件的文号"))
+    sources = models.ManyToManyField(Region, related_name="changes_as_source", verbose_name=_("原区划"))
+    targets = models.ManyToManyField(Region, related_name="changes_as_target", verbose_name=_("新区划"))
+    # names before and after, the units' assignment of a split, the officers moved …
+    detail = models.JSONField(default=dict, blank=True)
+    recorded_by = models.ForeignKey("User", on_delete=models.PROTECT, null=True, related_name="+")
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("区划调整")
+        verbose_name_plural = _("区划调整")
+        ordering = ["-effective_on", "-id"]
+
+    def __str__(self):
+        return f"{self.effective_on} {self.get_kind_display()}"
 
 
 class UnitKind(models.TextChoices):
@@ -147,6 +208,29 @@ def category_case(column: str) -> str:
     return f"CASE {column} {whens} END"
 
 
+CREDIT_CODE_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+CREDIT_CODE_WEIGHTS = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28]
+
+
+def credit_code_check_char(first17: str) -> str:
+    """GB 32100-2015: the 18th character of a 统一社会信用代码, from the first 17."""
+    total = sum(CREDIT_CODE_CHARS.index(c) * w for c, w in zip(first17, CREDIT_CODE_WEIGHTS, strict=True))
+    return CREDIT_CODE_CHARS[(31 - total % 31) % 31]
+
+
+def validate_credit_code(value: str) -> None:
+    if len(value) != 18 or any(c not in CREDIT_CODE_CHARS for c in value):
+        raise ValidationError(
+            _("统一社会信用代码应为 18 位，由数字和大写字母组成（不含 I、O、Z、S、V）。"), code="credit_format"
+        )
+    want = credit_code_check_char(value[:17])
+    if value[17] != want:
+        raise ValidationError(
+            _("统一社会信用代码 %(v)s 的校验码有误：第 18 位应为 %(c)s。") % {"v": value, "c": want},
+            code="credit_check",
+        )
+
+
 unit_code_validator = RegexValidator(r"^\d{12,15}$", _("单位代码必须是 12 至 15 位数字。"))
 
 
@@ -171,6 +255,16 @@ class Unit(models.Model):
     active = models.BooleanField(_("有效"), default=True, help_text=_("归档的单位不再参与创建统计"))
     is_demo = models.BooleanField(_("演示数据"), default=False)
     created_at = models.DateTimeField(_("登记时间"), auto_now_add=True)
+    # The name in the statistical list (村民委员会…), kept beside the readable one.
+    official_name = models.CharField(_("规范名称"), max_length=200, blank=True)
+    # 统一社会信用代码 of an enterprise or institution (GB 32100-2015).
+    credit_code = models.CharField(
+        _("统一社会信用代码"), max_length=18, unique=True, null=True, blank=True, validators=[validate_credit_code]
+    )
+    # Since when the unit's township, kind and active state are as they are now (null: since
+    # before the portal's records). The states before are UnitState rows; a past year is
+    # counted with the state in force at its end.
+    state_since = models.DateField(_("当前状态起始"), null=True, blank=True)
 
     history = HistoricalRecords()
 
@@ -193,7 +287,23 @@ class Unit(models.Model):
         super().save(*args, **kwargs)
 
     def clean(self):
-        if self.township_id and self.code:
+        if self.credit_code and self.kind in (UnitKind.VILLAGE, UnitKind.COMMUNITY):
+            raise ValidationError({"credit_code": _("村（社区）没有统一社会信用代码；只有企事业单位填写。")})
+        if self.code and self.kind:
+            # 12 digits are the statistical codes of village and community committees; every
+            # other unit has 15, so the two can never collide
+            want = 12 if self.kind in (UnitKind.VILLAGE, UnitKind.COMMUNITY) else 15
+            if len(self.code) != want:
+                raise ValidationError(
+                    {
+                        "code": _(
+                            "%(what)s的单位代码应为 %(n)s 位：村（社区）用统计用区划代码（12 位），其他单位为 15 位"
+                            "（所属乡镇代码前 9 位 + 6 位编号）。"
+                        )
+                        % {"what": self.get_kind_display(), "n": want}
+                    }
+                )
+        if self.township_id and self.code and self._state.adding:
             township = self.township
             if township.level != Level.TOWNSHIP:
                 raise ValidationError({"township": _("单位必须属于乡镇/街道。")})
@@ -204,6 +314,24 @@ class Unit(models.Model):
                         % {"code": self.code, "name": township.name, "prefix": township.prefix}
                     }
                 )
+
+
+class UnitState(models.Model):
+    """A state of a unit before its current one: the township it belonged to, its kind
+    (so category) and whether it was active, from valid_from (null: since before the
+    records) to valid_to. Written by units.services whenever one of them changes."""
+
+    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="states")
+    township = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(max_length=20, choices=UnitKind.choices)
+    category = models.CharField(max_length=25, choices=Category.choices)
+    active = models.BooleanField()
+    valid_from = models.DateField(null=True, blank=True)
+    valid_to = models.DateField()
+
+    class Meta:
+        ordering = ["unit", "valid_to"]
+        indexes = [models.Index(fields=["valid_to"], name="unit_state_to_idx")]
 
 
 class Role(models.TextChoices):

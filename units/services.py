@@ -8,6 +8,7 @@ units.events.units_changed after commit, for the roll-up.
 
 from __future__ import annotations
 
+import datetime as dt
 from datetime import timedelta
 
 from django.conf import settings
@@ -15,6 +16,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import Http404
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from sanling.kernel.errors import ServiceError
@@ -23,7 +25,7 @@ from sanling.kernel.events import send_after_commit
 from . import access
 from .audit import audit
 from .events import units_changed
-from .models import ApiToken, Region, Role, TokenScope, Unit, User
+from .models import ApiToken, Level, Region, Role, TokenScope, Unit, UnitState, User
 
 
 def _may(allowed: bool, message: str) -> None:
@@ -31,14 +33,47 @@ def _may(allowed: bool, message: str) -> None:
         raise PermissionDenied(message)
 
 
-def _changed(action: str, units: list[Unit], townships: set[str] | None = None) -> None:
+def _changed(action: str, units: list[Unit], effective_on: dt.date, townships: set[str] | None = None) -> None:
     send_after_commit(
         units_changed,
         sender=Unit,
         action=action,
         unit_ids=[u.pk for u in units],
         townships=sorted(townships or {u.township_id for u in units}),
+        effective_on=effective_on,
     )
+
+
+def _effective(day: dt.date | None) -> dt.date:
+    return day or timezone.localdate()
+
+
+def _begin_state(unit: Unit, effective_on: dt.date) -> list[str]:
+    """Before a unit's township, kind or active state changes: keep the state it had until
+    the day before (units.history), so the years before count it as it was. Returns the
+    fields to save with the change."""
+    since = unit.state_since
+    if since is not None and effective_on < since:
+        raise ServiceError(
+            {
+                "effective_on": [
+                    _("生效日期 %(d)s 早于该单位当前状态的起始日期 %(s)s。")
+                    % {"d": effective_on.isoformat(), "s": since.isoformat()}
+                ]
+            }
+        )
+    if since is None or since < effective_on:
+        UnitState.objects.create(
+            unit=unit,
+            township_id=unit.township_id,
+            kind=unit.kind,
+            category=unit.category,
+            active=unit.active,
+            valid_from=since,
+            valid_to=effective_on - dt.timedelta(days=1),
+        )
+    unit.state_since = effective_on
+    return ["state_since"]
 
 
 @transaction.atomic
@@ -79,9 +114,11 @@ def unit_register(
     address: str = "",
     contact_person: str = "",
     contact_phone: str = "",
+    credit_code: str = "",
 ) -> Unit:
     if by is not None:
         _may(access.can_edit_units(by), _("您的角色不能登记单位。"))
+    today = timezone.localdate()
     unit = Unit(
         township=_township_for(by, township),
         code=code,
@@ -90,15 +127,17 @@ def unit_register(
         address=address,
         contact_person=contact_person,
         contact_phone=contact_phone,
+        credit_code=(credit_code or "").strip().upper() or None,
+        state_since=today,  # it did not exist before: the years before do not count it
     )
     unit.full_clean()
     unit.save()
     audit(actor=by, action="unit.registered", target=unit)
-    _changed("registered", [unit])
+    _changed("registered", [unit], today)
     return unit
 
 
-UNIT_EDITABLE_FIELDS = ("name", "kind", "address", "contact_person", "contact_phone")
+UNIT_EDITABLE_FIELDS = ("name", "kind", "address", "contact_person", "contact_phone", "credit_code")
 
 
 def _locked_unit(unit: Unit, by: User | None) -> Unit:
@@ -109,41 +148,82 @@ def _locked_unit(unit: Unit, by: User | None) -> Unit:
 
 
 @transaction.atomic
-def unit_update(*, unit: Unit, by: User | None, **fields) -> Unit:
+def unit_update(*, unit: Unit, by: User | None, effective_on: dt.date | None = None, **fields) -> Unit:
+    """Name, contacts, credit code — and kind, which is part of the unit's state: a new
+    kind takes effect on `effective_on` (today); the years before keep the old one."""
     unit = _locked_unit(unit, by)
-    changed = {}
+    effective_on = _effective(effective_on)
+    if "credit_code" in fields:
+        fields["credit_code"] = (fields["credit_code"] or "").strip().upper() or None
+    changed, extra = {}, []
     for key, value in fields.items():
         if key not in UNIT_EDITABLE_FIELDS:
             raise ValueError(f"field {key} is not editable")
         if getattr(unit, key) != value:
+            if key == "kind":
+                extra = _begin_state(unit, effective_on)
             changed[key] = [getattr(unit, key), value]
             setattr(unit, key, value)
     if changed:
         unit.full_clean()
         unit._history_user = by
-        unit.save(update_fields=list(changed))
+        unit.save(update_fields=[*changed, *extra])
         audit(actor=by, action="unit.updated", target=unit, detail={"changed": changed})
         # a new kind can move the unit to the other category
-        _changed("rekinded" if "kind" in changed else "updated", [unit])
+        _changed("rekinded" if "kind" in changed else "updated", [unit], effective_on)
     return unit
 
 
 @transaction.atomic
-def unit_set_active(*, unit: Unit, active: bool, by: User | None) -> Unit:
+def unit_set_active(*, unit: Unit, active: bool, by: User | None, effective_on: dt.date | None = None) -> Unit:
+    """Archive or restore from `effective_on` (today); the years before keep the state."""
     unit = _locked_unit(unit, by)
+    effective_on = _effective(effective_on)
     if unit.active != active:
+        extra = _begin_state(unit, effective_on)
         unit.active = active
         unit._history_user = by
-        unit.save(update_fields=["active"])
+        unit.save(update_fields=["active", *extra])
         action = "restored" if active else "archived"
-        audit(actor=by, action=f"unit.{action}", target=unit)
-        _changed(action, [unit])
+        audit(actor=by, action=f"unit.{action}", target=unit, detail={"effective_on": effective_on.isoformat()})
+        _changed(action, [unit], effective_on)
+    return unit
+
+
+@transaction.atomic
+def unit_move(*, unit: Unit, township: Region, by: User | None, effective_on: dt.date | None = None) -> Unit:
+    """Move a unit to another township from `effective_on` (today): an operation of the
+    unit's history — the years before count it in its old township. The unit keeps its
+    code (its identity); the new township must be within the mover's jurisdiction."""
+    unit = _locked_unit(unit, by)
+    effective_on = _effective(effective_on)
+    _township_for(by, township)
+    if township.level != Level.TOWNSHIP:
+        raise ServiceError({"township": [_("单位只能属于乡镇/街道。")]})
+    if township.code == unit.township_id:
+        return unit
+    if not township.valid_on(effective_on):
+        raise ServiceError(
+            {"township": [_("“%(t)s”在 %(d)s 不是有效的乡镇/街道。") % {"t": township.name, "d": effective_on}]}
+        )
+    old = unit.township_id
+    extra = _begin_state(unit, effective_on)
+    unit.township = township
+    unit._history_user = by
+    unit.save(update_fields=["township", *extra])
+    audit(
+        actor=by,
+        action="unit.moved",
+        target=unit,
+        detail={"from": old, "to": township.code, "effective_on": effective_on.isoformat()},
+    )
+    _changed("moved", [unit], effective_on, townships={old, township.code})
     return unit
 
 
 def units_imported(*, units: list[Unit]) -> None:
     """Announce units registered in bulk (units.imports writes and audits them)."""
-    _changed("imported", units)
+    _changed("imported", units, timezone.localdate())
 
 
 @transaction.atomic

@@ -72,6 +72,7 @@ def unit_create(request):
                 address=d["address"],
                 contact_person=d["contact_person"],
                 contact_phone=d["contact_phone"],
+                credit_code=d.get("credit_code") or "",
                 by=request.user,
             )
         except ValidationError as exc:

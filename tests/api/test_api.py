@@ -49,6 +49,12 @@ def test_admin_issues_and_revokes_client_tokens(api, users):
 
 
 def test_external_client_end_to_end(api, users, tree, campaign):
+    # a unit registered today is in this year's campaign (not in the years before it)
+    from django.utils import timezone
+
+    YEAR = timezone.localdate().year  # noqa: N806 - this test's year
+    campaign.end_year = YEAR
+    campaign.save(update_fields=["end_year"])
     officer, reviewer = api(users.officer), api(users.reviewer)
     # an officer registers a unit and enters a full assessment
     resp = officer.post(
@@ -89,7 +95,12 @@ def test_external_client_end_to_end(api, users, tree, campaign):
     # an incident revokes it
     resp = officer.post(
         "/api/v1/incidents/",
-        {"unit": unit_id, "kind": "criminal_case", "occurred_on": f"{YEAR}-03-01", "description": "盗窃"},
+        {
+            "unit": unit_id,
+            "kind": "criminal_case",
+            "occurred_on": timezone.localdate().isoformat(),
+            "description": "盗窃",
+        },
         format="json",
     )
     assert resp.status_code == 201

@@ -10,6 +10,7 @@ mistake in any of those shows up as a difference, field by field.
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from collections import defaultdict
 from decimal import ROUND_HALF_UP, Decimal
@@ -17,7 +18,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from inspections.models import Assessment, Incident, ItemScore
 from reports.models import AttainmentSnapshot
 from standards.models import Item, Target
-from units.models import Region, Unit
+from units.models import Region, Unit, UnitState
 
 # restated from docs/attainment.md, not imported
 VILLAGE_KINDS = {"village", "community"}
@@ -46,11 +47,10 @@ def _applies(item: Item, cat: str) -> bool:
     return item.for_village_community if cat == "village_community" else item.for_enterprise_institution
 
 
-def unit_attains(unit: Unit, campaign, year: int) -> bool:
+def unit_attains(unit: Unit, campaign, year: int, cat: str) -> bool:
     a = Assessment.objects.filter(unit=unit, campaign=campaign, year=year).first()
     if a is None or a.status != "approved":
         return False
-    cat = category(unit.kind)
     scores = {s.item_id: s for s in ItemScore.objects.filter(assessment=a)}
     total = maximum = Decimal(0)
     veto_failed = False
@@ -80,21 +80,45 @@ def _ancestors(region: Region) -> list[Region]:
     return out
 
 
+def _in_force(row, day) -> bool:
+    return (row.valid_from is None or row.valid_from <= day) and (row.valid_to is None or day <= row.valid_to)
+
+
+def state_at(unit: Unit, day):
+    """(township code, kind, active) of the unit at the end of `day`, or None if it did not
+    exist: a recorded past state covering the day, else its current one if that had begun."""
+    for s in UnitState.objects.filter(unit=unit):
+        if _in_force(s, day):
+            return s.township_id, s.kind, s.active
+    if unit.state_since is None or unit.state_since <= day:
+        return unit.township_id, unit.kind, unit.active
+    return None
+
+
 def expected(campaign, year: int) -> dict[tuple[str, str], dict]:
-    """(region code, category) -> the snapshot fields, for every region of the scope."""
+    """(region code, category) -> the snapshot fields, for every region of the scope as the
+    tree stood at the end of the year, counting each unit as it stood then."""
+    day = dt.date(year, 12, 31)
     scope_prefix = campaign.scope.code[: PREFIX[campaign.scope.level]]
-    regions = [r for r in Region.objects.select_related("parent") if r.code.startswith(scope_prefix)]
+    everything = {r.code: r for r in Region.objects.all()}
+    regions = [r for r in everything.values() if r.code.startswith(scope_prefix) and _in_force(r, day)]
     counts: dict[tuple[str, str], dict[str, list[int]]] = defaultdict(lambda: defaultdict(lambda: [0, 0]))
     for unit in Unit.objects.all():
-        cat = category(unit.kind)
-        if not (unit.active and unit.township_id.startswith(scope_prefix) and cat in campaign.categories):
+        state = state_at(unit, day)
+        if state is None:
             continue
-        ok = unit_attains(unit, campaign, year)
-        for region in regions:
-            if unit.township_id.startswith(region.code[: PREFIX[region.level]]):
-                k = counts[(region.code, cat)][unit.kind]
-                k[0] += 1
-                k[1] += int(ok)
+        township, kind, active = state
+        cat = category(kind)
+        if not (active and township.startswith(scope_prefix) and cat in campaign.categories):
+            continue
+        ok = unit_attains(unit, campaign, year, cat)
+        # the township and every ancestor by the tree's parent links
+        node = everything.get(township)
+        while node is not None:
+            k = counts[(node.code, cat)][kind]
+            k[0] += 1
+            k[1] += int(ok)
+            node = everything.get(node.parent_id) if node.parent_id else None
     targets = {(t.region_id, t.category): t.rate for t in Target.objects.filter(campaign=campaign, year=year)}
     out = {}
     for region in regions:

@@ -366,7 +366,7 @@ def snap_year(campaign, code, year):
 
 change_spec = st.one_of(
     st.tuples(
-        st.sampled_from(["approve", "return", "overturn", "incident", "dismiss", "archive", "restore"]),
+        st.sampled_from(["approve", "return", "overturn", "incident", "dismiss", "archive", "restore", "move"]),
         st.integers(0, 11),
     ),
     st.tuples(st.just("rekind"), st.integers(0, 11)),
@@ -375,7 +375,11 @@ change_spec = st.one_of(
 SAME_CATEGORY = {"village": "community", "community": "village", "school": "factory_mine", "factory_mine": "school"}
 
 
+THIS_YEAR = timezone.localdate().year
+
+
 def _apply(change, units, townships, campaign, admin):
+    """One change through its service, effective today (this year)."""
     from inspections import incidents
     from inspections import services as assessments
     from units import services as unit_services
@@ -390,7 +394,8 @@ def _apply(change, units, townships, campaign, admin):
     if not units:
         return
     unit = units[n % len(units)]
-    a = Assessment.objects.filter(unit=unit, campaign=campaign, year=YEAR).first()
+    unit.refresh_from_db()
+    a = Assessment.objects.filter(unit=unit, campaign=campaign, year=THIS_YEAR).first()
     if what == "approve" and a and a.status == "submitted":
         assessments.assessment_approve(assessment=a, by=admin)
     elif what == "return" and a and a.status in ("submitted", "approved"):
@@ -399,7 +404,7 @@ def _apply(change, units, townships, campaign, admin):
         assessments.assessment_overturn(assessment=a, reason="抽查不实", by=admin)
     elif what == "incident":
         incidents.incident_record(
-            unit=unit, kind="criminal_case", occurred_on=dt.date(YEAR, 5, 1), description="盗窃", by=admin
+            unit=unit, kind="criminal_case", occurred_on=timezone.localdate(), description="盗窃", by=admin
         )
     elif what == "dismiss":
         inc = unit.incidents.filter(status="recorded").first()
@@ -409,45 +414,59 @@ def _apply(change, units, townships, campaign, admin):
         unit_services.unit_set_active(unit=unit, active=what == "restore", by=admin)
     elif what == "rekind":
         unit_services.unit_update(unit=unit, kind=SAME_CATEGORY[unit.kind], by=admin)
-        unit.refresh_from_db()
+    elif what == "move":
+        others = [t for t in townships if t.code != unit.township_id]
+        unit_services.unit_move(unit=unit, township=others[n % len(others)], by=admin)
 
 
 @settings(
     max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
 )
 @given(specs=st.lists(unit_spec, min_size=1, max_size=10), changes=st.lists(change_spec, min_size=1, max_size=6))
-def test_incremental_updates_after_each_change_match_the_oracle(
+def test_each_change_updates_this_year_and_leaves_a_past_year_as_it_was(
     tree, campaign, users, specs, changes, django_capture_on_commit_callbacks, eager_tasks
 ):
+    """The strongest form of both rules: after every change of a random sequence — decided
+    through its service, announced by its event, applied by the incremental update — this
+    year's snapshot is what the oracle says, and 2022's is exactly what it was before any
+    change (archives, new kinds, moves and registrations today do not reach back)."""
     try:
         with transaction.atomic():
-            # given: a campaign-year rolled up in full
+            # given: a campaign running to this year, both years rolled up in full
+            campaign.end_year = THIS_YEAR
+            campaign.save(update_fields=["end_year"])
             townships = [tree.t1, tree.t2, tree.canary_township]
             units = []
             for spec in specs:
                 unit = UnitFactory(township=townships[spec["township"]], kind=spec["kind"], active=spec["active"])
                 units.append(unit)
+                make_assessment(unit=unit, campaign=campaign, year=YEAR, status="approved")
                 if spec["status"]:
-                    make_assessment(unit=unit, campaign=campaign, status=spec["status"])
+                    make_assessment(unit=unit, campaign=campaign, year=THIS_YEAR, status=spec["status"])
                 for kind, year, status in spec["incidents"]:
                     make_incident(unit=unit, kind=kind, occurred_on=dt.date(year, 6, 1), status=status)
-            rollup.run(campaign_id=campaign.id, year=YEAR)
+            for year in (YEAR, THIS_YEAR):
+                rollup.run(campaign_id=campaign.id, year=year)
+            past = oracle.assert_snapshot_matches(campaign, YEAR)
             ids = dict(
-                AttainmentSnapshot.objects.filter(campaign=campaign, year=YEAR)
-                .values_list("region_id", "id")
-                .filter(category="village_community")
+                AttainmentSnapshot.objects.filter(
+                    campaign=campaign, year=THIS_YEAR, category="village_community"
+                ).values_list("region_id", "id")
             )
             # when: each change goes through its service; its event queues the incremental update
             for change in changes:
                 with django_capture_on_commit_callbacks(execute=True):
                     _apply(change, units, townships, campaign, users.admin)
-                # then: after each, the snapshot is what the rule says
-                oracle.assert_snapshot_matches(campaign, YEAR)
-            # and no row was replaced (ids stay)
+                # then: after each, this year is what the rule says, and 2022 stands
+                oracle.assert_snapshot_matches(campaign, THIS_YEAR)
+                assert oracle.stored(campaign, YEAR) == past
+                rollup.run(campaign_id=campaign.id, year=YEAR)  # even recomputed in full
+                assert oracle.stored(campaign, YEAR) == past
+            # and no row of this year was replaced (ids stay)
             after = dict(
-                AttainmentSnapshot.objects.filter(campaign=campaign, year=YEAR)
-                .values_list("region_id", "id")
-                .filter(category="village_community")
+                AttainmentSnapshot.objects.filter(
+                    campaign=campaign, year=THIS_YEAR, category="village_community"
+                ).values_list("region_id", "id")
             )
             assert after == ids
             raise _Rollback

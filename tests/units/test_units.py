@@ -197,36 +197,45 @@ def test_admin_unit_list_is_scoped(client, users, tree, canary):
     assert "太原单位" in html and "金丝雀村" not in html
 
 
-def test_archive_restore_register_and_import_reach_the_rollup(
+def test_archive_restore_register_and_import_reach_this_years_rollup_not_a_past_one(
     login, users, tree, campaign, django_capture_on_commit_callbacks
 ):
-    # given: one attained village in t1, rolled up
+    # given: one attained village in t1 in 2022 and this year, both rolled up
+    from django.utils import timezone
+
     from reports import rollup
     from tests.factories import figures, make_assessment
 
+    this = timezone.localdate().year
+    campaign.end_year = this
+    campaign.save(update_fields=["end_year"])
     unit = UnitFactory(township=tree.t1, name="杏花村")
-    make_assessment(unit=unit, campaign=campaign, status="approved")
-    rollup.run(campaign_id=campaign.id, year=2022)
-    assert figures(campaign, tree.t1) == (1, 1)
+    for year in (2022, this):
+        make_assessment(unit=unit, campaign=campaign, year=year, status="approved")
+        rollup.run(campaign_id=campaign.id, year=year)
+    assert figures(campaign, tree.t1, year=this) == (1, 1) == figures(campaign, tree.t1, year=2022)
     client = login(users.officer)
-    # when: it is archived through the page: it leaves the denominator, every year
+    # when: it is archived through the page: it leaves this year's denominator
     with django_capture_on_commit_callbacks(execute=True):
         client.post(f"/units/{unit.id}/archive/")
-    assert figures(campaign, tree.t1) == (0, 0) and figures(campaign, tree.province) == (0, 0)
+    assert figures(campaign, tree.t1, year=this) == (0, 0) and figures(campaign, tree.province, year=this) == (0, 0)
     # restored: back
     with django_capture_on_commit_callbacks(execute=True):
         client.post(f"/units/{unit.id}/archive/", {"restore": "1"})
-    assert figures(campaign, tree.t1) == (1, 1)
-    # a unit registered through the page, and two imported, join the denominator
+    assert figures(campaign, tree.t1, year=this) == (1, 1)
+    # a unit registered through the page, and two imported, join this year's denominator
     with django_capture_on_commit_callbacks(execute=True):
         client.post(
             "/units/new/", {"township": tree.t1.code, "code": "140105001123", "name": "新村", "kind": "village"}
         )
-    assert figures(campaign, tree.t1) == (2, 1)
+    assert figures(campaign, tree.t1, year=this) == (2, 1)
     sheet = (
         "单位代码,单位名称,类型,所属乡镇代码\n140105001124,甲村,村,140105001000\n140105001125,乙村,村,140105001000\n"
     )
     with django_capture_on_commit_callbacks(execute=True):
         resp = client.post("/units/import/", {"file": SimpleUploadedFile("u.csv", sheet.encode())})
     assert resp.status_code == 302
-    assert figures(campaign, tree.t1) == (4, 1) and figures(campaign, tree.province) == (4, 1)
+    assert figures(campaign, tree.t1, year=this) == (4, 1) and figures(campaign, tree.province, year=this) == (4, 1)
+    # and 2022 stands, even recomputed: none of it happened then
+    rollup.run(campaign_id=campaign.id, year=2022)
+    assert figures(campaign, tree.t1, year=2022) == (1, 1)
