@@ -10,7 +10,7 @@ class ReportsConfig(AppConfig):
         # The roll-up follows what the lower apps announce; they import nothing of reports.
         from inspections.events import assessment_decided, incident_changed
         from standards.events import campaign_changed
-        from units.events import units_changed
+        from units.events import tree_changed, units_changed
 
         from . import tasks
 
@@ -18,3 +18,4 @@ class ReportsConfig(AppConfig):
         incident_changed.connect(tasks.on_incident_changed, dispatch_uid="reports.rollup.incident")
         units_changed.connect(tasks.on_units_changed, dispatch_uid="reports.rollup.units")
         campaign_changed.connect(tasks.on_campaign_changed, dispatch_uid="reports.rollup.campaign")
+        tree_changed.connect(tasks.on_tree_changed, dispatch_uid="reports.rollup.tree")

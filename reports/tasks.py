@@ -116,3 +116,17 @@ def on_campaign_changed(sender, *, campaign_id: int, **kwargs) -> None:
             for y in campaign.years[i:]:
                 rollup.mark_dirty(campaign_id=campaign.pk, year=y)
             return
+
+
+def on_tree_changed(sender, *, effective_on, regions: list[str], **kwargs) -> None:
+    """A merge, split, move or recode: every year from its day, of every campaign whose
+    scope overlaps the regions, counted anew in full (the tree itself changed)."""
+    for campaign in Campaign.objects.filter(active=True).select_related("scope"):
+        if not any(campaign.covers_region(code) for code in regions):
+            continue
+        for year in [y for y in campaign.years if y >= effective_on.year]:
+            try:
+                rollup_campaign_year.delay(campaign.pk, year)
+            except (BrokerError, RedisError, ConnectionError, OSError) as exc:
+                log.warning("roll-up of campaign %s %s not queued (%s); marked dirty", campaign.pk, year, exc)
+                rollup.mark_dirty(campaign_id=campaign.pk, year=year)

@@ -32,14 +32,28 @@ def region_prefix(user: User) -> str | None:
     return user.region.prefix
 
 
-def prefix_q(user: User, field: str) -> Q:
-    """A filter on a code field (a region code or anything keyed by one) to the user's subtree."""
+def region_prefixes(user: User) -> list[str] | None:
+    """The code prefixes the user sees: their region's, and those of every region that
+    became it (merged, split, recoded or moved into it, units.changes) — a successor sees
+    its predecessors' past. [''] means everything; None nothing."""
     prefix = region_prefix(user)
-    if prefix is None:
+    if prefix is None or prefix == "":
+        return None if prefix is None else [""]
+    return [prefix, *user.region.predecessor_prefixes]
+
+
+def prefix_q(user: User, field: str) -> Q:
+    """A filter on a code field (a region code or anything keyed by one) to the user's
+    subtree (and their predecessors' subtrees)."""
+    prefixes = region_prefixes(user)
+    if prefixes is None:
         return Q(pk__in=[])
-    if prefix == "":
+    if prefixes == [""]:
         return Q()
-    return Q(**{f"{field}__startswith": prefix})
+    q = Q()
+    for prefix in prefixes:
+        q |= Q(**{f"{field}__startswith": prefix})
+    return q
 
 
 def visible_regions(user: User) -> QuerySet[Region]:
@@ -115,8 +129,8 @@ def object_for(user: User, qs: QuerySet, pk, *, unit_field: str = "unit", for_up
 
 def can_see_region(user: User, region: Region | str) -> bool:
     code = region if isinstance(region, str) else region.code
-    prefix = region_prefix(user)
-    return prefix is not None and code.startswith(prefix)
+    prefixes = region_prefixes(user)
+    return prefixes is not None and any(code.startswith(p) for p in prefixes)
 
 
 def require_region(user: User, region: Region | str) -> None:

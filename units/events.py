@@ -6,8 +6,13 @@ units_changed(action, unit_ids, townships, effective_on)
     unit_ids: the units concerned; townships: every township code whose figures the change
     touches (for a move, the old township and the new one); effective_on: the day the
     change takes effect (the years before it keep the unit as it was).
+
+tree_changed(change_id, effective_on, regions)
+    a recorded change of the tree (merge, split, move, recode) took effect on a day: the
+    regions it ended and began; every year from that day is counted anew.
 """
 
 from django.dispatch import Signal
 
 units_changed = Signal()
+tree_changed = Signal()

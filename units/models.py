@@ -48,6 +48,10 @@ class Region(models.Model):
     # its rows stay, so a past year's tree is the regions valid at that year's end.
     valid_from = models.DateField(_("设立日期"), null=True, blank=True)
     valid_to = models.DateField(_("撤销日期"), null=True, blank=True)
+    # The code prefixes of every region that became this one, however many changes back
+    # (units.changes keeps it): its officers see those regions' past. Kept on the row so
+    # that jurisdiction costs no query beyond the user's region.
+    predecessor_prefixes = models.JSONField(_("前身区划代码前缀"), default=list, blank=True, editable=False)
 
     history = HistoricalRecords()
 
