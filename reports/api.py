@@ -13,7 +13,7 @@ from django.shortcuts import get_object_or_404
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, inline_serializer
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -22,18 +22,35 @@ from rest_framework.views import APIView
 from sanling.kernel.api import IntFilter, ReadOnlyForApiClients, require_role
 from sanling.kernel.permissions import STATISTICS
 from standards import selectors as campaign_selectors
-from units import access
+from units import access, history
 from units.audit import client_ip
-from units.models import Category, Region
+from units.models import Category, Region, RegionChange
 
 from . import attainment, selectors, services
 from .models import AttainmentSnapshot, RollupState
 
 
+class AttainmentListSerializer(serializers.ListSerializer):
+    def to_representation(self, data):
+        """The names of each row's year (and what became of regions that ended since),
+        looked up once for the page, not per row."""
+        rows = list(data.all() if hasattr(data, "all") else data)
+        by_year: dict[int, dict[str, Region]] = {}
+        for r in rows:
+            by_year.setdefault(r.year, {})[r.region_id] = r.region
+        labels = {}
+        for year, regions in by_year.items():
+            for code, label in history.labels_on(regions.values(), history.year_end(year)).items():
+                labels[(code, year)] = label
+        self.child.context["labels"] = labels
+        return super().to_representation(rows)
+
+
 class AttainmentSerializer(serializers.ModelSerializer):
     campaign = serializers.CharField(source="campaign.slug")
     region_code = serializers.CharField(source="region_id")
-    region_name = serializers.CharField(source="region.name")
+    region_name = serializers.SerializerMethodField(help_text="the region's name in that year")
+    became = serializers.SerializerMethodField(help_text="for a region that has ended since: what it became")
     rate = serializers.FloatField()
     target_rate = serializers.FloatField(allow_null=True)
 
@@ -53,7 +70,29 @@ class AttainmentSerializer(serializers.ModelSerializer):
             "met",
             "gap_units",
             "computed_at",
+            "became",
         ]
+        list_serializer_class = AttainmentListSerializer
+
+    def _label(self, row) -> dict:
+        labels = self.context.get("labels")
+        if labels is None or (row.region_id, row.year) not in labels:
+            labels = {
+                (row.region_id, row.year): history.labels_on([row.region], history.year_end(row.year))[row.region_id]
+            }
+            self.context["labels"] = labels
+        return labels[(row.region_id, row.year)]
+
+    def get_region_name(self, row) -> str:
+        return self._label(row)["name"]
+
+    @extend_schema_field(
+        inline_serializer(
+            "RegionRefAttainment", {"code": serializers.CharField(), "name": serializers.CharField()}, many=True
+        )
+    )
+    def get_became(self, row) -> list[dict]:
+        return [{"code": r.code, "name": r.name} for r in self._label(row)["became"]]
 
 
 class AttainmentFilter(django_filters.FilterSet):
@@ -98,10 +137,14 @@ def _list_cache_key(request) -> str | None:
         return None
     # The sum only grows: every snapshot write increments one row in its transaction.
     with connection.cursor() as cur:
-        cur.execute(f"SELECT COALESCE(SUM(version), 0), COUNT(*) FROM {RollupState._meta.db_table}")  # noqa: S608
-        version, states = cur.fetchone()
+        # and a change of the tree (a rename changes the names shown) ends them too
+        cur.execute(
+            f"SELECT COALESCE(SUM(version), 0), COUNT(*), (SELECT COALESCE(MAX(id), 0) FROM {RegionChange._meta.db_table})"  # noqa: S608
+            f" FROM {RollupState._meta.db_table}"
+        )
+        version, states, tree = cur.fetchone()
     query = urlencode(sorted(request.query_params.lists()), doseq=True)
-    raw = f"{version}.{states}|{prefix}|{request.get_host()}|{get_language()}|{query}"
+    raw = f"{version}.{states}.{tree}|{','.join(access.region_prefixes(request.user) or [])}|{request.get_host()}|{get_language()}|{query}"
     return "api:attainment:" + hashlib.sha256(raw.encode()).hexdigest()
 
 

@@ -10,8 +10,8 @@ from django.db.models.functions import TruncDate
 from django.http import Http404
 
 from standards.models import Campaign
-from units import access
-from units.models import LEVEL_ORDER, Level, Region, User
+from units import access, history
+from units.models import LEVEL_ORDER, Level, Region, Unit, User
 
 from .models import AttainmentHistory, AttainmentSnapshot, RollupState
 
@@ -41,7 +41,8 @@ def child_level(level: str) -> str | None:
 
 
 def children_rows(campaign: Campaign, year: int, region: Region) -> list[dict]:
-    """One entry per child region with its rows per category, in code order."""
+    """One entry per child region with its rows per category, in code order; each under
+    its name of that year, with what it became if it has ended since (“已撤并入 …”)."""
     level = child_level(region.level)
     if level is None:
         return []
@@ -56,7 +57,40 @@ def children_rows(campaign: Campaign, year: int, region: Region) -> list[dict]:
     for r in rows:
         entry = out.setdefault(r.region_id, {"region": r.region, "rows": {}})
         entry["rows"][r.category] = r
+    labels = history.labels_on([e["region"] for e in out.values()], history.year_end(year))
+    for code, entry in out.items():
+        entry.update(labels[code])
     return list(out.values())
+
+
+def era(user: User, region: Region, year: int) -> dict:
+    """The region in that year: its name then; what it became if it has ended since; and,
+    when it did not exist at the year's end, why — founded later (with the predecessors
+    whose pages hold that year, if the user may see them) or ended before."""
+    day = history.year_end(year)
+    out = {"founded": None, "ended": None, "predecessors": [], **history.labels_on([region], day)[region.code]}
+    if region.valid_from is not None and region.valid_from > day:
+        out["founded"] = region.valid_from
+        out["predecessors"] = [
+            r
+            for r in history.regions_as_of(day, access.visible_regions(user)).filter(
+                code__in=history.predecessors(region.code)
+            )
+        ]
+    elif region.valid_to is not None and region.valid_to < day:
+        out["ended"] = region.valid_to
+        out["became"] = history.successors([region.code], region.valid_to).get(region.code, [])
+    return out
+
+
+def township_units(user: User, region: Region, year: int) -> QuerySet[Unit]:
+    """The units that belonged to the township at the end of the year (a unit moved away
+    later is still listed for that year; one moved in later is not), as far as the user
+    may see them now."""
+    ids = history.units_as_of(history.year_end(year), access.visible_units(user)).filter(
+        **{history.AS_OF["township"]: region.code}
+    )
+    return Unit.objects.filter(pk__in=ids.values("pk")).order_by("code")
 
 
 def laggards(children: list[dict], category: str, n: int = 5) -> list[AttainmentSnapshot]:

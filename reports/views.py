@@ -16,7 +16,7 @@ from sanling.kernel.errors import ServiceError
 from standards import selectors as campaign_selectors
 from standards.models import Campaign
 from supervision import selectors as supervision_selectors
-from units import access
+from units import access, history
 from units.audit import audit, client_ip
 from units.models import Category, Level, Region, UnitKind
 
@@ -28,6 +28,18 @@ def _context(request):
     year = campaign_selectors.pick_year(campaign, request.GET.get("year"))
     region = selectors.dashboard_region(request.user, campaign, request.GET.get("region"))
     return campaign, year, region
+
+
+def _ancestors(user, campaign, region, year) -> list[dict]:
+    """The breadcrumb above the region: each ancestor the user may see, under its name of
+    that year."""
+    regions = [
+        a
+        for a in Region.objects.filter(code__in=region.ancestor_codes()[1:]).order_by("code")
+        if access.can_see_region(user, a) and campaign.covers_region(a.code)
+    ]
+    labels = history.labels_on(regions, history.year_end(year))
+    return [{"code": a.code, "name": labels[a.code]["name"]} for a in regions]
 
 
 def _qs(campaign, year, region=None, **extra):
@@ -44,12 +56,13 @@ def dashboard(request):
     campaign, year, region = _context(request)
     cards = selectors.region_rows(campaign, year, region)
     children = selectors.children_rows(campaign, year, region)
+    names = {ch["region"].code: ch["name"] for ch in children}
     cats = campaign.categories
     chart = {
         "categories": {c: str(dict(_category_labels()).get(c, c)) for c in cats},
         "children": [
             {
-                "name": ch["region"].name,
+                "name": ch["name"],
                 "code": ch["region"].code,
                 **{
                     c: _pct(ch["rows"][c].rate) if ch["rows"].get(c) and ch["rows"][c].total_units else None
@@ -68,8 +81,7 @@ def dashboard(request):
         "kinds": _kind_split(cards),
         "labels": {"units": _("单位数"), "attained": _("达标数"), "target": _("目标")},
     }
-    ancestors = list(Region.objects.filter(code__in=region.ancestor_codes()[1:]).order_by("code"))
-    ancestors = [a for a in ancestors if access.can_see_region(request.user, a) and campaign.covers_region(a.code)]
+    ancestors = _ancestors(request.user, campaign, region, year)
     state = selectors.state(campaign, year)
     return render(
         request,
@@ -79,6 +91,8 @@ def dashboard(request):
             "year": year,
             "region": region,
             "cards": [cards.get(c) for c in cats],
+            "era": selectors.era(request.user, region, year),
+            "names": names,
             "children": children,
             "cats": cats,
             "chart": chart,
@@ -118,7 +132,7 @@ def township_units(request):
     access.require(access.can_see_dashboards(request.user))
     campaign, year, region = _context(request)
     access.require(region.level == Level.TOWNSHIP)
-    units = access.visible_units(request.user).filter(township=region).order_by("code")
+    units = selectors.township_units(request.user, region, year)
     show = request.GET.get("show", "")
     page = Paginator(units, 100).get_page(request.GET.get("page"))
     page_units = list(page.object_list)
@@ -127,11 +141,7 @@ def township_units(request):
     rows = [{"unit": u, "reasons": reasons.get(u.id, []), "attained": not reasons.get(u.id)} for u in page_units]
     if show == "not":
         rows = [r for r in rows if not r["attained"]]
-    ancestors = [
-        a
-        for a in Region.objects.filter(code__in=region.ancestor_codes()[1:]).order_by("code")
-        if access.can_see_region(request.user, a) and campaign.covers_region(a.code)
-    ]
+    ancestors = _ancestors(request.user, campaign, region, year)
     return render(
         request,
         "reports/township_units.html",
@@ -143,6 +153,7 @@ def township_units(request):
             "page": page,
             "qs": _qs(campaign, year, region),
             "ancestors": ancestors,
+            "era": selectors.era(request.user, region, year),
             "show": show,
         },
     )
@@ -185,7 +196,7 @@ def export_township(request, fmt: str):
     access.require(access.can_see_dashboards(request.user))
     campaign, year, region = _context(request)
     access.require(region.level == Level.TOWNSHIP)
-    units = access.visible_units(request.user).filter(township=region).order_by("code")
+    units = selectors.township_units(request.user, region, year)
     reasons = attainment.reasons_for_units(units, campaign, year)
     audit(
         actor=request.user,
@@ -220,16 +231,20 @@ def published_list(request):
     """Attained units of a region and year, by name, ready to publish (发文命名); printable."""
     access.require(access.is_staff_reader(request.user))
     campaign, year, region = _context(request)
-    units = (
-        access.visible_units(request.user).filter(township__code__startswith=region.prefix).select_related("township")
-    )
-    attained = (
+    # the units attained in that year, in the region as it stood then (a unit that has
+    # moved away since is listed; one that moved in since is not), as far as the user sees
+    attained = list(
         attainment.annotate_conditions(attainment.scope_units(campaign, year, prefix=region.prefix), campaign, year)
         .filter(attained=True)
-        .filter(pk__in=units.values("pk"))
-        .select_related("township")
-        .order_by("category", "township_id", "code")
+        .filter(pk__in=access.visible_units(request.user).values("pk"))
+        .order_by(history.AS_OF["category"], history.AS_OF["township"], "code")
     )
+    townships = Region.objects.filter(code__in={getattr(u, history.AS_OF["township"]) for u in attained})
+    names = {code: label["name"] for code, label in history.labels_on(townships, history.year_end(year)).items()}
+    categories = dict(Category.choices)
+    for u in attained:
+        u.township_then = names.get(getattr(u, history.AS_OF["township"]), "")
+        u.category_then = categories.get(getattr(u, history.AS_OF["category"]), "")
     audit(
         actor=request.user,
         action="export.published_list",
@@ -240,7 +255,14 @@ def published_list(request):
     return render(
         request,
         "reports/published_list.html",
-        {"campaign": campaign, "year": year, "region": region, "units": attained, "qs": _qs(campaign, year, region)},
+        {
+            "campaign": campaign,
+            "year": year,
+            "region": region,
+            "era": selectors.era(request.user, region, year),
+            "units": attained,
+            "qs": _qs(campaign, year, region),
+        },
     )
 
 

@@ -6,7 +6,7 @@ from inspections.api import AssessmentViewSet, IncidentViewSet
 from reports.api import AttainmentViewSet, TaskView, UnitStatusView
 from standards.api import CampaignViewSet, StandardViewSet
 from supervision.api import InspectionViewSet, RectificationViewSet
-from units.api import RegionViewSet, TokenIssueView, TokenRevokeView, TokenView, UnitViewSet
+from units.api import RegionChangeView, RegionViewSet, TokenIssueView, TokenRevokeView, TokenView, UnitViewSet
 
 router = DefaultRouter()
 router.register("regions", RegionViewSet, basename="region")
@@ -26,6 +26,8 @@ urlpatterns = [
     path("auth/tokens/<str:username>/", TokenRevokeView.as_view(), name="token-revoke"),
     path("tasks/<str:task_id>/", TaskView.as_view(), name="task"),
     path("units/<int:pk>/status/", UnitStatusView.as_view(), name="unit-status"),
+    # before the router's regions/{code}/
+    path("regions/changes/", RegionChangeView.as_view(), name="region-changes"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     # the split view serves its start-up script as a file, so the page needs no inline script (CSP)
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema"), name="docs"),

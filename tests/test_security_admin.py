@@ -195,3 +195,34 @@ def test_the_standards_change_only_with_the_whole_portal_s_administrator(client,
     campaign.refresh_from_db()
     assert campaign.pass_mark == 85
     assert Unit.objects.count() == 0
+
+
+def test_a_region_is_renamed_only_by_a_recorded_change_and_changes_are_listed_in_scope(
+    client, taiyuan_admin, users, tree
+):
+    from units.changes import Target, region_change
+
+    client.force_login(taiyuan_admin)
+    # the change form shows the name read-only: a POST with a new name changes nothing
+    client.post(f"/admin/units/region/{tree.t1.code}/change/", {"name": "改名街道", "is_demo": ""})
+    tree.t1.refresh_from_db()
+    assert tree.t1.name == "坞城街道"
+    # changes recorded in both cities: 太原's administrator lists 太原's only
+    for region, name in ((tree.t1, "坞城新街道"), (tree.canary_township, "南关新街道")):
+        region_change(
+            kind="rename",
+            effective_on=dt.date(2026, 1, 1),
+            sources=[region.code],
+            targets=[Target(region.code, name)],
+            basis="测试文号",
+            by=users.admin,
+        )
+    listed = client.get("/admin/units/regionchange/").content.decode()
+    assert listed.count("测试文号") == 1
+    other = Region.objects.get(code=tree.canary_township.code).changes_as_source.get()
+    assert client.get(f"/admin/units/regionchange/{other.pk}/change/").status_code in (302, 404)
+    # and no one edits a record of a change here
+    mine = Region.objects.get(code=tree.t1.code).changes_as_source.get()
+    client.post(f"/admin/units/regionchange/{mine.pk}/change/", {"basis": "改过的文号"})
+    mine.refresh_from_db()
+    assert mine.basis == "测试文号"

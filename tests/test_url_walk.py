@@ -72,6 +72,7 @@ LISTS = {
     "reports:recompute",
     "reports:task",
     "api:region-list",
+    "api:region-changes",
     "api:unit-list",
     "api:standard-list",
     "api:standard-detail",
@@ -159,6 +160,18 @@ def canary_objects(tree, users, campaign, canary, settings, tmp_path):
     )
     supervision.task_add_evidence(task=task, upload=SimpleUploadedFile("y.pdf", b"%PDF-1.4\n%%EOF\n"), by=users.admin)
     supervision.notify([users.canary_officer], key="canary", message="金丝雀村通知", link="/")
+    # a recorded change of the tree in the other city: its record, old name and new
+    # name are the other city's too
+    from units.changes import Target, region_change
+
+    region_change(
+        kind="rename",
+        effective_on=dt.date(2023, 1, 1),
+        sources=[tree.canary_township.code],
+        targets=[Target(tree.canary_township.code, "金丝雀村街道")],
+        basis="测试文号",
+        by=users.admin,
+    )
     from supervision.models import Notification, TaskEvidence
 
     return {

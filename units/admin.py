@@ -13,6 +13,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.core.exceptions import PermissionDenied
+from django.db.models import Q
 from django.http import Http404, HttpResponseRedirect
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
@@ -23,7 +24,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from . import access, services
 from .audit import audit, client_ip
 from .forms import AdminLoginForm
-from .models import ApiToken, AuditEvent, Region, Unit, User
+from .models import ApiToken, AuditEvent, Region, RegionChange, Unit, User
 
 
 class AuditedAdmin(admin.ModelAdmin):
@@ -187,8 +188,9 @@ class RegionAdmin(AuditedExport, ReadOnlyHistoryAdmin, AuditedAdmin):
         return Scoped
 
     def get_readonly_fields(self, request, obj=None):
-        # a region's code and place in the tree change only by a recorded operation
-        return ["code", "level", "parent"] if obj is not None else []
+        # a region's code, name and place in the tree change only by a recorded operation
+        # (units.changes: the old name and the old tree are kept for the years before)
+        return ["code", "name", "level", "parent", "valid_from", "valid_to"] if obj is not None else []
 
     def save_model(self, request, obj, form, change):
         if change:
@@ -199,6 +201,22 @@ class RegionAdmin(AuditedExport, ReadOnlyHistoryAdmin, AuditedAdmin):
             code=obj.code, name=obj.name, level=obj.level, parent=obj.parent, is_demo=obj.is_demo, by=request.user
         )
         obj.pk = created.pk
+
+
+@admin.register(RegionChange)
+class RegionChangeAdmin(ReadOnlyAdmin):
+    """The recorded changes of the tree, read here; recorded through regions/changes/
+    (units.changes.region_change)."""
+
+    list_display = ["effective_on", "kind", "basis", "recorded_by", "recorded_at"]
+    list_filter = ["kind"]
+    search_fields = ["basis", "sources__code", "targets__code"]
+    readonly_fields = ["kind", "effective_on", "basis", "sources", "targets", "detail", "recorded_by", "part_of"]
+
+    def get_queryset(self, request):
+        seen = access.visible_regions(request.user)
+        touching = RegionChange.objects.filter(Q(sources__in=seen) | Q(targets__in=seen)).values("pk")
+        return super().get_queryset(request).filter(pk__in=touching).select_related("recorded_by")
 
 
 class UnitForm(forms.ModelForm):

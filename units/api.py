@@ -5,9 +5,17 @@ from __future__ import annotations
 import django_filters
 from django.contrib.auth import authenticate
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
-from rest_framework import mixins, serializers, status, viewsets
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_field,
+    inline_serializer,
+)
+from rest_framework import generics, mixins, serializers, status, viewsets
 from rest_framework.permissions import AllowAny, IsAdminUser
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -15,9 +23,20 @@ from rest_framework.views import APIView
 from sanling.kernel.api import ReadOnlyForApiClients, error_response, require_role
 from sanling.kernel.permissions import STATISTICS
 
-from . import access, auth, services
+from . import access, auth, changes, history, services
 from .audit import client_ip
-from .models import Level, Region, TokenScope, Unit, UnitKind, code_validator, unit_code_validator, validate_credit_code
+from .models import (
+    ChangeKind,
+    Level,
+    Region,
+    RegionChange,
+    TokenScope,
+    Unit,
+    UnitKind,
+    code_validator,
+    unit_code_validator,
+    validate_credit_code,
+)
 
 
 class TokenRequest(serializers.Serializer):
@@ -110,8 +129,35 @@ class RegionSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Region
-        fields = ["code", "name", "level", "parent_code", "is_demo"]
+        fields = ["code", "name", "level", "parent_code", "is_demo", "valid_from", "valid_to"]
+        read_only_fields = ["valid_from", "valid_to"]
         extra_kwargs = {"code": {"validators": [code_validator]}}
+
+
+class RegionRef(serializers.Serializer):
+    code = serializers.CharField()
+    name = serializers.CharField()
+
+
+class RegionOnDaySerializer(RegionSerializer):
+    """A region as it stood on the day asked for: its name then, and what it became if it
+    has ended since."""
+
+    became = RegionRef(many=True, read_only=True)
+
+    class Meta(RegionSerializer.Meta):
+        fields = [*RegionSerializer.Meta.fields, "became"]
+
+    def to_representation(self, region):
+        data = super().to_representation(region)
+        label = self.context["labels"][region.code]
+        data["name"] = label["name"]
+        data["became"] = [{"code": r.code, "name": r.name} for r in label["became"]]
+        return data
+
+
+class AsOfQuery(serializers.Serializer):
+    as_of = serializers.DateField(required=False, input_formats=["%Y-%m-%d"])
 
 
 class RegionFilter(django_filters.FilterSet):
@@ -134,6 +180,28 @@ class RegionViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     def get_queryset(self):
         return access.visible_regions(self.request.user).order_by("code")
 
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "as_of",
+                OpenApiTypes.DATE,
+                description="The tree of that day (YYYY-MM-DD), with the names of that day; default today",
+            )
+        ],
+        responses=RegionOnDaySerializer(many=True),
+    )
+    def list(self, request, *args, **kwargs):
+        """The tree of a day: the regions valid on it (by default today's), each under its
+        name of that day, with what became of those that have ended since."""
+        query = AsOfQuery(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        day = query.validated_data.get("as_of") or timezone.localdate()
+        qs = history.regions_as_of(day, self.filter_queryset(self.get_queryset()))
+        page = self.paginate_queryset(qs)
+        rows = list(qs) if page is None else page
+        ser = RegionOnDaySerializer(rows, many=True, context={"labels": history.labels_on(rows, day)})
+        return self.get_paginated_response(ser.data) if page is not None else Response(ser.data)
+
     def create(self, request, *args, **kwargs):
         require_role(access.can_create_regions(request.user))
         ser = self.get_serializer(data=request.data)
@@ -148,6 +216,102 @@ class RegionViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
             code=d["code"], name=d["name"], level=d["level"], parent=parent, by=request.user
         )
         return Response(RegionSerializer(region).data, status=status.HTTP_201_CREATED)
+
+
+class ChangeTarget(serializers.Serializer):
+    code = serializers.CharField(validators=[code_validator])
+    name = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+    parent_code = serializers.CharField(required=False, allow_null=True, default=None)
+
+
+class RegionChangeRequest(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=ChangeKind.choices)
+    effective_on = serializers.DateField(input_formats=["%Y-%m-%d"])
+    sources = serializers.ListField(child=serializers.CharField(max_length=12), min_length=1, max_length=50)
+    targets = ChangeTarget(many=True)
+    units = serializers.DictField(child=serializers.CharField(max_length=12), required=False, default=dict)
+    officers = serializers.DictField(child=serializers.CharField(max_length=12), required=False, default=dict)
+    basis = serializers.CharField(max_length=300)
+
+    def validate_targets(self, value):
+        if len(value) > 50:
+            raise serializers.ValidationError(_("一次调整最多 50 个调整后的区划。"))
+        return value
+
+
+class RegionChangeSerializer(serializers.ModelSerializer):
+    sources = serializers.SlugRelatedField(slug_field="code", many=True, read_only=True)
+    targets = serializers.SlugRelatedField(slug_field="code", many=True, read_only=True)
+    recorded_by = serializers.CharField(source="recorded_by.username", allow_null=True, read_only=True)
+    consequences = serializers.SerializerMethodField()
+
+    class Meta:
+        model = RegionChange
+        fields = [
+            "id",
+            "kind",
+            "effective_on",
+            "basis",
+            "sources",
+            "targets",
+            "detail",
+            "recorded_by",
+            "recorded_at",
+            "consequences",
+        ]
+
+    @extend_schema_field(
+        inline_serializer(
+            "RegionChangeConsequence",
+            {"kind": serializers.CharField(), "sources": serializers.ListField(), "targets": serializers.ListField()},
+            many=True,
+        )
+    )
+    def get_consequences(self, change):
+        return [
+            {"kind": c.kind, "sources": [r.code for r in c.sources.all()], "targets": [r.code for r in c.targets.all()]}
+            for c in change.consequences.all()
+        ]
+
+
+class RegionChangeView(generics.ListAPIView):
+    """GET regions/changes/: the recorded changes of the tree (行政区划调整) that touch the
+    caller's jurisdiction, newest first. POST (administrators): record one — applied at
+    once, in one transaction, audited; refused whole when it does not hold."""
+
+    serializer_class = RegionChangeSerializer
+    permission_classes = [ReadOnlyForApiClients]
+    client_scope = STATISTICS
+
+    def get_queryset(self):
+        seen = access.visible_regions(self.request.user)
+        touching = RegionChange.objects.filter(Q(sources__in=seen) | Q(targets__in=seen)).values("pk")
+        return (
+            RegionChange.objects.filter(part_of=None, pk__in=touching)
+            .select_related("recorded_by")
+            .prefetch_related("sources", "targets", "consequences__sources", "consequences__targets")
+            .order_by("-effective_on", "-id")
+        )
+
+    @extend_schema(request=RegionChangeRequest, responses={201: RegionChangeSerializer})
+    def post(self, request):
+        require_role(access.can_create_regions(request.user))
+        ser = RegionChangeRequest(data=request.data)
+        ser.is_valid(raise_exception=True)
+        d = ser.validated_data
+        change = changes.region_change(
+            kind=d["kind"],
+            effective_on=d["effective_on"],
+            sources=d["sources"],
+            targets=[changes.Target(t["code"], t["name"], t["parent_code"]) for t in d["targets"]],
+            units=d["units"],
+            officers=d["officers"],
+            basis=d["basis"],
+            by=request.user,
+        )
+        return Response(
+            RegionChangeSerializer(self.get_queryset().get(pk=change.pk)).data, status=status.HTTP_201_CREATED
+        )
 
 
 class UnitSerializer(serializers.ModelSerializer):

@@ -117,6 +117,23 @@ def _inherit(successor: Region, *sources: Region) -> None:
     successor.save(update_fields=["predecessor_prefixes"])
 
 
+def _existing_as_named(existing: Region, target: Target) -> None:
+    """An existing region named as a target must be the one meant: the parent and name
+    given, if any, are its own (else a typo in a code would merge into a stranger)."""
+    if target.parent_code and target.parent_code != existing.parent_id:
+        _refuse(
+            "targets",
+            _("区划代码 %(c)s 已存在，其上级为“%(p)s”，不是 %(g)s。")
+            % {"c": existing.code, "p": existing.parent.name if existing.parent else "—", "g": target.parent_code},
+        )
+    if target.name and target.name.strip() != existing.name:
+        _refuse(
+            "targets",
+            _("区划代码 %(c)s 已存在，名称为“%(n)s”，不是“%(g)s”。")
+            % {"c": existing.code, "n": existing.name, "g": target.name.strip()},
+        )
+
+
 def _end(region: Region, effective_on: dt.date) -> None:
     region.valid_to = _day_before(effective_on)
     region.save(update_fields=["valid_to"])
@@ -163,7 +180,7 @@ def _officers_to(source: Region, successor: Region) -> list[str]:
     return [u.username for u in users]
 
 
-def _recode_subtree(old: Region, new: Region, effective_on: dt.date, detail: dict) -> None:
+def _recode_subtree(old: Region, new: Region, effective_on: dt.date, detail: dict, part_of: RegionChange) -> None:
     """The children of a region that became `new`: each becomes a child of `new` under the
     same local number (or the next free one), recursively; units and officers follow."""
     level = LEVEL_ORDER[LEVEL_ORDER.index(old.level) + 1] if old.level != Level.TOWNSHIP else None
@@ -186,12 +203,17 @@ def _recode_subtree(old: Region, new: Region, effective_on: dt.date, detail: dic
         _inherit(successor, child)
         _end(child, effective_on)
         change = RegionChange.objects.create(
-            kind=ChangeKind.RECODE, effective_on=effective_on, basis=detail.get("basis", ""), detail={"with": new.code}
+            kind=ChangeKind.RECODE,
+            effective_on=effective_on,
+            basis=part_of.basis,
+            detail={"with": new.code},
+            recorded_by=part_of.recorded_by,
+            part_of=part_of,
         )
         change.sources.add(child)
         change.targets.add(successor)
         detail.setdefault("recoded", {})[child.code] = code
-        _recode_subtree(child, successor, effective_on, detail)
+        _recode_subtree(child, successor, effective_on, detail, part_of)
     detail.setdefault("officers", {})[old.code] = _officers_to(old, new)
 
 
@@ -234,11 +256,11 @@ def region_change(
         _rename(src, targets, effective_on, detail)
         new = src
     elif kind == ChangeKind.MERGE:
-        new = [_merge(src, targets, level, effective_on, by, detail)]
+        new = [_merge(src, targets, level, effective_on, change, detail)]
     elif kind == ChangeKind.SPLIT:
         new = _split(src, targets, level, effective_on, by, units or {}, officers or {}, detail)
     else:  # MOVE, RECODE: one region becomes another under a new code (and parent)
-        new = [_recode(src, targets, level, effective_on, by, detail, move=kind == ChangeKind.MOVE)]
+        new = [_recode(src, targets, level, effective_on, change, detail, move=kind == ChangeKind.MOVE)]
     detail.pop("basis")
     change.detail = detail
     change.save(update_fields=["detail"])
@@ -282,11 +304,13 @@ def _rename(src: list[Region], targets: list[Target], effective_on: dt.date, det
     )
     detail["names"] = {region.code: [region.name, name]}
     region.name = name
-    region.save(update_fields=["name"])
+    region.renamed_on = effective_on
+    region.save(update_fields=["name", "renamed_on"])
 
 
-def _merge(src, targets, level, effective_on, by, detail) -> Region:
+def _merge(src, targets, level, effective_on, change, detail) -> Region:
     """Several regions become one, new or existing (one of them, or another)."""
+    by = change.recorded_by
     if len(targets) != 1:
         _refuse("targets", _("撤并只有一个调整后的区划。"))
     t = targets[0]
@@ -294,6 +318,7 @@ def _merge(src, targets, level, effective_on, by, detail) -> Region:
     if existing is not None:
         if existing.level != level or not existing.valid_on(effective_on) or existing.valid_to is not None:
             _refuse("targets", _("“%(r)s”不能作为撤并后的区划（层级不同或已撤销）。") % {"r": existing.name})
+        _existing_as_named(existing, t)
         target = existing
     elif Region.objects.filter(code=t.code).exists():
         _refuse("targets", _("区划代码 %(c)s 已存在。") % {"c": t.code})
@@ -304,7 +329,7 @@ def _merge(src, targets, level, effective_on, by, detail) -> Region:
             continue
         _inherit(target, r)
         _end(r, effective_on)
-        _recode_subtree(r, target, effective_on, detail)
+        _recode_subtree(r, target, effective_on, detail, change)
     return target
 
 
@@ -322,6 +347,7 @@ def _split(src, targets, level, effective_on, by, units, officers, detail) -> li
         if existing is not None and existing.code != region.code:
             if existing.level != level or existing.valid_to is not None:
                 _refuse("targets", _("“%(r)s”不能作为拆分后的区划（层级不同或已撤销）。") % {"r": existing.name})
+            _existing_as_named(existing, t)
             new.append(existing)
         elif existing is None:
             if Region.objects.filter(code=t.code).exists():
@@ -360,7 +386,7 @@ def _split(src, targets, level, effective_on, by, units, officers, detail) -> li
     return new
 
 
-def _recode(src, targets, level, effective_on, by, detail, *, move: bool) -> Region:
+def _recode(src, targets, level, effective_on, change, detail, *, move: bool) -> Region:
     """One region under a new code (a recode) or a new parent (a move, which in a tree of
     code prefixes is a new code too): a successor begins, the region ends, its subtree
     and units follow."""
@@ -372,8 +398,8 @@ def _recode(src, targets, level, effective_on, by, detail, *, move: bool) -> Reg
         _refuse("targets", _("调整隶属须指定新的上级区划。"))
     if level != Level.PROVINCE and PARENT_LEVEL.get(level) is None:
         _refuse("sources", _("该层级不能调整。"))
-    new = _new_region(Target(t.code, t.name or region.name, parent_code), level, effective_on, by)
+    new = _new_region(Target(t.code, t.name or region.name, parent_code), level, effective_on, change.recorded_by)
     _inherit(new, region)
     _end(region, effective_on)
-    _recode_subtree(region, new, effective_on, detail)
+    _recode_subtree(region, new, effective_on, detail, change)
     return new

@@ -34,26 +34,55 @@ def history_reaches(day: dt.date) -> bool:
     return UnitState.objects.filter(valid_to__gte=day).exists() or Unit.objects.filter(state_since__gt=day).exists()
 
 
+OWN = {"township": "township_id", "kind": "kind", "category": "category", "active": "active"}
+
+
+def _own(qs: QuerySet[Unit]) -> QuerySet[Unit]:
+    return qs.annotate(**{AS_OF[k]: F(col) for k, col in OWN.items()})
+
+
 def units_as_of(day: dt.date, qs: QuerySet[Unit] | None = None) -> QuerySet[Unit]:
     qs = Unit.objects.all() if qs is None else qs
     if not history_reaches(day):
-        return qs.annotate(
-            **{
-                AS_OF["township"]: F("township_id"),
-                AS_OF["kind"]: F("kind"),
-                AS_OF["category"]: F("category"),
-                AS_OF["active"]: F("active"),
-            }
-        )
+        return _own(qs)
+    # one join of the state in force on the day (its id annotated in the same call, so
+    # the existence filter reuses the join instead of adding a second one)
     qs = qs.annotate(was=FilteredRelation("states", condition=valid_q(day, "states")))
-    return qs.annotate(
+    qs = qs.annotate(
+        as_of_state=F("was__id"),
         **{
             AS_OF["township"]: Coalesce("was__township_id", "township_id", output_field=CharField()),
             AS_OF["kind"]: Coalesce("was__kind", "kind", output_field=CharField()),
             AS_OF["category"]: Coalesce("was__category", "category", output_field=CharField()),
             AS_OF["active"]: Coalesce("was__active", "active", output_field=BoolField()),
-        }
-    ).filter(Q(was__id__isnull=False) | Q(state_since__isnull=True) | Q(state_since__lte=day))
+        },
+    )
+    return qs.filter(Q(as_of_state__isnull=False) | Q(state_since__isnull=True) | Q(state_since__lte=day))
+
+
+def units_as_of_parts(day: dt.date, qs: QuerySet[Unit] | None = None) -> list[QuerySet[Unit]]:
+    """The same units with the same AS_OF fields as units_as_of(), as disjoint querysets
+    whose filters are plain columns — for statements over every unit (the roll-up), where
+    filters on COALESCE(…) leave PostgreSQL guessing their selectivity (it guessed one
+    row of a million and chose nested loops). Each part is grouped on its own and the
+    results added. One part when no history reaches the day, else two:
+
+    - units whose current state had begun by the day (`state_since` null or not later):
+      their own columns — no join at all;
+    - units whose current state began after it: the state in force on the day (an inner
+      join of the few UnitState rows; none for a unit registered later).
+
+    It rests on the states of a unit never overlapping: each UnitState ends the day
+    before the next one, or the current one, begins (units.services, units.changes)."""
+    qs = Unit.objects.all() if qs is None else qs
+    if not history_reaches(day):
+        return [_own(qs)]
+    own = _own(qs.filter(Q(state_since__isnull=True) | Q(state_since__lte=day)))
+    past = qs.filter(state_since__gt=day).annotate(was=FilteredRelation("states", condition=valid_q(day, "states")))
+    past = past.annotate(as_of_state=F("was__id"), **{AS_OF[k]: F(f"was__{col}") for k, col in OWN.items()}).filter(
+        as_of_state__isnull=False
+    )
+    return [own, past]
 
 
 def township_on(unit: Unit, day: dt.date) -> str | None:
@@ -104,3 +133,17 @@ def predecessors(code: str) -> list[str]:
                 seen.add(src)
                 todo.append(src)
     return sorted(seen)
+
+
+def labels_on(regions, day: dt.date) -> dict[str, dict]:
+    """For regions shown for a past day: each one's name on that day and, for one that has
+    ended since, the regions it became (“已撤并入 …”). No query unless one of them was
+    renamed or ended after the day."""
+    regions = list(regions)
+    codes = [r.code for r in regions if r.renamed_on is not None and r.renamed_on > day]
+    renamed = {}
+    if codes:
+        renamed = dict(RegionName.objects.filter(valid_q(day), region_id__in=codes).values_list("region_id", "name"))
+    ended = [r.code for r in regions if r.valid_to is not None and r.valid_to >= day]
+    became = successors(ended, day) if ended else {}
+    return {r.code: {"name": renamed.get(r.code, r.name), "became": became.get(r.code, [])} for r in regions}

@@ -51,6 +51,9 @@ class Region(models.Model):
     # The code prefixes of every region that became this one, however many changes back
     # (units.changes keeps it): its officers see those regions' past. Kept on the row so
     # that jurisdiction costs no query beyond the user's region.
+    # the day its latest rename took effect (null: never renamed): a past day before it
+    # shows the name of then (RegionName), and only then is that table read
+    renamed_on = models.DateField(_("最近更名日期"), null=True, blank=True, editable=False)
     predecessor_prefixes = models.JSONField(_("前身区划代码前缀"), default=list, blank=True, editable=False)
 
     history = HistoricalRecords()
@@ -145,7 +148,7 @@ class RegionChange(models.Model):
     """One recorded change of the tree (行政区划调整), as decided: its kind, the regions it
     ends or renames (sources), the regions it leads to (targets), the day it takes effect
     and its legal basis (the approving document). The operation itself is applied by
-    units.regions.region_change, audited; this row is its record."""
+    units.changes.region_change, audited; this row is its record."""
 
     kind = models.CharField(_("类型"), max_length=10, choices=ChangeKind.choices)
     effective_on = models.DateField(_("生效日期"))
@@ -156,6 +159,11 @@ class RegionChange(models.Model):
     detail = models.JSONField(default=dict, blank=True)
     recorded_by = models.ForeignKey("User", on_delete=models.PROTECT, null=True, related_name="+")
     recorded_at = models.DateTimeField(auto_now_add=True)
+    # a change that follows from another: the children of a merged or recoded region,
+    # recoded under its successor (listed with the operation they belong to)
+    part_of = models.ForeignKey(
+        "self", on_delete=models.CASCADE, null=True, blank=True, related_name="consequences", verbose_name=_("所属调整")
+    )
 
     class Meta:
         verbose_name = _("区划调整")

@@ -107,7 +107,7 @@ def load_divisions(rows: Iterable[divisions.Division], *, today: dt.date | None 
     committee as a unit, from division rows. Idempotent: a rerun changes nothing; a newer
     list renames what was renamed (the old name kept for the years before) and adds what
     is new. Nothing is deleted: a region or committee gone from the list is left to a
-    recorded change (units.regions.region_change)."""
+    recorded change (units.changes.region_change)."""
     today = today or timezone.localdate()
     report = LoadReport()
     by_level: dict[str, list[divisions.Division]] = {lvl: [] for lvl in divisions.LEVELS}
@@ -174,4 +174,4 @@ def _rename(code: str, old: str, new: str, today: dt.date) -> None:
     RegionName.objects.create(
         region_id=code, name=old, valid_from=last and last + dt.timedelta(days=1), valid_to=today - dt.timedelta(days=1)
     )
-    Region.objects.filter(code=code).update(name=new)
+    Region.objects.filter(code=code).update(name=new, renamed_on=today)

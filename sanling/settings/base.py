@@ -286,6 +286,7 @@ SPECTACULAR_SETTINGS = {
         "IncidentStatusEnum": "inspections.models.IncidentStatus",
         "TaskStatusEnum": "supervision.models.TaskStatus",
         "SpotCheckStatusEnum": "supervision.models.CheckStatus",
+        "RegionChangeKindEnum": "units.models.ChangeKind",
     },
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "sanling.kernel.api.document_errors"],
 }
