@@ -95,13 +95,16 @@ def floor(campaign, sql=None, jit=True):
 def grouped_query(campaign):
     """The roll-up's grouped query over units alone, fetched, under the roll-up's session
     settings: the (township, kind) counts its statement starts from."""
-    from django.db import transaction
+    from django.db import connection, transaction
 
     from reports import rollup
 
-    with transaction.atomic():
+    params: dict = {}
+    sql = rollup._counts(campaign, YEAR, None, params)
+    with transaction.atomic(), connection.cursor() as cur:
         rollup._tune_session()
-        return list(rollup._counts(campaign, YEAR, None))
+        cur.execute(sql, params)
+        return cur.fetchall()
 
 
 def first_write_of_a_day(campaign, run):

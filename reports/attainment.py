@@ -38,6 +38,13 @@ def scope_units(campaign: Campaign, year: int, *, prefix: str | None = None) -> 
     return as_of_year(Unit.objects.all(), year).filter(campaign.unit_q(prefix=prefix, as_of=True))
 
 
+def scope_units_parts(campaign: Campaign, year: int, *, prefix: str | None = None) -> list[QuerySet[Unit]]:
+    """scope_units() as disjoint parts with plain-column filters, for the roll-up's one
+    grouped query over every unit (units.history.units_as_of_parts)."""
+    day = history.year_end(year)
+    return [part.filter(campaign.unit_q(prefix=prefix, as_of=True)) for part in history.units_as_of_parts(day)]
+
+
 def as_of_year(units: QuerySet[Unit], year: int) -> QuerySet[Unit]:
     """Units with their township, kind, category and active state at the year's end."""
     return history.units_as_of(history.year_end(year), units)

@@ -240,12 +240,24 @@ def _named(qs_or_sql, prefix: str, params: dict) -> str:
     return re.sub(r"%%|%s", rename, sql)
 
 
-def _counts(campaign: Campaign, year: int, prefix: str | None) -> QuerySet:
-    return (
-        attainment.with_assessment(attainment.scope_units(campaign, year, prefix=prefix), campaign, year)
+def _counts(campaign: Campaign, year: int, prefix: str | None, params: dict) -> str:
+    """Total and attained units per (township, kind) as they stood at the year's end: one
+    grouped query, or — when a later change reaches back to the year — one per part of
+    units.history.units_as_of_parts, added up."""
+    parts = [
+        attainment.with_assessment(part, campaign, year)
         .values_list(AS_OF["township"], AS_OF["kind"])
         .annotate(total=Count("id"), attained=Count("id", filter=attainment.attained_q(campaign, year)))
         .order_by()
+        for part in attainment.scope_units_parts(campaign, year, prefix=prefix)
+    ]
+    if len(parts) == 1:
+        return _named(parts[0], "u", params)
+    township, kind = (connection.ops.quote_name(AS_OF[f]) for f in ("township", "kind"))
+    union = " UNION ALL ".join(_named(p, f"u{i}_", params) for i, p in enumerate(parts))
+    return (
+        f"SELECT {township}, {kind}, SUM(total) AS total, SUM(attained) AS attained "  # noqa: S608
+        f"FROM ({union}) parts GROUP BY {township}, {kind}"
     )
 
 
@@ -288,13 +300,13 @@ def _statement(campaign: Campaign, year: int, now, *, township: Region | None = 
         "now": connection.ops.adapt_datetimefield_value(now),
     }
     if township is None:
-        counts = _counts(campaign, year, None)
+        counts = _counts(campaign, year, None, params)
         regions = _tree(campaign, year)
         levels = FULL_LEVELS
     else:
         path_regions = _path(campaign, year, township)
         path = [r.code for r in path_regions]
-        counts = _counts(campaign, year, township.prefix)
+        counts = _counts(campaign, year, township.prefix, params)
         regions = Region.objects.filter(code__in=path)
         params["township"] = township.prefix
         params.update({f"pp{i}": r.prefix for i, r in enumerate(path_regions)})
@@ -313,7 +325,7 @@ def _statement(campaign: Campaign, year: int, now, *, township: Region | None = 
     meta = AttainmentSnapshot._meta
     col = {f: qn(meta.get_field(f).column) for f in SNAPSHOT_FIELDS}
     sql = ROLLUP_SQL.format(
-        counts=_named(counts, "u", params),
+        counts=counts,
         township_col=qn(AS_OF["township"]),
         kind_col=qn(AS_OF["kind"]),
         category=category_case(qn(AS_OF["kind"])),

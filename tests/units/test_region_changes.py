@@ -7,6 +7,7 @@ from types import SimpleNamespace
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils import timezone
 
 from reports import rollup
 from reports.models import AttainmentSnapshot
@@ -30,6 +31,7 @@ from units.models import (
     validate_credit_code,
 )
 
+THIS_YEAR = timezone.localdate().year
 BASIS = "国务院关于同意山西省调整大同市部分行政区划的批复（2018年）"
 DAY = dt.date(2018, 2, 24)
 
@@ -160,11 +162,14 @@ def test_datong_2018_leaves_2017_as_it_was_and_later_years_use_the_new_tree(
 
 def test_each_operation_is_listed_with_its_sources_targets_and_author(datong):
     _reorganise(datong.admin)
-    top = RegionChange.objects.filter(recorded_by=datong.admin).order_by("id")
+    top = RegionChange.objects.filter(recorded_by=datong.admin, part_of=None).order_by("id")
     assert [c.kind for c in top] == ["merge", "move", "merge", "recode"]
     assert [sorted(c.sources.values_list("code", flat=True)) for c in top][2] == ["140203000000", "140211000000"]
     assert [list(c.targets.values_list("code", flat=True)) for c in top][3] == ["140215000000"]
     assert all(c.effective_on == DAY and c.basis == BASIS for c in top)
+    # the townships of 城区 recoded under 平城区, listed with the merge they follow from
+    assert sorted(top[0].consequences.values_list("kind", flat=True)) == ["recode", "recode"]
+    assert all(c.recorded_by == datong.admin for c in top[0].consequences.all())
     for src in ("140202000000", "140203000000", "140211000000", "140227000000"):
         assert Region.objects.get(code=src).valid_to == dt.date(2018, 2, 23)
 
@@ -472,3 +477,35 @@ def test_a_wrong_credit_code_is_refused_with_its_reason(code, message):
     with pytest.raises(ValidationError) as exc:
         validate_credit_code(code)
     assert message in " ".join(exc.value.messages)
+
+
+# --- the two forms of "the units of a day" agree ---------------------------------------
+
+
+def test_units_as_of_and_its_parts_agree_on_every_day(datong):
+    """units_as_of() (one queryset, for pages) and units_as_of_parts() (for the roll-up's
+    query over every unit) give the same units with the same state, day by day, across
+    moves, archives, re-kinds, a registration and a recode of the tree."""
+    from units import services as unit_services
+
+    towns = datong.counties["城区"].townships + datong.counties["大同县"].townships
+    units = [UnitFactory(township=t, kind=k) for t in towns for k in ("village", "school")]
+    unit_services.unit_move(unit=units[0], township=towns[2], by=datong.admin, effective_on=dt.date(2019, 3, 1))
+    unit_services.unit_set_active(unit=units[1], active=False, by=datong.admin, effective_on=dt.date(2019, 6, 1))
+    unit_services.unit_update(unit=units[2], kind="community", by=datong.admin, effective_on=dt.date(2020, 1, 1))
+    unit_services.unit_set_active(unit=units[1], active=True, by=datong.admin, effective_on=dt.date(2021, 1, 1))
+    unit_services.unit_register(township=towns[0], code="140202001777", name="新村", kind="village", by=datong.admin)
+    region_change(
+        kind=ChangeKind.RECODE,
+        effective_on=dt.date(2020, 7, 1),
+        sources=["140227000000"],
+        targets=[Target("140215000000", "云州区", "140200000000")],
+        basis=BASIS,
+        by=datong.admin,
+    )
+    fields = ["id", *history.AS_OF.values()]
+    for day in [dt.date(y, m, 1) for y in (2018, 2019, 2020, 2021, THIS_YEAR) for m in (1, 4, 7, 10)]:
+        one = sorted(history.units_as_of(day).values_list(*fields))
+        parts = sorted(row for part in history.units_as_of_parts(day) for row in part.values_list(*fields))
+        assert one == parts, day
+    assert len(history.units_as_of_parts(dt.date(2018, 1, 1))) == 2
