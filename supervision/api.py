@@ -192,7 +192,7 @@ class InspectionViewSet(WriteViewSet):
         ser = InspectionWrite(data=request.data)
         ser.is_valid(raise_exception=True)
         d = ser.validated_data
-        region = access.visible_regions(request.user).filter(pk=d["region_code"]).first()
+        region = access.current_regions(request.user).filter(pk=d["region_code"]).first()
         campaign = Campaign.objects.filter(slug=d["campaign"]).first()
         errors = {}
         if region is None:

@@ -309,7 +309,7 @@ def inspection_list(request):
 
 
 def _form_region(request, form):
-    region = access.visible_regions(request.user).filter(pk=form.cleaned_data["region"]).first()
+    region = access.current_regions(request.user).filter(pk=form.cleaned_data["region"]).first()
     if region is None:
         form.add_error("region", _("区划代码 %(c)s 不存在或不在您的管辖范围内。") % {"c": form.cleaned_data["region"]})
     return region

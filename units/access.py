@@ -17,8 +17,9 @@ from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 
-from .models import Level, Region, Role, Unit, User
+from .models import Level, Region, Role, Unit, User, valid_q
 
 STAFF_ROLES = {Role.COUNTY_REVIEWER, Role.CITY_STAFF, Role.PROVINCE_STAFF, Role.ADMIN}
 
@@ -58,6 +59,13 @@ def prefix_q(user: User, field: str) -> Q:
 
 def visible_regions(user: User) -> QuerySet[Region]:
     return Region.objects.filter(prefix_q(user, "code"))
+
+
+def current_regions(user: User) -> QuerySet[Region]:
+    """The visible regions in force today: the choices for anything new (a unit, a
+    region's parent, an inspection, an account). Regions that have ended stay visible
+    (visible_regions) for their past, but nothing new is put under them."""
+    return visible_regions(user).filter(valid_q(timezone.localdate()))
 
 
 def visible_units(user: User) -> QuerySet[Unit]:

@@ -159,7 +159,7 @@ class RegionForm(forms.ModelForm):
     def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
         if "parent" in self.fields and user is not None:
-            self.fields["parent"].queryset = access.visible_regions(user)
+            self.fields["parent"].queryset = access.current_regions(user)
 
 
 # the admin's login page keeps the same limits as the portal's (units.auth)
@@ -320,7 +320,7 @@ class UserAdmin(BaseUserAdmin):
             def __init__(self, *a, **kw):
                 super().__init__(*a, **kw)
                 if "region" in self.fields:
-                    self.fields["region"].queryset = access.visible_regions(request.user)
+                    self.fields["region"].queryset = access.current_regions(request.user)
                     self.fields["region"].required = bool(access.region_prefix(request.user))
 
         return Scoped

@@ -207,7 +207,7 @@ class RegionViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         ser = self.get_serializer(data=request.data)
         ser.is_valid(raise_exception=True)
         d = ser.validated_data
-        parent = access.visible_regions(request.user).filter(code=d.get("parent_id") or "").first()
+        parent = access.current_regions(request.user).filter(code=d.get("parent_id") or "").first()
         if d.get("parent_id") and parent is None:
             raise serializers.ValidationError(
                 {"parent_code": [_("上级区划 %(c)s 不存在或不在您的管辖范围内。") % {"c": d["parent_id"]}]}
@@ -371,7 +371,7 @@ class UnitViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.Rea
         ser = self.get_serializer(data=request.data)
         ser.is_valid(raise_exception=True)
         d = ser.validated_data
-        township = access.visible_regions(request.user).filter(code=d["township_id"], level=Level.TOWNSHIP).first()
+        township = access.current_regions(request.user).filter(code=d["township_id"], level=Level.TOWNSHIP).first()
         if township is None:
             raise serializers.ValidationError(
                 {"region_code": [_("乡镇代码 %(c)s 不存在或不在您的管辖范围内。") % {"c": d["township_id"]}]}

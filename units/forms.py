@@ -36,7 +36,7 @@ class UnitForm(forms.ModelForm):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        townships = access.visible_regions(user).filter(level=Level.TOWNSHIP).order_by("code")
+        townships = access.current_regions(user).filter(level=Level.TOWNSHIP).order_by("code")
         self.fields["township"].queryset = townships
         if self.instance.pk:
             # Code and township identify the unit; they are fixed once registered.

@@ -493,6 +493,7 @@ def parse_sheet(*, user: User, name: str, data: bytes) -> ParseResult:
 
     titles = dict(COLUMNS)
     result = ParseResult()
+    today = timezone.localdate()
     township_codes = {c for c in column("township") if _plausible(c)}
     visible = {t.code: t for t in access.visible_regions(user).filter(code__in=township_codes, level=Level.TOWNSHIP)}
     existing_townships = set(
@@ -532,6 +533,13 @@ def parse_sheet(*, user: User, name: str, data: bytes) -> ParseResult:
                 if tcode not in existing_townships
                 else _("乡镇代码 %(c)s 不在您的管辖范围内") % {"c": _clip(tcode)},
             )
+        if township is not None and not township.valid_on(today):
+            err(
+                "township",
+                _("乡镇“%(n)s”（%(c)s）已于 %(d)s 撤销，请填写现在的乡镇代码")
+                % {"n": township.name, "c": township.code, "d": township.valid_to},
+            )
+            township = None
         in_township = bool(township and code and code.startswith(township.prefix))
         if township and code and not in_township:
             err(

@@ -90,11 +90,26 @@ def region_create(
             raise ServiceError({"parent_code": [_("请指定上级区划：只有全省管理员可以新增省级区划。")]})
     if Region.objects.filter(code=code).exists():
         raise ServiceError({"code": [_("区划代码 %(c)s 已存在。") % {"c": code}]})
+    if parent is not None:
+        _require_in_force(parent, "parent_code")
     region = Region(code=code, name=name, level=level, parent=parent, is_demo=is_demo)
     region.full_clean()
     region.save()
     audit(actor=by, action="region.created", target=region)
     return region
+
+
+def _require_in_force(region: Region, field: str) -> None:
+    """Nothing new under a region that has ended (read afresh: the caller's copy may
+    predate the change that ended it)."""
+    row = Region.objects.filter(pk=region.pk).values("name", "valid_from", "valid_to").first()
+    today = timezone.localdate()
+    if row and row["valid_to"] is not None and row["valid_to"] < today:
+        raise ServiceError(
+            {field: [_("“%(r)s”已于 %(d)s 撤销，请选择现在的区划。") % {"r": row["name"], "d": row["valid_to"]}]}
+        )
+    if row and row["valid_from"] is not None and row["valid_from"] > today:
+        raise ServiceError({field: [_("“%(r)s”自 %(d)s 起才设立。") % {"r": row["name"], "d": row["valid_from"]}]})
 
 
 def _township_for(by: User | None, township: Region) -> Region:
@@ -119,6 +134,7 @@ def unit_register(
     if by is not None:
         _may(access.can_edit_units(by), _("您的角色不能登记单位。"))
     today = timezone.localdate()
+    _require_in_force(township, "township")
     unit = Unit(
         township=_township_for(by, township),
         code=code,

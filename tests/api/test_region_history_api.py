@@ -157,3 +157,47 @@ def test_the_published_list_of_a_past_year_names_the_townships_of_that_year(logi
     unit = Unit.objects.get(township_id="140105003000", code__startswith="140105001")
     assert unit.name in body and "<td>坞城街道</td>" in body
     assert "共 1 个单位" in body and "坞城街道2022年度" in body
+
+
+def test_nothing_new_goes_under_a_region_that_has_ended(api, login, users, tree, merged):
+    """The ended townships stay visible for their past, but no unit, region or inspection
+    is put under them — through the service, the form, the import and the API — each with
+    the reason; the successor takes them."""
+    from sanling.kernel.errors import ServiceError
+    from tests.units.test_units import csv_file
+    from units import services
+
+    from units.models import User
+
+    officer = User.objects.get(pk=users.officer.pk)  # now the successor's officer
+    assert officer.region_id == "140105003000"
+    before = Unit.objects.count()
+    with pytest.raises(ServiceError) as exc:
+        services.unit_register(township=tree.t1, code="140105001777", name="新村", kind="village", by=officer)
+    assert "已于 2022-12-31 撤销" in exc.value.message_dict["township"][0]
+    # the form offers only the successor
+    form = login(officer).get("/units/new/").content.decode()
+    assert 'value="140105003000"' in form and 'value="140105001000"' not in form
+    # the import names the township and its end
+    text = "单位代码,单位名称,类型,所属乡镇代码\n140105001301,丁社区,社区,140105001000\n"
+    resp = login(officer).post("/units/import/", {"file": csv_file(text, "utf-8")})
+    errors = [e.message for e in resp.context["errors"]]
+    assert any("坞城街道" in m and "已于 2022-12-31 撤销" in m for m in errors), errors
+    # the API refuses the old township as it refuses a missing one
+    resp = api(officer).post(
+        "/api/v1/units/", {"code": "140105001778", "name": "新村", "kind": "village", "region_code": "140105001000"}
+    )
+    assert resp.status_code == 400 and "region_code" in resp.json()["error"]["fields"]
+    # a region under an ended parent
+    with pytest.raises(ServiceError) as exc:
+        services.region_create(code="140105001100", name="x", level="township", parent=tree.t1, by=users.admin)
+    assert Unit.objects.count() == before
+    # and the successor takes new units
+    unit = services.unit_register(
+        township=Region.objects.get(code="140105003000"),
+        code="140105003001",
+        name="新村",
+        kind="village",
+        by=officer,
+    )
+    assert unit.township_id == "140105003000"

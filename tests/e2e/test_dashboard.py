@@ -87,3 +87,45 @@ def test_city_dashboard_drill_down_and_export(page, live_server, tree, users, ca
     ):
         resp = page.request.get(f"{live_server.url}{url}")
         assert resp.status == 404, url
+
+
+def test_a_past_year_after_a_merge_shows_that_years_townships_and_what_became_of_them(
+    page, live_server, tree, users, campaign
+):
+    import datetime as dt
+
+    from units.changes import Target, region_change
+
+    # given: 2022 counted with 坞城街道 and 营盘街道; they merge from 2023
+    for township, name in ((tree.t1, "杏花村"), (tree.t2, "桃园村")):
+        make_assessment(unit=UnitFactory(township=township, name=name), campaign=campaign, status="approved")
+    rollup.run(campaign_id=campaign.id, year=YEAR)
+    region_change(
+        kind="merge",
+        effective_on=dt.date(2023, 1, 1),
+        sources=[tree.t1.code, tree.t2.code],
+        targets=[Target("140105003000", "坞城营盘街道", tree.county.code)],
+        basis="晋政函〔2022〕99号",
+        by=users.admin,
+    )
+    ART.mkdir(exist_ok=True)
+    # when: the county's 2022 page is opened
+    log_in(page, live_server, users.city.username)
+    page.goto(f"{live_server.url}/reports/?campaign={campaign.slug}&year={YEAR}&region={tree.county.code}")
+    page.wait_for_selector("#chart-children canvas")
+    # then: both townships of 2022 are listed, each with what it became
+    rows = page.locator("table.children tbody tr")
+    assert rows.count() == 2
+    for i, name in enumerate(("坞城街道", "营盘街道")):
+        assert name in rows.nth(i).inner_text()
+        assert "已撤并入 坞城营盘街道" in rows.nth(i).locator("[data-became]").inner_text()
+    page.screenshot(path=str(ART / "dashboard-past-year-merged.png"), full_page=True)
+    # and the successor's 2022 page says when it was founded and links to its predecessors
+    page.goto(f"{live_server.url}/reports/?campaign={campaign.slug}&year={YEAR}&region=140105003000")
+    founded = page.locator("[data-founded]")
+    assert "2023-01-01" in founded.inner_text()
+    founded.locator("a:has-text('坞城街道')").click()
+    page.wait_for_load_state()
+    assert page.locator("h1").inner_text().startswith("坞城街道")
+    assert "已撤并入" in page.locator("[data-became]").inner_text()
+    page.screenshot(path=str(ART / "dashboard-past-year-predecessor.png"), full_page=True)
