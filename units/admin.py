@@ -9,6 +9,8 @@ manages only its own region's units, regions, users and tokens.
 The base classes here are used by every app's admin.py.
 """
 
+import json
+
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
@@ -211,7 +213,23 @@ class RegionChangeAdmin(ReadOnlyAdmin):
     list_display = ["effective_on", "kind", "basis", "recorded_by", "recorded_at"]
     list_filter = ["kind"]
     search_fields = ["basis", "sources__code", "targets__code"]
-    readonly_fields = ["kind", "effective_on", "basis", "sources", "targets", "detail", "recorded_by", "part_of"]
+    exclude = ["detail"]
+
+    def get_readonly_fields(self, request, obj=None):
+        def what_moved(change):
+            """The record's detail, with the accounts moved named only for regions in the
+            administrator's jurisdiction (a change may span two cities)."""
+            detail = dict(change.detail or {})
+            if "officers" in detail:
+                detail["officers"] = {
+                    code: names
+                    for code, names in detail["officers"].items()
+                    if access.can_see_region(request.user, code)
+                }
+            return json.dumps(detail, ensure_ascii=False, indent=1)
+
+        what_moved.short_description = _("调整内容")
+        return ["kind", "effective_on", "basis", "sources", "targets", what_moved, "recorded_by", "part_of"]
 
     def get_queryset(self, request):
         seen = access.visible_regions(request.user)

@@ -224,19 +224,40 @@ class ChangeTarget(serializers.Serializer):
     parent_code = serializers.CharField(required=False, allow_null=True, default=None)
 
 
+class Bounded:
+    """A list or mapping refused by its size before each entry is validated."""
+
+    def __init__(self, *args, most: int, **kwargs):
+        self.most = most
+        super().__init__(*args, **kwargs)
+
+    def to_internal_value(self, data):
+        if hasattr(data, "__len__") and not isinstance(data, str) and len(data) > self.most:
+            raise serializers.ValidationError(_("最多 %(n)s 项。") % {"n": self.most})
+        return super().to_internal_value(data)
+
+
+class BoundedList(Bounded, serializers.ListField):
+    pass
+
+
+class BoundedDict(Bounded, serializers.DictField):
+    pass
+
+
+class ChangeTargets(Bounded, serializers.ListSerializer):
+    pass
+
+
 class RegionChangeRequest(serializers.Serializer):
     kind = serializers.ChoiceField(choices=ChangeKind.choices)
     effective_on = serializers.DateField(input_formats=["%Y-%m-%d"])
-    sources = serializers.ListField(child=serializers.CharField(max_length=12), min_length=1, max_length=50)
-    targets = ChangeTarget(many=True)
-    units = serializers.DictField(child=serializers.CharField(max_length=12), required=False, default=dict)
-    officers = serializers.DictField(child=serializers.CharField(max_length=12), required=False, default=dict)
+    sources = BoundedList(child=serializers.CharField(max_length=12), min_length=1, most=50)
+    targets = ChangeTargets(child=ChangeTarget(), most=50)
+    # a split's units (every unit of the township) and officers, by code and username
+    units = BoundedDict(child=serializers.CharField(max_length=12), required=False, default=dict, most=20000)
+    officers = BoundedDict(child=serializers.CharField(max_length=12), required=False, default=dict, most=1000)
     basis = serializers.CharField(max_length=300)
-
-    def validate_targets(self, value):
-        if len(value) > 50:
-            raise serializers.ValidationError(_("一次调整最多 50 个调整后的区划。"))
-        return value
 
 
 class RegionChangeSerializer(serializers.ModelSerializer):
@@ -260,6 +281,19 @@ class RegionChangeSerializer(serializers.ModelSerializer):
             "consequences",
         ]
 
+    def to_representation(self, change):
+        """The record as the caller may see it: the accounts moved are named only for
+        regions in the caller's jurisdiction (a change may span two cities)."""
+        data = super().to_representation(change)
+        user = self.context.get("user")
+        officers = (data.get("detail") or {}).get("officers")
+        if officers and user is not None:
+            data["detail"] = {
+                **data["detail"],
+                "officers": {code: names for code, names in officers.items() if access.can_see_region(user, code)},
+            }
+        return data
+
     @extend_schema_field(
         inline_serializer(
             "RegionChangeConsequence",
@@ -281,6 +315,10 @@ class RegionChangeView(generics.ListAPIView):
 
     serializer_class = RegionChangeSerializer
     permission_classes = [ReadOnlyForApiClients]
+
+    def get_serializer_context(self):
+        return {**super().get_serializer_context(), "user": self.request.user}
+
     client_scope = STATISTICS
 
     def get_queryset(self):
@@ -310,7 +348,8 @@ class RegionChangeView(generics.ListAPIView):
             by=request.user,
         )
         return Response(
-            RegionChangeSerializer(self.get_queryset().get(pk=change.pk)).data, status=status.HTTP_201_CREATED
+            RegionChangeSerializer(self.get_queryset().get(pk=change.pk), context={"user": request.user}).data,
+            status=status.HTTP_201_CREATED,
         )
 
 

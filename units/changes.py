@@ -23,6 +23,8 @@ from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from sanling.kernel.authentication import forget_token
@@ -31,7 +33,7 @@ from sanling.kernel.events import send_after_commit
 
 from . import access
 from .audit import audit
-from .events import tree_changed
+from .events import tree_changed, tree_changing
 from .models import (
     LEVEL_ORDER,
     PARENT_LEVEL,
@@ -63,9 +65,58 @@ def _refuse(field: str, message: str):
     raise ServiceError({field: [message]})
 
 
+EARLIEST = dt.date(1949, 10, 1)
+
+
+def _check_day(effective_on: dt.date) -> None:
+    """A change is recorded once it has taken effect (the officers and units move at once),
+    and not before the statistical codes begin."""
+    if effective_on > timezone.localdate():
+        _refuse("effective_on", _("生效日期 %(d)s 晚于今天：请在调整生效后再记录。") % {"d": effective_on})
+    if effective_on < EARLIEST:
+        _refuse("effective_on", _("生效日期 %(d)s 早于 %(e)s。") % {"d": effective_on, "e": EARLIEST})
+
+
+def _in_order(regions: list[Region], effective_on: dt.date) -> None:
+    """Changes of a part of the tree are recorded in the order they take effect: none may
+    reach back before a change already recorded for the regions or anything under them
+    (several on one day are fine: the Datong reorganisation is four), nor before a later
+    state of a unit in them (the past would be rewritten under it)."""
+    subtree = Q()
+    for r in regions:
+        subtree |= Q(sources__code__startswith=r.prefix) | Q(targets__code__startswith=r.prefix)
+    later = RegionChange.objects.filter(subtree, effective_on__gt=effective_on).order_by("-effective_on").first()
+    if later is not None:
+        _refuse(
+            "effective_on",
+            _("该区划已有 %(d)s 生效的调整（%(k)s）：调整须按生效日期先后记录。")
+            % {"d": later.effective_on, "k": later.get_kind_display()},
+        )
+    renamed = [r for r in regions if r.renamed_on is not None and r.renamed_on >= effective_on]
+    if renamed:
+        _refuse(
+            "effective_on",
+            _("“%(r)s”已于 %(d)s 更名：调整须按生效日期先后记录。")
+            % {"r": renamed[0].name, "d": renamed[0].renamed_on},
+        )
+    prefixes = Q()
+    for r in regions:
+        prefixes |= Q(township__code__startswith=r.prefix)
+    state = UnitState.objects.filter(prefixes, valid_to__gte=effective_on).select_related("unit").first()
+    if state is not None:
+        _refuse(
+            "effective_on",
+            _("单位“%(u)s”在 %(d)s 之后仍有属于“%(r)s”的状态：调整须按生效日期先后记录。")
+            % {"u": state.unit.name, "d": effective_on, "r": state.township.name},
+        )
+
+
 def _sources(codes: list[str], by: User, effective_on: dt.date) -> list[Region]:
     if not codes:
         _refuse("sources", _("请指定要调整的区划。"))
+    twice = sorted({c for c in codes if codes.count(c) > 1})
+    if twice:
+        _refuse("sources", _("区划 %(c)s 重复出现。") % {"c": "、".join(twice)})
     regions = {r.code: r for r in access.visible_regions(by).filter(code__in=codes)}
     missing = [c for c in codes if c not in regions]
     if missing:
@@ -95,7 +146,7 @@ def _new_region(target: Target, level: str, effective_on: dt.date, by: User) -> 
             )
         if not access.can_see_region(by, parent):
             _refuse("targets", _("上级区划 %(p)s 不在您的管辖范围内。") % {"p": parent.code})
-        if not parent.valid_on(effective_on):
+        if not parent.valid_on(effective_on) or parent.valid_to is not None:
             _refuse("targets", _("上级区划“%(p)s”在 %(d)s 不是有效区划。") % {"p": parent.name, "d": effective_on})
     region = Region(code=target.code, name=target.name, level=level, parent=parent, valid_from=effective_on)
     try:
@@ -171,12 +222,20 @@ def _move_units(units, township: Region, effective_on: dt.date) -> int:
     return len(moved)
 
 
+def _forget_tokens(users) -> None:
+    """An update() sends no signal: the cached token answers of these accounts go now and
+    again after commit (a request in between may have cached the old region)."""
+    digests = list(ApiToken.objects.filter(user__in=users).values_list("digest", flat=True))
+    for digest in digests:
+        forget_token(digest)
+    transaction.on_commit(lambda: [forget_token(d) for d in digests])
+
+
 def _officers_to(source: Region, successor: Region) -> list[str]:
     """The accounts of a region that ends become accounts of its successor."""
     users = list(User.objects.filter(region=source))
     User.objects.filter(region=source).update(region=successor)
-    for digest in ApiToken.objects.filter(user__in=users).values_list("digest", flat=True):
-        forget_token(digest)  # an update() sends no signal: the cached answers go now
+    _forget_tokens(users)
     return [u.username for u in users]
 
 
@@ -235,6 +294,7 @@ def region_change(
     officers left without a township."""
     if not access.can_create_regions(by):
         raise PermissionDenied(_("只有管理员可以调整区划。"))
+    _check_day(effective_on)
     if kind not in ChangeKind.values:
         _refuse("kind", _("未知的调整类型“%(k)s”，可选：%(all)s。") % {"k": kind, "all": "、".join(ChangeKind.values)})
     if not (basis or "").strip():
@@ -250,6 +310,13 @@ def region_change(
     level = levels.pop()
     if not targets:
         _refuse("targets", _("请指定调整后的区划。"))
+    codes = [t.code for t in targets]
+    twice = sorted({c for c in codes if codes.count(c) > 1})
+    if twice:
+        _refuse("targets", _("区划 %(c)s 重复出现。") % {"c": "、".join(twice)})
+    _in_order(src, effective_on)
+    # a layer above may refuse (standards: a campaign's scope among the sources)
+    tree_changing.send(sender=RegionChange, kind=kind, sources=[r.code for r in src], prefixes=[r.prefix for r in src])
     change = RegionChange.objects.create(kind=kind, effective_on=effective_on, basis=basis.strip(), recorded_by=by)
     detail: dict = {"basis": basis.strip()}
     if kind == ChangeKind.RENAME:
@@ -345,7 +412,7 @@ def _split(src, targets, level, effective_on, by, units, officers, detail) -> li
     for t in targets:
         existing = access.visible_regions(by).filter(code=t.code).first()
         if existing is not None and existing.code != region.code:
-            if existing.level != level or existing.valid_to is not None:
+            if existing.level != level or existing.valid_to is not None or not existing.valid_on(effective_on):
                 _refuse("targets", _("“%(r)s”不能作为拆分后的区划（层级不同或已撤销）。") % {"r": existing.name})
             _existing_as_named(existing, t)
             new.append(existing)
@@ -379,6 +446,7 @@ def _split(src, targets, level, effective_on, by, units, officers, detail) -> li
         detail["units"][code] = _move_units(moved, target, effective_on)
         names = [p for p in people if officers[p] == code]
         User.objects.filter(username__in=names).update(region=target)
+        _forget_tokens(User.objects.filter(username__in=names))
         detail.setdefault("officers", {})[code] = names
     for target in new:
         _inherit(target, region)

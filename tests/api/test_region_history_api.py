@@ -166,7 +166,6 @@ def test_nothing_new_goes_under_a_region_that_has_ended(api, login, users, tree,
     from sanling.kernel.errors import ServiceError
     from tests.units.test_units import csv_file
     from units import services
-
     from units.models import User
 
     officer = User.objects.get(pk=users.officer.pk)  # now the successor's officer
@@ -201,3 +200,33 @@ def test_nothing_new_goes_under_a_region_that_has_ended(api, login, users, tree,
         by=officer,
     )
     assert unit.township_id == "140105003000"
+
+
+def test_the_record_names_only_the_callers_own_accounts(api, users, tree):
+    """A change spanning two cities: 太原's staff see that 太原's accounts moved, not who
+    in 大同 did."""
+    resp = api(users.admin).post(
+        "/api/v1/regions/changes/",
+        {
+            **MERGE,
+            "sources": [tree.t1.code, tree.canary_township.code],
+            "targets": [{"code": "140105003000", "name": "跨市街道", "parent_code": "140105000000"}],
+        },
+        format="json",
+    )
+    assert resp.status_code == 201, resp.json()
+    assert set(resp.json()["detail"]["officers"]) == {tree.t1.code, tree.canary_township.code}  # the superuser
+    seen = api(users.city).get("/api/v1/regions/changes/").json()["results"][0]["detail"]["officers"]
+    assert seen == {tree.t1.code: [users.officer.username]}
+
+
+def test_oversized_changes_are_refused_before_their_entries_are_read(api, users, tree):
+    many = [{"code": f"140105{i:03d}000", "name": "x", "parent_code": "140105000000"} for i in range(100, 160)]
+    resp = api(users.admin).post("/api/v1/regions/changes/", {**MERGE, "targets": many}, format="json")
+    assert resp.status_code == 400 and "最多 50 项" in resp.json()["error"]["fields"]["targets"][0]
+    units = {f"1401050{i:05d}": "140105003000" for i in range(20001)}
+    resp = api(users.admin).post("/api/v1/regions/changes/", {**MERGE, "kind": "split", "units": units}, format="json")
+    assert resp.status_code == 400 and "最多 20000 项" in resp.json()["error"]["fields"]["units"][0]
+    resp = api(users.admin).post("/api/v1/regions/changes/", {**MERGE, "effective_on": "0001-01-01"}, format="json")
+    assert resp.status_code == 400 and "1949-10-01" in resp.json()["error"]["fields"]["effective_on"][0]
+    assert RegionChange.objects.count() == 0

@@ -12,6 +12,7 @@ from tests.units.test_load_regions import (  # noqa: F401
 from tests.units.test_region_changes import (  # noqa: F401
     campaign_2017,
     datong,
+    test_a_change_may_not_reach_back_before_a_later_one,
     test_a_merge_into_an_existing_region_gives_it_the_sources_past,
     test_a_split_that_leaves_units_or_officers_unassigned_is_refused,
     test_a_target_code_that_breaks_the_prefix_rule_or_exists_is_refused,

@@ -509,3 +509,161 @@ def test_units_as_of_and_its_parts_agree_on_every_day(datong):
         parts = sorted(row for part in history.units_as_of_parts(day) for row in part.values_list(*fields))
         assert one == parts, day
     assert len(history.units_as_of_parts(dt.date(2018, 1, 1))) == 2
+
+
+# --- changes are recorded in the order they take effect ---------------------------------
+
+
+def test_a_change_may_not_reach_back_before_a_later_one(datong):
+    from units import services as unit_services
+
+    town, other = datong.counties["城区"].townships
+    unit = UnitFactory(township=town)
+    unit_services.unit_move(unit=unit, township=other, by=datong.admin, effective_on=dt.date(2024, 1, 1))
+    # a merge of the township dated before the unit left it would leave its 2023 state behind
+    _refused(
+        datong,
+        "effective_on",
+        "调整须按生效日期先后记录",
+        kind="merge",
+        effective_on=dt.date(2023, 1, 1),
+        sources=[town.code],
+        targets=[Target("140202009000", "新街道", "140202000000")],
+    )
+    # a rename dated before an earlier rename
+    region_change(
+        kind="rename",
+        effective_on=dt.date(2023, 1, 1),
+        sources=["140227001000"],
+        targets=[Target("140227001000", "乙")],
+        basis=BASIS,
+        by=datong.admin,
+    )
+    _refused(
+        datong,
+        "effective_on",
+        "已有 2023-01-01 生效的调整（更名）",
+        kind="rename",
+        effective_on=dt.date(2021, 1, 1),
+        sources=["140227001000"],
+        targets=[Target("140227001000", "丙")],
+    )
+    # and before a rename that came with a newer division list (load_regions)
+    from units.regions import _rename
+
+    _rename("140227002000", "倍加造镇", "倍加造新镇", dt.date(2025, 1, 1))
+    _refused(
+        datong,
+        "effective_on",
+        "已于 2025-01-01 更名",
+        kind="rename",
+        effective_on=dt.date(2024, 6, 1),
+        sources=["140227002000"],
+        targets=[Target("140227002000", "丁")],
+    )
+    # a recode of the county dated before that rename inside it
+    _refused(
+        datong,
+        "effective_on",
+        "2023-01-01 生效的调整",
+        kind="recode",
+        effective_on=dt.date(2022, 1, 1),
+        sources=["140227000000"],
+        targets=[Target("140215000000", "云州区", "140200000000")],
+    )
+
+
+def test_no_successor_under_a_parent_that_has_ended_or_into_a_region_not_yet_in_force(datong):
+    region_change(
+        kind="recode",
+        effective_on=dt.date(2023, 1, 1),
+        sources=["140227000000"],
+        targets=[Target("140215000000", "云州区", "140200000000")],
+        basis=BASIS,
+        by=datong.admin,
+    )
+    # a new township under 大同县 (ended 2022-12-31), dated while it was still in force
+    _refused(
+        datong,
+        "targets",
+        "不是有效区划",
+        kind="merge",
+        effective_on=dt.date(2022, 6, 1),
+        sources=["140202001000", "140202002000"],
+        targets=[Target("140227009000", "新镇", "140227000000")],
+    )
+    # a split of a township into one that begins only later
+    _refused(
+        datong,
+        "targets",
+        "不能作为拆分后的区划",
+        kind="split",
+        effective_on=dt.date(2022, 6, 1),
+        sources=["140203001000"],
+        targets=[Target("140203005000", "甲", "140203000000"), Target("140215001000", "西坪镇")],
+    )
+
+
+def test_the_scope_of_an_active_campaign_cannot_end(datong, standard):
+    campaign = make_campaign(scope=datong.counties["大同县"].region, standard=standard, slug="datongxian")
+    _refused(
+        datong,
+        "sources",
+        f"创建活动“{campaign.name}”的范围",
+        kind="recode",
+        sources=["140227000000"],
+        targets=[Target("140215000000", "云州区", "140200000000")],
+    )
+    # nor a region above it; a rename is fine
+    _refused(
+        datong,
+        "sources",
+        "请先结束或调整该活动",
+        kind="merge",
+        sources=["140227000000", "140211000000"],
+        targets=[Target("140215000000", "云州区", "140200000000")],
+    )
+    region_change(
+        kind="rename",
+        effective_on=DAY,
+        sources=["140227000000"],
+        targets=[Target("140227000000", "大同县（新）")],
+        basis=BASIS,
+        by=datong.admin,
+    )
+
+
+@pytest.mark.parametrize(
+    ("day", "text"),
+    [(dt.date(1, 1, 1), "早于 1949-10-01"), (dt.date(9999, 12, 31), "晚于今天")],
+)
+def test_a_day_outside_the_records_or_in_the_future_is_refused(datong, day, text):
+    _refused(
+        datong,
+        "effective_on",
+        text,
+        kind="rename",
+        effective_on=day,
+        sources=["140202000000"],
+        targets=[Target("140202000000", "城")],
+    )
+
+
+def test_repeated_codes_are_refused(datong):
+    _refused(
+        datong,
+        "sources",
+        "重复出现",
+        kind="merge",
+        sources=["140202000000", "140202000000"],
+        targets=[Target("140213000000", "平城区", "140200000000")],
+    )
+    _refused(
+        datong,
+        "targets",
+        "重复出现",
+        kind="split",
+        sources=["140203001000"],
+        targets=[Target("140203005000", "甲", "140203000000"), Target("140203005000", "甲", "140203000000")],
+        units={},
+    )
