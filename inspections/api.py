@@ -25,13 +25,35 @@ class ScoreSerializer(serializers.Serializer):
     )
     note = serializers.CharField(allow_blank=True, required=False, default="")
     reviewer_score = serializers.DecimalField(
-        max_digits=5, decimal_places=1, read_only=True, allow_null=True, coerce_to_string=False
+        max_digits=5,
+        decimal_places=1,
+        read_only=True,
+        allow_null=True,
+        coerce_to_string=False,
+        help_text="the adjustment that counts: the highest review level's that made one",
     )
+    levels = serializers.DictField(
+        read_only=True,
+        help_text="each review level's adjustment: {level: {score, reason}} (a level that adjusted nothing is absent)",
+    )
+
+
+class DecisionSerializer(serializers.Serializer):
+    level = serializers.CharField()
+    decision = serializers.CharField(help_text="passed (to the next level), approved, returned, reopened (appeal)")
+    final_score = serializers.DecimalField(max_digits=6, decimal_places=2, coerce_to_string=False)
+    adjusted = serializers.IntegerField()
+    reason = serializers.CharField()
+    at = serializers.DateTimeField()
 
 
 class AssessmentSerializer(serializers.ModelSerializer):
     campaign = serializers.SlugRelatedField(slug_field="slug", queryset=Campaign.objects.all())
     scores = serializers.SerializerMethodField()
+    decisions = DecisionSerializer(many=True, read_only=True)
+    review_level = serializers.CharField(
+        read_only=True, help_text="while submitted, the level it waits for (county, city, province); else empty"
+    )
     lock_version = serializers.IntegerField(read_only=True)
     actions = ActionsField(workflow.allowed_actions)
 
@@ -43,7 +65,10 @@ class AssessmentSerializer(serializers.ModelSerializer):
             "campaign",
             "year",
             "status",
+            "review_level",
+            "waiting_since",
             "scores",
+            "decisions",
             "total_score",
             "max_score",
             "final_score",
@@ -56,6 +81,8 @@ class AssessmentSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = [
             "status",
+            "review_level",
+            "waiting_since",
             "total_score",
             "max_score",
             "final_score",
@@ -68,7 +95,13 @@ class AssessmentSerializer(serializers.ModelSerializer):
     @extend_schema(responses=ScoreSerializer(many=True))
     def get_scores(self, obj) -> list[dict]:
         return [
-            {"item": s.item.code, "score": s.self_score, "note": s.note, "reviewer_score": s.reviewer_score}
+            {
+                "item": s.item.code,
+                "score": s.self_score,
+                "note": s.note,
+                "reviewer_score": s.reviewer_score,
+                "levels": {ls.level: {"score": ls.value, "reason": ls.reason} for ls in s.level_scores.all()},
+            }
             for s in obj.scores.all()
         ]
 
@@ -110,7 +143,11 @@ class AssessmentViewSet(WriteViewSet):
     filterset_class = AssessmentFilter
 
     def get_queryset(self):
-        qs = Assessment.objects.select_related("campaign", "unit").prefetch_related("scores__item").order_by("id")
+        qs = (
+            Assessment.objects.select_related("campaign", "unit")
+            .prefetch_related("scores__item", "scores__level_scores", "decisions")
+            .order_by("id")
+        )
         return access.scope(self.request.user, qs)
 
     def _out(self, a, code=status.HTTP_200_OK):

@@ -8,10 +8,12 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from standards.models import Campaign, IncidentKind, Item, Standard
+from standards.models import REVIEW_LEVELS, Campaign, IncidentKind, Item, Standard
 from units.models import Unit
 
 from .evidence import extension_for
+
+REVIEW_LEVEL_CHOICES = [(lv.value, lv.label) for lv in REVIEW_LEVELS]
 
 
 class Status(models.TextChoices):
@@ -45,6 +47,10 @@ class Assessment(models.Model):
     return_reason = models.TextField(_("退回原因"), blank=True)
     overturn_reason = models.TextField(_("抽查否定原因"), blank=True)
     submitted_at = models.DateTimeField(_("提交时间"), null=True, blank=True)
+    # 层层审核: while submitted, the level whose decision it awaits (Campaign.review_levels),
+    # and since when — the queues show the oldest waiting first
+    review_level = models.CharField(_("待审核层级"), max_length=10, blank=True, choices=REVIEW_LEVEL_CHOICES)
+    waiting_since = models.DateTimeField(_("待审核起始"), null=True, blank=True)
     approved_at = models.DateTimeField(_("审核通过时间"), null=True, blank=True)
     reviewed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -74,11 +80,39 @@ class Assessment(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["unit", "campaign", "year"], name="one_assessment_per_unit_year")
         ]
-        indexes = [models.Index(fields=["campaign", "year", "status"], name="assessment_rollup_idx")]
+        indexes = [
+            models.Index(fields=["campaign", "year", "status"], name="assessment_rollup_idx"),
+            models.Index(fields=["status", "review_level", "waiting_since"], name="assessment_queue_idx"),
+        ]
         ordering = ["-year", "unit__code"]
 
     def __str__(self):
         return f"{self.unit.name} {self.year} {self.get_status_display()}"
+
+    def chain(self) -> list[dict]:
+        """The review chain as the pages show it: each level with whether it has passed
+        the assessment on, is deciding now, or is still to come."""
+        levels = self.campaign.review_levels
+        if self.status == Status.APPROVED:
+            done = len(levels)
+        elif self.status == Status.SUBMITTED and self.review_level in levels:
+            done = levels.index(self.review_level)
+        else:
+            done = -1
+        return [
+            {
+                "level": lv,
+                "label": dict(REVIEW_LEVEL_CHOICES)[lv],
+                "state": "done" if i < done else ("waiting" if i == done else "todo"),
+            }
+            for i, lv in enumerate(levels)
+        ]
+
+    @property
+    def deciding_level(self) -> str:
+        """The level that decides now: the one it waits for, or once approved the last
+        level of the chain (which may still return it)."""
+        return self.review_level or self.campaign.review_levels[-1]
 
 
 class ItemScore(models.Model):
@@ -104,6 +138,58 @@ class ItemScore(models.Model):
     def effective_score(self):
         """The score that counts: the reviewer's where they adjusted it, else the self-score."""
         return self.reviewer_score if self.reviewer_score is not None else self.self_score
+
+
+class LevelScore(models.Model):
+    """A review level's adjustment of one item (层层审核): the score it gave and why, beside
+    the self-score and the other levels'. A level that adjusts nothing passes the score it
+    received. ItemScore.reviewer_score is the adjustment of the highest level that made
+    one (what counts), kept by inspections.services."""
+
+    score = models.ForeignKey(ItemScore, on_delete=models.CASCADE, related_name="level_scores")
+    level = models.CharField(_("审核层级"), max_length=10, choices=REVIEW_LEVEL_CHOICES)
+    value = models.DecimalField(_("审核分"), max_digits=5, decimal_places=1)
+    reason = models.TextField(_("调整理由"))
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    at = models.DateTimeField(auto_now=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("逐级审核分")
+        verbose_name_plural = _("逐级审核分")
+        constraints = [models.UniqueConstraint(fields=["score", "level"], name="one_level_score_per_item")]
+
+    def __str__(self):
+        return f"{self.score.item.code} {self.get_level_display()} {self.value}"
+
+
+class Decision(models.TextChoices):
+    PASSED = "passed", _("审核通过，报上级")
+    APPROVED = "approved", _("审核通过")
+    RETURNED = "returned", _("退回")
+    REOPENED = "reopened", _("申诉复核")
+
+
+class ReviewDecision(models.Model):
+    """One level's decision on a submission, with the final score as that level left it:
+    the review chain's record (append-only), read by the history page and the deviation
+    report (each level against the inspector)."""
+
+    assessment = models.ForeignKey(Assessment, on_delete=models.CASCADE, related_name="decisions")
+    level = models.CharField(_("审核层级"), max_length=10, blank=True)
+    decision = models.CharField(_("结论"), max_length=10, choices=Decision.choices)
+    final_score = models.DecimalField(_("折算得分"), max_digits=6, decimal_places=2)
+    veto_failed = models.BooleanField(default=False)
+    adjusted = models.PositiveIntegerField(_("调整条目数"), default=0)
+    reason = models.TextField(_("意见"), blank=True)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("审核记录")
+        verbose_name_plural = _("审核记录")
+        ordering = ["at", "id"]
 
 
 def generated_name(folder: str, content_type: str) -> str:

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Count, F, Min, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from standards import selectors as campaign_selectors
@@ -8,7 +8,7 @@ from standards.models import Campaign
 from units import access
 from units.models import AuditEvent, Unit, User
 
-from .models import Assessment, Status
+from .models import REVIEW_LEVEL_CHOICES, Assessment, LevelScore, Status
 
 
 def worklist(*, user: User, campaign: Campaign, year: int) -> list[tuple[Unit, Assessment | None]]:
@@ -21,11 +21,46 @@ def worklist(*, user: User, campaign: Campaign, year: int) -> list[tuple[Unit, A
 
 
 def review_queue(*, user: User) -> QuerySet[Assessment]:
-    return (
-        access.scope(user, Assessment.objects.filter(status=Status.SUBMITTED))
-        .select_related("unit__township", "campaign")
-        .order_by("submitted_at")
+    """What waits for the user's level of the review chain inside their jurisdiction
+    (every level for an administrator without a region; staff who review at no level see
+    everything submitted), the oldest waiting first."""
+    qs = access.scope(user, Assessment.objects.filter(status=Status.SUBMITTED))
+    level = access.review_level_of(user)
+    if level is not None:
+        qs = qs.filter(review_level=level)
+    return qs.select_related("unit__township", "campaign__scope").order_by(
+        F("waiting_since").asc(nulls_last=True), "submitted_at", "id"
     )
+
+
+def queue_by_township(queue: QuerySet[Assessment]) -> list[dict]:
+    """How many wait per township, and since when: the longest waiting first."""
+    return list(
+        queue.order_by()
+        .values("unit__township_id", "unit__township__name")
+        .annotate(n=Count("id"), oldest=Min("waiting_since"))
+        .order_by(F("oldest").asc(nulls_last=True), "unit__township_id")
+    )
+
+
+def unadjusted(assessments) -> set[int]:
+    """The ids among these whose deciding level has adjusted no score (bulk approval)."""
+    ids = [a.pk for a in assessments]
+    adjusted = set(
+        LevelScore.objects.filter(score__assessment_id__in=ids, level=F("score__assessment__review_level"))
+        .values_list("score__assessment_id", flat=True)
+        .distinct()
+    )
+    return set(ids) - adjusted
+
+
+def decisions(assessment: Assessment) -> list:
+    """The review chain's record of this assessment, oldest first."""
+    labels = dict(REVIEW_LEVEL_CHOICES)
+    out = list(assessment.decisions.select_related("by"))
+    for d in out:
+        d.level_label = labels.get(d.level, "—")
+    return out
 
 
 FIELD_LABELS = {
@@ -38,6 +73,8 @@ FIELD_LABELS = {
 }
 ACTION_LABELS = {
     "assessment.started": _("开始自评"),
+    "assessment.passed": _("审核通过，报上级"),
+    "assessment.reopened": _("申诉复核"),
     "assessment.submitted": _("提交审核"),
     "assessment.approved": _("审核通过"),
     "assessment.returned": _("退回"),

@@ -11,8 +11,11 @@ refused instead of overwriting the first.
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -26,7 +29,7 @@ from units.models import Unit, User
 from . import evidence as evidence_check
 from . import scoring
 from .events import assessment_decided
-from .models import Assessment, Evidence, ItemScore, Status
+from .models import Assessment, Decision, Evidence, ItemScore, LevelScore, ReviewDecision, Status
 from .workflow import ASSESSMENT
 
 __all__ = ["ServiceError"]
@@ -117,7 +120,7 @@ def assessment_save_scores(
     ASSESSMENT.require_role(a, action, by)
     _check_version(a, lock_version)  # a stale edit is told so, whatever happened meanwhile
     ASSESSMENT.require(a, action, by)
-    rows = {s.item_id: s for s in a.scores.select_related("item")}
+    rows = {s.item_id: s for s in a.scores.select_related("item").prefetch_related("level_scores")}
     try:
         asked = {int(k): v for k, v in scores.items()}
     except (TypeError, ValueError):
@@ -133,22 +136,100 @@ def assessment_save_scores(
             errors.extend(exc.messages)
     if errors:
         raise ServiceError(errors)
-    for item_id, (value, note) in parsed.items():
-        row = rows[item_id]
-        if reviewer:
-            changed = row.reviewer_score != value or row.reviewer_note != note
-            row.reviewer_score, row.reviewer_note = value, note
-            fields = ["reviewer_score", "reviewer_note"]
-        else:
-            changed = row.self_score != value or row.note != note
-            row.self_score, row.note = value, note
-            fields = ["self_score", "note"]
-        if changed:
-            row._history_user = by
-            row.save(update_fields=fields)
+    if reviewer:
+        _adjust(a, rows, parsed, by)
+    else:
+        for item_id, (value, note) in parsed.items():
+            row = rows[item_id]
+            if row.self_score != value or row.note != note:
+                row.self_score, row.note = value, note
+                row._history_user = by
+                row.save(update_fields=["self_score", "note"])
     _save(a, by)
     scoring.rescore(a)
     return a
+
+
+def _received(row: ItemScore, level: str, chain: list[str]) -> Decimal | None:
+    """The score an item reaches `level` with: the adjustment of the nearest level below
+    that made one, else the self-score."""
+    below = chain[: chain.index(level)]
+    adjusted = {ls.level: ls.value for ls in row.level_scores.all() if ls.level in below}
+    for lower in reversed(below):
+        if lower in adjusted:
+            return adjusted[lower]
+    return row.self_score
+
+
+def _counting(row: ItemScore, chain: list[str]) -> tuple[Decimal | None, str]:
+    """The adjustment that counts: the highest level's that made one."""
+    by_level = {ls.level: ls for ls in row.level_scores.all()}
+    for level in reversed(chain):
+        if level in by_level:
+            return by_level[level].value, by_level[level].reason
+    return None, ""
+
+
+def _adjust(a: Assessment, rows: dict, parsed: dict, by: User) -> None:
+    """The deciding level's scores: a value other than the one the item reached this level
+    with is an adjustment and needs its reason; a blank or the same value is none (an
+    earlier adjustment of this level is withdrawn). All or nothing."""
+    level, chain = a.review_level, a.campaign.review_levels
+    errors, changes = [], []
+    for item_id, (value, note) in parsed.items():
+        row = rows[item_id]
+        received = _received(row, level, chain)
+        if value is None or value == received:
+            changes.append((row, None, ""))
+        elif not note:
+            errors.append(
+                _("%(code)s：把 %(a)s 分调整为 %(b)s 分须填写理由。")
+                % {"code": row.item.code, "a": "—" if received is None else received, "b": value}
+            )
+        else:
+            changes.append((row, value, note))
+    if errors:
+        raise ServiceError(errors)
+    for row, value, note in changes:
+        mine = next((ls for ls in row.level_scores.all() if ls.level == level), None)
+        if value is None:
+            if mine is not None:
+                mine._history_user = by
+                mine.delete()
+        elif mine is None:
+            LevelScore.objects.create(score=row, level=level, value=value, reason=note, by=by)
+        elif (mine.value, mine.reason) != (value, note):
+            mine.value, mine.reason, mine.by, mine._history_user = value, note, by, by
+            mine.save()
+        row_counting = _counting(ItemScore.objects.prefetch_related("level_scores").get(pk=row.pk), chain)
+        if (row.reviewer_score, row.reviewer_note) != row_counting:
+            row.reviewer_score, row.reviewer_note = row_counting
+            row._history_user = by
+            row.save(update_fields=["reviewer_score", "reviewer_note"])
+
+
+def _clear_adjustments(a: Assessment, by: User) -> None:
+    """A return (or a re-opening) starts the review over from the self-assessment: every
+    level's adjustments go (kept in their history and the decisions' record)."""
+    for ls in LevelScore.objects.filter(score__assessment=a):
+        ls._history_user = by
+        ls.delete()
+    for row in a.scores.exclude(reviewer_score=None):
+        row.reviewer_score, row.reviewer_note, row._history_user = None, "", by
+        row.save(update_fields=["reviewer_score", "reviewer_note"])
+
+
+def _record(a: Assessment, level: str, decision: str, by: User, reason: str = "") -> ReviewDecision:
+    return ReviewDecision.objects.create(
+        assessment=a,
+        level=level,
+        decision=decision,
+        final_score=a.final_score,
+        veto_failed=a.veto_failed,
+        adjusted=LevelScore.objects.filter(score__assessment=a, level=level).count() if level else 0,
+        reason=reason,
+        by=by,
+    )
 
 
 @transaction.atomic
@@ -159,7 +240,8 @@ def assessment_submit(*, assessment: Assessment | int, by: User) -> Assessment:
     if result.missing_codes:
         raise ServiceError(_("以下条目尚未评分，不能提交：%(codes)s") % {"codes": "、".join(result.missing_codes)})
     a.status, a.submitted_at = to, timezone.now()
-    _save(a, by, "status", "submitted_at")
+    a.review_level, a.waiting_since = a.campaign.review_levels[0], a.submitted_at
+    _save(a, by, "status", "submitted_at", "review_level", "waiting_since")
     audit(actor=by, action="assessment.submitted", target=a, detail={"final_score": str(a.final_score)})
     return a
 
@@ -183,19 +265,65 @@ def assessment_save(
 
 @transaction.atomic
 def assessment_approve(*, assessment: Assessment | int, by: User) -> Assessment:
+    """The deciding level approves: below the last level of the campaign's chain that
+    passes it up (still submitted, the next level waits); at the last it is approved —
+    the approval that counts for attainment."""
     a = _lock(assessment, by)
     to = ASSESSMENT.require(a, "approve", by)
     result = scoring.rescore(a)
+    level = a.review_level
+    above = a.campaign.next_review_level(level)
+    detail = {"level": level, "final_score": str(result.final), "veto_failed": result.veto_failed}
+    if above is not None:
+        _record(a, level, Decision.PASSED, by)
+        a.review_level, a.waiting_since = above, timezone.now()
+        _save(a, by, "review_level", "waiting_since")
+        audit(actor=by, action="assessment.passed", target=a, detail={**detail, "to": above})
+        return a
+    _record(a, level, Decision.APPROVED, by)
     a.status, a.approved_at, a.reviewed_by, a.return_reason = to, timezone.now(), by, ""
-    _save(a, by, "status", "approved_at", "reviewed_by", "return_reason")
-    audit(
-        actor=by,
-        action="assessment.approved",
-        target=a,
-        detail={"final_score": str(result.final), "veto_failed": result.veto_failed},
-    )
+    a.review_level, a.waiting_since = "", None
+    _save(a, by, "status", "approved_at", "reviewed_by", "return_reason", "review_level", "waiting_since")
+    audit(actor=by, action="assessment.approved", target=a, detail=detail)
     _decided(a, "approved")
     return a
+
+
+BULK_MOST = 500
+
+
+@transaction.atomic
+def assessment_approve_many(*, ids, by: User, confirmed: bool) -> list[Assessment]:
+    """Bulk approval at the user's level, with one confirmation: only assessments whose
+    deciding level has adjusted no score (an adjusted one is reviewed on its own page).
+    All or nothing: refused whole, naming each one that cannot be approved."""
+    if not confirmed:
+        raise ServiceError(_("请勾选确认：批量审核通过所选自评。"))
+    try:
+        ids = sorted({int(i) for i in ids})
+    except (TypeError, ValueError):
+        raise ServiceError(_("所选自评编号有误。")) from None
+    if not ids:
+        raise ServiceError(_("请选择要审核通过的自评。"))
+    if len(ids) > BULK_MOST:
+        raise ServiceError(_("一次最多批量审核 %(n)s 份自评。") % {"n": BULK_MOST})
+    errors, done = [], []
+    for pk in ids:
+        try:
+            a = _lock(pk, by)
+        except Http404:
+            errors.append(_("编号 %(id)s 的自评不存在或不在您的管辖范围内。") % {"id": pk})
+            continue
+        if LevelScore.objects.filter(score__assessment=a, level=a.review_level).exists():
+            errors.append(_("“%(u)s”的自评已调整得分，请逐份审核。") % {"u": a.unit.name})
+            continue
+        try:
+            done.append(assessment_approve(assessment=a, by=by))
+        except (ServiceError, PermissionDenied) as exc:
+            errors.extend(f"{a.unit.name}：{m}" for m in getattr(exc, "messages", [str(exc)]))
+    if errors:
+        raise ServiceError(errors)
+    return done
 
 
 @transaction.atomic
@@ -207,9 +335,14 @@ def assessment_return(*, assessment: Assessment | int, reason: str, by: User) ->
         raise ServiceError(_("退回时必须填写原因。"))
     to = ASSESSMENT.require(a, "return", by)
     was_approved = a.status == Status.APPROVED
+    level = a.deciding_level
+    _record(a, level, Decision.RETURNED, by, reason)
+    _clear_adjustments(a, by)
     a.status, a.return_reason, a.reviewed_by, a.approved_at = to, reason, by, None
-    _save(a, by, "status", "return_reason", "reviewed_by", "approved_at")
-    audit(actor=by, action="assessment.returned", target=a, detail={"reason": reason})
+    a.review_level, a.waiting_since = "", None
+    _save(a, by, "status", "return_reason", "reviewed_by", "approved_at", "review_level", "waiting_since")
+    scoring.rescore(a)
+    audit(actor=by, action="assessment.returned", target=a, detail={"reason": reason, "level": level})
     if was_approved:
         _decided(a, "returned")  # the unit loses its attainment
     return a
@@ -248,6 +381,29 @@ def assessment_overturn(*, assessment: Assessment | int, reason: str, by: User) 
     _save(a, by, "status", "overturn_reason")
     audit(actor=by, action="assessment.overturned", target=a, detail={"reason": reason})
     _decided(a, "overturned")
+    return a
+
+
+@transaction.atomic
+def assessment_reopen(*, assessment: Assessment | int, reason: str, by: User) -> Assessment:
+    """An upheld appeal (申诉) re-opens the assessment for review: submitted again, from
+    the first level of the chain, the self-assessment as the township left it; every
+    level decides anew. Called by the campaign's level (reports.results)."""
+    a = _lock(assessment, by)
+    to = ASSESSMENT.require(a, "reopen", by)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ServiceError(_("申诉复核须说明理由。"))
+    was_approved = a.status == Status.APPROVED
+    _record(a, "", Decision.REOPENED, by, reason)
+    _clear_adjustments(a, by)
+    a.status, a.approved_at, a.submitted_at = to, None, timezone.now()
+    a.review_level, a.waiting_since = a.campaign.review_levels[0], a.submitted_at
+    _save(a, by, "status", "approved_at", "submitted_at", "review_level", "waiting_since")
+    scoring.rescore(a)
+    audit(actor=by, action="assessment.reopened", target=a, detail={"reason": reason})
+    if was_approved:
+        _decided(a, "reopened")  # no longer approved: the live figures follow
     return a
 
 

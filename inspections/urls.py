@@ -10,5 +10,6 @@ urlpatterns = [
     path("<int:pk>/edit/", views.entry, name="entry"),
     path("<int:pk>/review/", views.review, name="review"),
     path("queue/", views.queue, name="queue"),
+    path("queue/approve/", views.bulk_approve, name="bulk_approve"),
     path("evidence/<int:pk>/", views.evidence_download, name="evidence"),
 ]

@@ -13,7 +13,7 @@ from units import access
 
 from . import evidence as evidence_files
 from . import selectors, services, workflow
-from .models import Evidence
+from .models import REVIEW_LEVEL_CHOICES, Evidence
 
 
 def _show(request, exc):
@@ -54,7 +54,13 @@ def start(request):
 def _grouped(a, posted=None):
     """Scores grouped by area; after a refused save, what the user typed is shown again."""
     areas = []
-    for score in a.scores.select_related("item__area").prefetch_related("evidence").order_by("item__order"):
+    levels = a.campaign.review_levels
+    for score in (
+        a.scores.select_related("item__area").prefetch_related("evidence", "level_scores").order_by("item__order")
+    ):
+        by_level = {ls.level: ls for ls in score.level_scores.all()}
+        score.levels = [by_level.get(lv) for lv in levels]
+        score.mine = by_level.get(a.review_level) if a.review_level else None
         score.shown = (
             posted.get(f"score_{score.item_id}", "")
             if posted
@@ -113,7 +119,9 @@ def entry(request, pk: int):
                 status=400,
             )
         if submit:
-            messages.success(request, _("已提交，等待县级审核。"))
+            messages.success(
+                request, _("已提交，等待%(level)s审核。") % {"level": dict(REVIEW_LEVEL_CHOICES)[a.review_level]}
+            )
             return redirect("inspections:detail", pk=a.pk)
         messages.success(request, _("草稿已保存。"))
         return redirect("inspections:entry", pk=a.pk)
@@ -131,8 +139,43 @@ def entry(request, pk: int):
 
 @login_required
 def queue(request):
+    """What waits for the user's level, oldest first, with the counts per township; the
+    unadjusted ones can be approved together with one confirmation."""
     access.require(access.can_see_review_queue(request.user))
-    return render(request, "inspections/queue.html", {"assessments": selectors.review_queue(user=request.user)[:500]})
+    queue = selectors.review_queue(user=request.user)
+    township = request.GET.get("township", "")
+    shown = list((queue.filter(unit__township_id=township) if township else queue)[:500])
+    unadjusted = selectors.unadjusted(shown)
+    for a in shown:
+        a.unadjusted = a.pk in unadjusted
+        a.may_approve = "approve" in workflow.assessment_actions(a, request.user)
+    level = access.review_level_of(request.user)
+    return render(
+        request,
+        "inspections/queue.html",
+        {
+            "assessments": shown,
+            "townships": selectors.queue_by_township(queue),
+            "township": township,
+            "level_label": dict(REVIEW_LEVEL_CHOICES).get(level, "") if level else "",
+            "bulk": any(a.may_approve and a.unadjusted for a in shown),
+        },
+    )
+
+
+@login_required
+@require_POST
+def bulk_approve(request):
+    access.require(access.can_review(request.user))
+    try:
+        done = services.assessment_approve_many(
+            ids=request.POST.getlist("ids"), confirmed=request.POST.get("confirm") == "1", by=request.user
+        )
+    except (services.ServiceError, PermissionDenied) as exc:
+        _show(request, exc)
+    else:
+        messages.success(request, _("已批量审核通过 %(n)s 份自评。") % {"n": len(done)})
+    return redirect("inspections:queue")
 
 
 @login_required
@@ -148,7 +191,7 @@ def review(request, pk: int):
             for s in a.scores.all()
         }
         try:
-            services.assessment_review(
+            a = services.assessment_review(
                 assessment=a,
                 decision=decision,
                 adjusted=adjusted,
@@ -160,7 +203,13 @@ def review(request, pk: int):
             _show(request, exc)
             a = services.for_user(request.user, pk)
         else:
-            messages.success(request, _("已审核通过。") if decision == "approve" else _("已退回，并通知填报人修改。"))
+            if decision == "return":
+                messages.success(request, _("已退回，并通知填报人修改。"))
+            elif a.status == "submitted":
+                label = dict(REVIEW_LEVEL_CHOICES)[a.review_level]
+                messages.success(request, _("已审核通过，报%(level)s审核。") % {"level": label})
+            else:
+                messages.success(request, _("已审核通过。"))
             return redirect("inspections:queue")
     return render(
         request,
@@ -178,6 +227,7 @@ def detail(request, pk: int):
         {
             "a": a,
             "areas": _grouped(a),
+            "decisions": selectors.decisions(a),
             "history": selectors.history(a),
             "actions": workflow.assessment_actions(a, request.user),
         },

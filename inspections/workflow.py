@@ -5,17 +5,31 @@ list of buttons, statuses or roles anywhere else."""
 
 from __future__ import annotations
 
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext, gettext_lazy
 
 from sanling.kernel.workflow import Machine, role
 from units import access
-from units.models import User
+from units.models import Level, User
 
 from .models import Assessment, Incident, IncidentStatus, Status
 
 # --- assessments -------------------------------------------------------------------
-# draft → submitted → approved, or → returned (with a reason) → submitted …;
-# approved → overturned by a spot check, or returned by the county.
+# draft → submitted → (each level of the campaign's review chain in turn: an approval at
+# a level below the last passes it up, the state stays submitted) → approved at the last
+# level; any level may return it to the township (with a reason) → submitted again …
+# approved → overturned by a spot check, or returned by the last level. An upheld appeal
+# (申诉) re-opens an approved, returned or overturned assessment for review.
+
+
+def _reviewer(user, a) -> bool:
+    return access.can_review_at(user, a.deciding_level)
+
+
+def _waiting_for(a) -> str:
+    return gettext("该自评现在由%(level)s审核，您所在层级不能越级审核或退回。") % {
+        "level": Level(a.deciding_level).label
+    }
+
 
 ASSESSMENT = Machine(
     transitions={
@@ -25,18 +39,22 @@ ASSESSMENT = Machine(
         (Status.SUBMITTED, "return"): Status.RETURNED,
         (Status.APPROVED, "overturn"): Status.OVERTURNED,
         (Status.APPROVED, "return"): Status.RETURNED,
+        (Status.APPROVED, "reopen"): Status.SUBMITTED,
+        (Status.RETURNED, "reopen"): Status.SUBMITTED,
+        (Status.OVERTURNED, "reopen"): Status.SUBMITTED,
     },
     in_place={
         "edit": (Status.DRAFT, Status.RETURNED),  # self-scores, notes, evidence
-        "adjust": (Status.SUBMITTED,),  # the reviewer's scores beside them
+        "adjust": (Status.SUBMITTED,),  # the deciding level's scores beside them
     },
     who={
         "submit": role(access.can_self_assess),
         "edit": role(access.can_self_assess),
-        "approve": role(access.can_review),
-        "return": role(access.can_review),
-        "adjust": role(access.can_review),
+        "approve": _reviewer,
+        "return": _reviewer,
+        "adjust": _reviewer,
         "overturn": role(access.can_inspect),
+        "reopen": lambda user, a: access.acts_for_campaign(user, a.campaign.scope_id),
     },
     labels={
         "submit": gettext_lazy("提交"),
@@ -45,14 +63,16 @@ ASSESSMENT = Machine(
         "overturn": gettext_lazy("抽查否定"),
         "edit": gettext_lazy("修改自评"),
         "adjust": gettext_lazy("调整审核分"),
+        "reopen": gettext_lazy("申诉复核"),
     },
     refusals={
         "submit": gettext_lazy("只有乡镇/街道工作人员可以提交自评。"),
         "edit": gettext_lazy("只有乡镇/街道工作人员可以填报自评。"),
-        "approve": gettext_lazy("只有县级审核人员可以审核。"),
-        "return": gettext_lazy("只有县级审核人员可以退回。"),
-        "adjust": gettext_lazy("只有县级审核人员可以调整审核分。"),
+        "approve": _waiting_for,
+        "return": _waiting_for,
+        "adjust": _waiting_for,
         "overturn": gettext_lazy("只有检查人员可以抽查否定。"),
+        "reopen": gettext_lazy("只有创建活动所在层级可以因申诉重新审核。"),
     },
     state_label=lambda s: Status(s).label,
     in_place_refusals={

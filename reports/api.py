@@ -24,7 +24,7 @@ from sanling.kernel.permissions import STATISTICS
 from standards import selectors as campaign_selectors
 from units import access, history
 from units.audit import client_ip
-from units.models import Category, Region, RegionChange
+from units.models import Category, Region, RegionChange, Unit
 
 from . import attainment, selectors, services
 from .models import AttainmentSnapshot, RollupState
@@ -327,6 +327,9 @@ class UnitStatusView(APIView):
                 "campaign": serializers.CharField(),
                 "year": serializers.IntegerField(),
                 "attained": serializers.BooleanField(),
+                "grade": serializers.CharField(
+                    allow_null=True, help_text="city (市级) or district (区级) for an attained unit, else null"
+                ),
                 "failed_conditions": inline_serializer(
                     "Reason", {"code": serializers.CharField(), "text": serializers.CharField()}, many=True
                 ),
@@ -344,6 +347,9 @@ class UnitStatusView(APIView):
                 "campaign": campaign.slug,
                 "year": year,
                 "attained": not reasons,
+                "grade": None
+                if reasons
+                else attainment.grades_for_units(Unit.objects.filter(pk=unit.pk), campaign, year).get(unit.pk),
                 "failed_conditions": [{"code": r.code, "text": r.text} for r in reasons],
             }
         )

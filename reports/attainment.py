@@ -12,6 +12,10 @@ A unit attains for a campaign and year when all hold:
 
 Everything here builds querysets; the roll-up, the dashboards' "why not", and the API
 all use these conditions and never re-derive them.
+
+An attained unit has a grade (市、区不同达标等级分值): city grade (市级) when its final
+score reaches the campaign's city-grade mark, else district grade (区级) — `grade_of` for
+one score, `grade_expr` in a query; a test checks that the two agree.
 """
 
 from __future__ import annotations
@@ -19,8 +23,22 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import BooleanField, Exists, ExpressionWrapper, F, FilteredRelation, OuterRef, Q, QuerySet
+from django.db.models import (
+    BooleanField,
+    Case,
+    Exists,
+    ExpressionWrapper,
+    F,
+    FilteredRelation,
+    OuterRef,
+    Q,
+    QuerySet,
+    TextChoices,
+    Value,
+    When,
+)
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from inspections import scoring
 from inspections.models import Assessment, Incident, IncidentStatus, ItemScore, Status
@@ -29,6 +47,36 @@ from units import history
 from units.models import Unit
 
 CONDITIONS = ("assessed", "approved", "score", "veto", "no_incident")
+
+
+class Grade(TextChoices):
+    CITY = "city", gettext_lazy("市级")
+    DISTRICT = "district", gettext_lazy("区级")
+
+
+def grade_of(final_score, campaign: Campaign) -> str:
+    """The grade of an attained unit with this final score."""
+    mark = campaign.city_grade_pass_mark
+    return Grade.CITY if mark is not None and final_score is not None and final_score >= mark else Grade.DISTRICT
+
+
+def grade_expr(campaign: Campaign, score: str = "a__final_score"):
+    """grade_of() in a query over units prepared by with_assessment() (the grade an
+    attained unit would have; the caller keeps it for attained ones)."""
+    mark = campaign.city_grade_pass_mark
+    if mark is None:
+        return Value(Grade.DISTRICT.value)
+    return Case(When(**{f"{score}__gte": mark}, then=Value(Grade.CITY.value)), default=Value(Grade.DISTRICT.value))
+
+
+def grades_for_units(units: QuerySet[Unit], campaign: Campaign, year: int) -> dict[int, str]:
+    """The grade of each of these units that attains in the campaign-year (one query)."""
+    return dict(
+        annotate_conditions(scope_units(campaign, year), campaign, year)
+        .filter(attained=True, pk__in=units.values("pk"))
+        .annotate(grade=grade_expr(campaign))
+        .values_list("id", "grade")
+    )
 
 
 def scope_units(campaign: Campaign, year: int, *, prefix: str | None = None) -> QuerySet[Unit]:

@@ -18,7 +18,7 @@ from standards.models import Campaign
 from supervision import selectors as supervision_selectors
 from units import access, history
 from units.audit import audit, client_ip
-from units.models import Category, Level, Region, UnitKind
+from units.models import Category, Level, Region, Unit, UnitKind
 
 from . import attainment, exports, selectors, services
 
@@ -163,9 +163,14 @@ def township_units(request):
 def unit_status(request, unit_id: int):
     unit = access.unit_for(request.user, unit_id)
     statuses = []
+    grades = dict(attainment.Grade.choices)
     for c in Campaign.objects.covering(unit):
         for y in reversed(c.years):
-            statuses.append({"campaign": c, "year": y, "reasons": attainment.reasons_for(unit, c, y)})
+            reasons = attainment.reasons_for(unit, c, y)
+            grade = (
+                "" if reasons else attainment.grades_for_units(Unit.objects.filter(pk=unit.pk), c, y).get(unit.pk, "")
+            )
+            statuses.append({"campaign": c, "year": y, "reasons": reasons, "grade": grades.get(grade, "")})
     return render(request, "reports/unit_status.html", {"unit": unit, "statuses": statuses})
 
 
@@ -237,12 +242,15 @@ def published_list(request):
         attainment.annotate_conditions(attainment.scope_units(campaign, year, prefix=region.prefix), campaign, year)
         .filter(attained=True)
         .filter(pk__in=access.visible_units(request.user).values("pk"))
+        .annotate(grade=attainment.grade_expr(campaign))
         .order_by(history.AS_OF["category"], history.AS_OF["township"], "code")
     )
     townships = Region.objects.filter(code__in={getattr(u, history.AS_OF["township"]) for u in attained})
     names = {code: label["name"] for code, label in history.labels_on(townships, history.year_end(year)).items()}
     categories = dict(Category.choices)
+    grades = dict(attainment.Grade.choices)
     for u in attained:
+        u.grade_label = grades[u.grade]
         u.township_then = names.get(getattr(u, history.AS_OF["township"]), "")
         u.category_then = categories.get(getattr(u, history.AS_OF["category"]), "")
     audit(

@@ -78,6 +78,7 @@ def load_campaign(data: dict) -> tuple[Campaign | None, str]:
         city_grade_pass_mark=(
             Decimal(str(data["city_grade_pass_mark"])) if data.get("city_grade_pass_mark") is not None else None
         ),
+        review_levels=data.get("review_levels", ["county"]),
     )
     c.full_clean()
     c.save()

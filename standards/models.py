@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from units.history import AS_OF
-from units.models import Category, Region, Unit
+from units.models import LEVEL_ORDER, Category, Level, Region, Unit
 
 
 class IncidentKind(models.TextChoices):
@@ -126,6 +126,13 @@ class Item(models.Model):
         return f"{self.indicator_name} {cmp} {self.indicator_threshold:g}{self.indicator_unit}"
 
 
+REVIEW_LEVELS = (Level.COUNTY, Level.CITY, Level.PROVINCE)  # from the bottom up
+
+
+def default_review_levels() -> list[str]:
+    return [Level.COUNTY.value]
+
+
 class CampaignQuerySet(models.QuerySet):
     def covering(self, unit: Unit, year: int | None = None) -> list["Campaign"]:
         """The active campaigns whose scope region contains the unit (and, if given,
@@ -165,6 +172,11 @@ class Campaign(models.Model):
         validators=[MinValueValidator(0), MaxValueValidator(100)],
     )
     active = models.BooleanField(_("进行中"), default=True)
+    # 层层审核: the levels that review a submitted assessment, in order, from the county up
+    # to at most the campaign's own level; the last one's approval is the one that counts.
+    review_levels = models.JSONField(
+        _("审核层级"), default=default_review_levels, help_text=_("按顺序，如 county、city、province")
+    )
 
     history = HistoricalRecords()
 
@@ -227,6 +239,31 @@ class Campaign(models.Model):
         badc = [c for c in self.categories or [] if c not in Category.values]
         if badc:
             raise ValidationError({"categories": _("未知的单位类别：%(c)s") % {"c": "、".join(badc)}})
+        self._clean_review_levels()
+
+    def _clean_review_levels(self):
+        levels = self.review_levels
+        labels = "、".join(str(Level(lv).label) for lv in REVIEW_LEVELS)
+        if not isinstance(levels, list) or not levels or any(lv not in REVIEW_LEVELS for lv in levels):
+            raise ValidationError({"review_levels": _("审核层级应为以下层级中的一个或多个：%(l)s。") % {"l": labels}})
+        order = [REVIEW_LEVELS.index(lv) for lv in levels]
+        if order != sorted(set(order)):
+            raise ValidationError({"review_levels": _("审核层级应自下而上排列，且不重复（如县、市、省）。")})
+        if self.scope_id:
+            top = LEVEL_ORDER.index(self.scope.level)
+            above = [lv for lv in levels if LEVEL_ORDER.index(lv) < top]
+            if above:
+                raise ValidationError(
+                    {
+                        "review_levels": _("审核层级不能高于活动范围“%(s)s”：%(l)s。")
+                        % {"s": self.scope.name, "l": "、".join(str(Level(lv).label) for lv in above)}
+                    }
+                )
+
+    def next_review_level(self, level: str) -> str | None:
+        """The level after `level` in the chain (None: `level` is the last, whose approval counts)."""
+        i = self.review_levels.index(level)
+        return self.review_levels[i + 1] if i + 1 < len(self.review_levels) else None
 
 
 class Target(models.Model):

@@ -45,6 +45,15 @@ class SpotCheckSerializer(serializers.ModelSerializer):
     reviewer_deviation = serializers.DecimalField(
         max_digits=6, decimal_places=2, coerce_to_string=False, read_only=True, allow_null=True
     )
+    county_final = serializers.DecimalField(
+        max_digits=6, decimal_places=2, coerce_to_string=False, read_only=True, allow_null=True
+    )
+    city_final = serializers.DecimalField(
+        max_digits=6, decimal_places=2, coerce_to_string=False, read_only=True, allow_null=True
+    )
+    province_final = serializers.DecimalField(
+        max_digits=6, decimal_places=2, coerce_to_string=False, read_only=True, allow_null=True
+    )
 
     class Meta:
         model = SpotCheck
@@ -61,6 +70,9 @@ class SpotCheckSerializer(serializers.ModelSerializer):
             "inspector_final",
             "self_deviation",
             "reviewer_deviation",
+            "county_final",
+            "city_final",
+            "province_final",
             "checked_at",
         ]
 

@@ -78,6 +78,11 @@ class SpotCheck(models.Model):
     self_final = models.DecimalField(_("自评折算分"), max_digits=6, decimal_places=2, null=True, blank=True)
     reviewer_final = models.DecimalField(_("审核折算分"), max_digits=6, decimal_places=2, null=True, blank=True)
     inspector_final = models.DecimalField(_("检查折算分"), max_digits=6, decimal_places=2, null=True, blank=True)
+    # each review level's final score as it passed the assessment on (层层审核), so the
+    # deviation report covers every level (null: the campaign has no such level)
+    county_final = models.DecimalField(_("县级审核折算分"), max_digits=6, decimal_places=2, null=True, blank=True)
+    city_final = models.DecimalField(_("市级审核折算分"), max_digits=6, decimal_places=2, null=True, blank=True)
+    province_final = models.DecimalField(_("省级审核折算分"), max_digits=6, decimal_places=2, null=True, blank=True)
     checked_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -99,6 +104,14 @@ class SpotCheck(models.Model):
         if self.self_final is None or self.inspector_final is None:
             return None
         return self.self_final - self.inspector_final
+
+    def level_deviations(self) -> dict[str, object]:
+        """Each review level's final score − the inspector's."""
+        out = {}
+        for level in ("county", "city", "province"):
+            value = getattr(self, f"{level}_final")
+            out[level] = None if value is None or self.inspector_final is None else value - self.inspector_final
+        return out
 
     @property
     def reviewer_deviation(self):

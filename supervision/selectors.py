@@ -101,7 +101,8 @@ def checks(user: User, region: Region, campaign, year: int) -> QuerySet[SpotChec
 
 
 def deviation_by_township(qs: QuerySet[SpotCheck]) -> list[dict]:
-    """Mean self − inspector and reviewer − inspector score per township, largest
+    """Mean self − inspector, each review level − inspector and the approval that counted
+    − inspector, per township, largest
     over-scoring first, so townships that inflate their self-assessments stand out."""
     return list(
         qs.order_by()
@@ -111,6 +112,9 @@ def deviation_by_township(qs: QuerySet[SpotCheck]) -> list[dict]:
             overturned=Count("id", filter=Q(status=CheckStatus.OVERTURNED)),
             self_dev=Avg(F("self_final") - F("inspector_final")),
             reviewer_dev=Avg(F("reviewer_final") - F("inspector_final")),
+            county_dev=Avg(F("county_final") - F("inspector_final")),
+            city_dev=Avg(F("city_final") - F("inspector_final")),
+            province_dev=Avg(F("province_final") - F("inspector_final")),
         )
         .order_by("-self_dev", "unit__township_id")
     )

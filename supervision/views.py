@@ -19,7 +19,7 @@ from django.views.decorators.http import require_POST
 
 from inspections import scoring
 from inspections.evidence import attachment
-from inspections.models import Assessment
+from inspections.models import REVIEW_LEVEL_CHOICES, Assessment
 from sanling.kernel import exports
 from sanling.kernel.errors import ServiceError
 from standards import selectors as campaign_selectors
@@ -445,6 +445,8 @@ def deviation(request):
             "townships": selectors.deviation_by_township(qs),
             "checks": qs.order_by("unit__township_id", "unit__code")[:500],
             "threshold": 5,
+            # the campaign's review levels, each with its column (层层审核)
+            "levels": [(lv, dict(REVIEW_LEVEL_CHOICES)[lv]) for lv in campaign.review_levels],
         },
     )
 

@@ -135,11 +135,22 @@ def make_assessment(
     scores: dict | None = None,
     status: str = "draft",
     full: bool = True,
+    level: str | None = None,
 ) -> Assessment:
-    """scores: item code -> Decimal; missing applicable items get full marks if `full`."""
+    """scores: item code -> Decimal; missing applicable items get full marks if `full`.
+    A submitted one waits at `level` (default: the first of the campaign's chain)."""
     from inspections.scoring import applicable_items, rescore
 
-    a = Assessment.objects.create(unit=unit, campaign=campaign, year=year, standard=campaign.standard, status=status)
+    waiting = (level or campaign.review_levels[0]) if status == "submitted" else ""
+    a = Assessment.objects.create(
+        unit=unit,
+        campaign=campaign,
+        year=year,
+        standard=campaign.standard,
+        status=status,
+        review_level=waiting,
+        waiting_since=timezone.now() if waiting else None,
+    )
     scores = scores or {}
     for item in applicable_items(campaign.standard, unit.category):
         s = scores.get(item.code, item.max_score if full else None)

@@ -61,6 +61,7 @@ LISTS = {
     "units:import_template",
     "inspections:worklist",
     "inspections:queue",
+    "inspections:bulk_approve",
     "inspections:start",
     "incidents:list",
     "incidents:create",

@@ -192,8 +192,35 @@ def can_self_assess(user: User) -> bool:
     return user.role in (Role.TOWNSHIP_OFFICER, Role.ADMIN) or _superuser(user)
 
 
+# the level at which a staff role reviews (层层审核)
+ROLE_LEVEL = {Role.COUNTY_REVIEWER: Level.COUNTY, Role.CITY_STAFF: Level.CITY, Role.PROVINCE_STAFF: Level.PROVINCE}
+
+
+def review_level_of(user: User) -> str | None:
+    """The review level the user acts at: their role's (a region-scoped administrator:
+    their region's level); None for one who acts at every level (an administrator
+    without a region) or at none."""
+    if _superuser(user) or (user.role == Role.ADMIN and user.region_id is None):
+        return None
+    if user.role == Role.ADMIN:
+        return user.region.level
+    level = ROLE_LEVEL.get(user.role)
+    return None if level is None else level.value
+
+
 def can_review(user: User) -> bool:
-    return user.role in (Role.COUNTY_REVIEWER, Role.ADMIN) or _superuser(user)
+    """Some level of the review chain (county, city, province staff; administrators)."""
+    return user.role in (*ROLE_LEVEL, Role.ADMIN) or _superuser(user)
+
+
+def can_review_at(user: User, level: str) -> bool:
+    """May decide at this level of the chain: a reviewer of that level, or an
+    administrator without a region (every level)."""
+    if not can_review(user):
+        return False
+    if _superuser(user) or (user.role == Role.ADMIN and user.region_id is None):
+        return True
+    return review_level_of(user) == level
 
 
 def can_see_review_queue(user: User) -> bool:
@@ -205,7 +232,8 @@ def can_record_incident(user: User) -> bool:
 
 
 def can_judge_incident(user: User) -> bool:
-    return can_review(user)
+    """The county confirms or dismisses incidents (and administrators)."""
+    return user.role in (Role.COUNTY_REVIEWER, Role.ADMIN) or _superuser(user)
 
 
 def can_inspect(user: User) -> bool:
@@ -230,6 +258,16 @@ def can_verify_in(user: User, opened_region_code: str) -> bool:
     if _superuser(user) or (user.role == Role.ADMIN and user.region_id is None):
         return True
     return user.region_id is not None and user.region_id == opened_region_code
+
+
+def acts_for_campaign(user: User, scope_code: str) -> bool:
+    """The campaign's own level: staff of its scope region (or an administrator without a
+    region) close a year, decide appeals and publish (发文命名)."""
+    if is_api_client(user):
+        return False
+    if _superuser(user) or (user.role == Role.ADMIN and user.region_id is None):
+        return True
+    return user.role in STAFF_ROLES and user.region_id == scope_code
 
 
 def acts_for_creator(user: User, creator: User | None) -> bool:

@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 
 from inspections import scoring
 from inspections import services as assessment_services
-from inspections.models import Assessment, Status
+from inspections.models import Assessment, Decision, Status
 from sanling.kernel.errors import ServiceError
 from units import access
 from units.audit import audit
@@ -40,6 +40,18 @@ def _parse_scores(items, raw: dict) -> dict:
     if errors:
         raise ServiceError({"scores": errors})
     return parsed
+
+
+def _level_finals(a: Assessment) -> dict:
+    """Each level's final score as it passed the assessment on in its latest round of
+    review (the decisions since the last return or re-opening)."""
+    out = {}
+    for d in a.decisions.order_by("at", "id"):
+        if d.decision in (Decision.RETURNED, Decision.REOPENED):
+            out = {}
+        elif d.level:
+            out[d.level] = d.final_score
+    return out
 
 
 @transaction.atomic
@@ -80,6 +92,8 @@ def spot_check_record(*, check: SpotCheck, scores: dict, outcome: str, reason: s
     c.assessment = a
     c.self_final = scoring.compute(items, own).final
     c.reviewer_final = a.final_score
+    for level, final in _level_finals(a).items():
+        setattr(c, f"{level}_final", final)
     c.inspector_final = scoring.compute(items, parsed).final
     c.status, c.reason, c.checked_by, c.checked_at = outcome, reason, by, timezone.now()
     c._history_user = by

@@ -50,14 +50,14 @@ def test_officer_and_reviewer_round_trip(page, live_server, tree, users, campaig
     page.set_input_files("tr[data-item='1.1'] input[type=file]", str(evidence))
     page.screenshot(path=str(ART / "assessment-entry.png"), full_page=True)
     page.click("button[value=submit]")
-    page.wait_for_selector("text=已提交，等待县级审核")
+    page.wait_for_selector("text=已提交，等待县/区审核")
     a = Assessment.objects.get(unit__name="杏花村")
     assert a.status == Status.SUBMITTED and a.scores.get(item__code="1.1").evidence.count() == 1
 
     # the reviewer returns it with a reason
     log_in(page, live_server, users.reviewer.username)
     page.goto(f"{live_server.url}/assessments/queue/")
-    page.click("tr:has-text('杏花村') >> text=审核")
+    page.click("tr:has-text('杏花村') >> a:text-is('审核')")
     page.fill("textarea[name=reason]", "1.1 台账不完整，请补充后重新提交")
     page.click("button[value=return]")
     page.wait_for_selector("text=已退回")
@@ -68,7 +68,7 @@ def test_officer_and_reviewer_round_trip(page, live_server, tree, users, campaig
     assert "1.1 台账不完整" in page.inner_text("#return-reason")
     fill_all(page)
     page.click("button[value=submit]")
-    page.wait_for_selector("text=已提交，等待县级审核")
+    page.wait_for_selector("text=已提交，等待县/区审核")
 
     # the reviewer approves
     log_in(page, live_server, users.reviewer.username)

@@ -27,6 +27,8 @@ def _call(action, a, user):
         return services.assessment_return(assessment=a, reason="材料不全", by=user)
     if action == "overturn":
         return services.assessment_overturn(assessment=a, reason="抽查不实", by=user)
+    if action == "reopen":
+        return services.assessment_reopen(assessment=a, reason="申诉成立", by=user)
     if action in ("edit", "adjust"):
         return services.assessment_save_scores(
             assessment=a, scores={}, lock_version=a.lock_version, by=user, reviewer=action == "adjust"
@@ -61,7 +63,9 @@ def test_the_machine_is_the_documented_one():
     assert t[(Status.DRAFT, "submit")] == t[(Status.RETURNED, "submit")] == Status.SUBMITTED
     assert t[(Status.SUBMITTED, "approve")] == Status.APPROVED
     assert t[(Status.APPROVED, "overturn")] == Status.OVERTURNED
-    assert not workflow.ASSESSMENT.actions_from(Status.OVERTURNED)  # an overturn is final
+    # an overturn is final but for an upheld appeal (申诉), which re-opens it for review
+    assert workflow.ASSESSMENT.actions_from(Status.OVERTURNED) == ["reopen"]
+    assert t[(Status.OVERTURNED, "reopen")] == t[(Status.APPROVED, "reopen")] == Status.SUBMITTED
 
 
 INCIDENT_ACTIONS = {"confirm": "confirmed", "dismiss": "dismissed"}

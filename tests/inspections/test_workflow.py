@@ -297,7 +297,12 @@ def test_browser_flow_and_history(login, draft, users, tree, django_capture_on_c
     with django_capture_on_commit_callbacks(execute=True):
         login(users.reviewer).post(
             f"/assessments/{draft.pk}/review/",
-            {"action": "approve", "lock_version": draft.lock_version, f"review_{s11.item_id}": "38"},
+            {
+                "action": "approve",
+                "lock_version": draft.lock_version,
+                f"review_{s11.item_id}": "38",
+                f"review_note_{s11.item_id}": "扣 2 分：台账不全",  # an adjustment needs its reason
+            },
         )
     draft.refresh_from_db()
     assert draft.status == Status.APPROVED and draft.final_score == Decimal("98.00")
