@@ -32,7 +32,8 @@ def seed_assessments(*, campaign, year: int, seed: int, log=print) -> tuple[int,
     # every unit of the scope: the real villages and communities and the demo others
     units = list(Unit.objects.filter(campaign.unit_q()).values_list("id", "category").order_by("id"))
     a_id, s_id, i_id = next_id(Assessment), next_id(ItemScore), next_id(Incident)
-    now = timezone.now().isoformat()
+    moment = timezone.now()
+    now = moment.isoformat()
     a_rows, s_rows, i_rows = [], [], []
     counts = [0, 0, 0]
 
@@ -88,6 +89,11 @@ def seed_assessments(*, campaign, year: int, seed: int, log=print) -> tuple[int,
                     "return_reason": "材料不全，请补充" if status == "returned" else "",
                     "overturn_reason": "",
                     "submitted_at": now if status != "draft" else None,
+                    # submitted ones wait at some level of the chain, since a few days
+                    "review_level": rng.choice(campaign.review_levels) if status == "submitted" else "",
+                    "waiting_since": (moment - dt.timedelta(days=rng.randint(0, 20))).isoformat()
+                    if status == "submitted"
+                    else None,
                     "approved_at": now if status == "approved" else None,
                     "reviewed_by_id": None,
                     "created_by_id": None,
