@@ -9,6 +9,7 @@ import django_filters
 from celery.result import AsyncResult
 from django.core.cache import cache
 from django.db import connection
+from django.db.models import Q
 from django.shortcuts import get_object_or_404
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -26,8 +27,34 @@ from units import access, history
 from units.audit import client_ip
 from units.models import Category, Region, RegionChange, Unit
 
-from . import attainment, selectors, services
-from .models import AttainmentSnapshot, RollupState
+from . import attainment, results, selectors, services
+from .models import AttainmentSnapshot, OfficialResult, ResultRegion, ResultStatus, RollupState
+
+
+def _official_for(rows) -> dict:
+    """(campaign, year, region, category) -> the closed result's figures, for a page."""
+    pairs = {(r.campaign_id, r.year) for r in rows}
+    if not pairs:
+        return {}
+    q = Q()
+    for c, y in pairs:
+        q |= Q(campaign_id=c, year=y)
+    out = {}
+    codes = {r.region_id for r in rows}
+    for result in OfficialResult.objects.filter(q):
+        fell = results.fell_since_previous(result)
+        for g in results.current_region_rows(result, result.region_rows.filter(region_id__in=codes)):
+            out[(result.campaign_id, result.year, g.region_id, g.category)] = {
+                "result": result.pk,
+                "status": result.status,
+                "total_units": g.total_units,
+                "attained_units": g.attained_units,
+                "rate": float(g.rate),
+                "met": g.met,
+                "gap_units": g.gap_units,
+                "fell_below_previous_year": (g.region_id, g.category) in fell,
+            }
+    return out
 
 
 class AttainmentListSerializer(serializers.ListSerializer):
@@ -43,6 +70,7 @@ class AttainmentListSerializer(serializers.ListSerializer):
             for code, label in history.labels_on(regions.values(), history.year_end(year)).items():
                 labels[(code, year)] = label
         self.child.context["labels"] = labels
+        self.child.context["official"] = _official_for(rows)
         return super().to_representation(rows)
 
 
@@ -51,6 +79,12 @@ class AttainmentSerializer(serializers.ModelSerializer):
     region_code = serializers.CharField(source="region_id")
     region_name = serializers.SerializerMethodField(help_text="the region's name in that year")
     became = serializers.SerializerMethodField(help_text="for a region that has ended since: what it became")
+    figures = serializers.SerializerMethodField(
+        help_text="live: the current roll-up; the official figures, if the year is closed, are in `official`"
+    )
+    official = serializers.SerializerMethodField(
+        help_text="the closed year's official figures (status notice/published), or null while the year is live"
+    )
     rate = serializers.FloatField()
     target_rate = serializers.FloatField(allow_null=True)
 
@@ -71,6 +105,8 @@ class AttainmentSerializer(serializers.ModelSerializer):
             "gap_units",
             "computed_at",
             "became",
+            "figures",
+            "official",
         ]
         list_serializer_class = AttainmentListSerializer
 
@@ -82,6 +118,31 @@ class AttainmentSerializer(serializers.ModelSerializer):
             }
             self.context["labels"] = labels
         return labels[(row.region_id, row.year)]
+
+    def get_figures(self, row) -> str:
+        return "live"
+
+    @extend_schema_field(
+        inline_serializer(
+            "OfficialFigures",
+            {
+                "result": serializers.IntegerField(),
+                "status": serializers.CharField(),
+                "total_units": serializers.IntegerField(),
+                "attained_units": serializers.IntegerField(),
+                "rate": serializers.FloatField(),
+                "met": serializers.BooleanField(allow_null=True),
+                "gap_units": serializers.IntegerField(),
+                "fell_below_previous_year": serializers.BooleanField(),
+            },
+            allow_null=True,
+        )
+    )
+    def get_official(self, row) -> dict | None:
+        official = self.context.get("official")
+        if official is None:
+            official = _official_for([row])
+        return official.get((row.campaign_id, row.year, row.region_id, row.category))
 
     def get_region_name(self, row) -> str:
         return self._label(row)["name"]
@@ -135,16 +196,23 @@ def _list_cache_key(request) -> str | None:
     prefix = access.region_prefix(request.user)
     if prefix is None:
         return None
-    # The sum only grows: every snapshot write increments one row in its transaction.
+    # The sum only grows: every snapshot write increments one row in its transaction. A
+    # change of the tree (a rename changes the names shown), a closed year, an amendment
+    # (new official region rows) and a publication end the cached answers too.
+    t = {m: m._meta.db_table for m in (RollupState, RegionChange, ResultRegion, OfficialResult)}
     with connection.cursor() as cur:
-        # and a change of the tree (a rename changes the names shown) ends them too
         cur.execute(
-            f"SELECT COALESCE(SUM(version), 0), COUNT(*), (SELECT COALESCE(MAX(id), 0) FROM {RegionChange._meta.db_table})"  # noqa: S608
-            f" FROM {RollupState._meta.db_table}"
+            f"SELECT COALESCE(SUM(version), 0), COUNT(*),"  # noqa: S608
+            f" (SELECT COALESCE(MAX(id), 0) FROM {t[RegionChange]}),"
+            f" (SELECT COALESCE(MAX(id), 0) FROM {t[ResultRegion]}),"
+            f" (SELECT COUNT(*) FROM {t[OfficialResult]} WHERE status = %s)"
+            f" FROM {t[RollupState]}",
+            [ResultStatus.PUBLISHED],
         )
-        version, states, tree = cur.fetchone()
+        version = ".".join(str(v) for v in cur.fetchone())
     query = urlencode(sorted(request.query_params.lists()), doseq=True)
-    raw = f"{version}.{states}.{tree}|{','.join(access.region_prefixes(request.user) or [])}|{request.get_host()}|{get_language()}|{query}"
+    jurisdiction = ",".join(access.region_prefixes(request.user) or [])
+    raw = f"{version}|{jurisdiction}|{request.get_host()}|{get_language()}|{query}"
     return "api:attainment:" + hashlib.sha256(raw.encode()).hexdigest()
 
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.db.models import (
     BooleanField,
@@ -67,6 +68,18 @@ def grade_expr(campaign: Campaign, score: str = "a__final_score"):
     if mark is None:
         return Value(Grade.DISTRICT.value)
     return Case(When(**{f"{score}__gte": mark}, then=Value(Grade.CITY.value)), default=Value(Grade.DISTRICT.value))
+
+
+def figures(total: int, attained: int, target) -> tuple[Decimal, bool | None, int]:
+    """Rate, met and gap of a region's figures — the roll-up statement's arithmetic
+    (reports.rollup), exactly, for the few rows an amendment of the official result writes:
+    rate rounded half-up to 6 places, gap = max(0, ⌈target × total⌉ − attained), met ⇔ gap
+    = 0. A test checks it against the statement."""
+    rate = Decimal(0) if not total else Decimal((2_000_000 * attained + total) // (2 * total)) / Decimal(1_000_000)
+    if target is None:
+        return rate.quantize(Decimal("0.000001")), None, 0
+    short = (int((Decimal(target) * 10000).to_integral_value(ROUND_HALF_UP)) * total + 9999) // 10000 - attained
+    return rate.quantize(Decimal("0.000001")), short <= 0, max(short, 0)
 
 
 def grades_for_units(units: QuerySet[Unit], campaign: Campaign, year: int) -> dict[int, str]:

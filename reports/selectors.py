@@ -13,7 +13,8 @@ from standards.models import Campaign
 from units import access, history
 from units.models import LEVEL_ORDER, Level, Region, Unit, User
 
-from .models import AttainmentHistory, AttainmentSnapshot, RollupState
+from . import results
+from .models import AttainmentHistory, AttainmentSnapshot, OfficialResult, RollupState
 
 
 def dashboard_region(user: User, campaign: Campaign, code: str | None) -> Region:
@@ -98,7 +99,12 @@ def laggards(children: list[dict], category: str, n: int = 5) -> list[Attainment
     return sorted(rows, key=lambda r: (r.rate, -r.gap_units))[:n]
 
 
-def trend(campaign: Campaign, region: Region) -> dict[str, list]:
+def closed_results(campaign: Campaign) -> dict[int, OfficialResult]:
+    """The campaign's closed years (one query), for the pages that mark them."""
+    return {r.year: r for r in OfficialResult.objects.filter(campaign=campaign)}
+
+
+def trend(campaign: Campaign, region: Region, closed: dict | None = None) -> dict[str, list]:
     """Rate per campaign year, per category: each year's current figures (its snapshot
     row — history keeps the closing figures of past days)."""
     latest = {(s.year, s.category): s for s in AttainmentSnapshot.objects.filter(campaign=campaign, region=region)}
@@ -107,7 +113,34 @@ def trend(campaign: Campaign, region: Region) -> dict[str, list]:
         for y in campaign.years:
             h = latest.get((y, cat))
             series[cat].append(None if h is None or not h.total_units else round(float(h.rate) * 100, 1))
-    return {"years": campaign.years, "series": series}
+    # the official years, marked beside the live line (the closed result's figures)
+    official = results.official_by_year(campaign, region, closed_results(campaign) if closed is None else closed)
+    marks = {
+        cat: [
+            round(float(official[y][cat].rate) * 100, 1)
+            if y in official and cat in official[y] and official[y][cat].total_units
+            else None
+            for y in campaign.years
+        ]
+        for cat in campaign.categories
+    }
+    return {"years": campaign.years, "series": series, "official": marks, "official_years": sorted(official)}
+
+
+def official(campaign: Campaign, year: int, regions: list[Region], closed: dict | None = None) -> dict:
+    """The closed result of the campaign-year, if any: its status, and the official
+    figures of these regions per (region, category), and which fell below the previous
+    year's official result."""
+    closed = closed_results(campaign) if closed is None else closed
+    result = closed.get(year)
+    if result is None:
+        return {"result": None, "rows": {}, "fell": set()}
+    rows = results.current_region_rows(result, result.region_rows.filter(region__in=regions))
+    return {
+        "result": result,
+        "rows": {(r.region_id, r.category): r for r in rows},
+        "fell": results.fell_since_previous(result),
+    }
 
 
 def daily(campaign: Campaign, year: int, region: Region, category: str | None = None) -> list[dict]:

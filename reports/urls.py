@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import result_views, views
 
 app_name = "reports"
 urlpatterns = [
@@ -12,4 +12,13 @@ urlpatterns = [
     path("export/township.<str:fmt>", views.export_township, name="export_township"),
     path("recompute/", views.recompute, name="recompute"),
     path("tasks/<str:task_id>/", views.task_progress, name="task"),
+    # the official result (锁定 · 公示 · 申诉 · 发文命名 · 摘牌)
+    path("results/", result_views.result_list, name="results"),
+    path("results/<int:pk>/", result_views.result_detail, name="result"),
+    path("results/<int:pk>/appeal/", result_views.appeal_file, name="appeal_file"),
+    path("results/<int:pk>/publish/", result_views.publish, name="publish"),
+    path("results/<int:pk>/verify/", result_views.verify, name="verify"),
+    path("results/<int:pk>/official.pdf", result_views.official_pdf, name="official_pdf"),
+    path("results/<int:pk>/named.xlsx", result_views.named_xlsx, name="named_xlsx"),
+    path("appeals/<int:pk>/decide/", result_views.appeal_decide, name="appeal_decide"),
 ]

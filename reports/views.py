@@ -58,6 +58,7 @@ def dashboard(request):
     children = selectors.children_rows(campaign, year, region)
     names = {ch["region"].code: ch["name"] for ch in children}
     cats = campaign.categories
+    closed = selectors.closed_results(campaign)
     chart = {
         "categories": {c: str(dict(_category_labels()).get(c, c)) for c in cats},
         "children": [
@@ -77,12 +78,19 @@ def dashboard(request):
             }
             for ch in children
         ],
-        "trend": selectors.trend(campaign, region),
+        "trend": selectors.trend(campaign, region, closed),
         "kinds": _kind_split(cards),
-        "labels": {"units": _("单位数"), "attained": _("达标数"), "target": _("目标")},
+        "labels": {"units": _("单位数"), "attained": _("达标数"), "target": _("目标"), "official": _("（官方）")},
     }
     ancestors = _ancestors(request.user, campaign, region, year)
     state = selectors.state(campaign, year)
+    # the closed year's official figures beside the live ones, and where they fell
+    official = selectors.official(campaign, year, [region, *[ch["region"] for ch in children]], closed)
+    for row in cards.values():
+        row.official = official["rows"].get((region.code, row.category))
+        row.fell = (region.code, row.category) in official["fell"]
+    for ch in children:
+        ch["fell"] = [c for c in cats if (ch["region"].code, c) in official["fell"]]
     return render(
         request,
         "reports/dashboard.html",
@@ -91,6 +99,7 @@ def dashboard(request):
             "year": year,
             "region": region,
             "cards": [cards.get(c) for c in cats],
+            "official": official,
             "era": selectors.era(request.user, region, year),
             "names": names,
             "children": children,

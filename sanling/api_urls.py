@@ -4,6 +4,7 @@ from rest_framework.routers import DefaultRouter
 
 from inspections.api import AssessmentViewSet, IncidentViewSet
 from reports.api import AttainmentViewSet, TaskView, UnitStatusView
+from reports.result_api import AppealViewSet, ResultViewSet
 from standards.api import CampaignViewSet, StandardViewSet
 from supervision.api import InspectionViewSet, RectificationViewSet
 from units.api import RegionChangeView, RegionViewSet, TokenIssueView, TokenRevokeView, TokenView, UnitViewSet
@@ -18,6 +19,8 @@ router.register("incidents", IncidentViewSet, basename="incident")
 router.register("inspections", InspectionViewSet, basename="inspection")
 router.register("rectifications", RectificationViewSet, basename="rectification")
 router.register("attainment", AttainmentViewSet, basename="attainment")
+router.register("results", ResultViewSet, basename="result")
+router.register("appeals", AppealViewSet, basename="appeal")
 
 app_name = "api"
 urlpatterns = [

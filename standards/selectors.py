@@ -3,7 +3,7 @@ campaign and year a page shows."""
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import Http404
 
 from units import access
@@ -22,8 +22,9 @@ def campaigns_for(user: User) -> QuerySet[Campaign]:
         return qs.none()
     if prefix == "":
         return qs
-    overlapping = [c.pk for c in qs if c.scope.prefix.startswith(prefix) or prefix.startswith(c.scope.prefix)]
-    return qs.filter(pk__in=overlapping)
+    # the scope inside the user's subtree, or the user's region inside the scope (the scope
+    # is one of its ancestors): one query
+    return qs.filter(Q(scope__code__startswith=prefix) | Q(scope__code__in=user.region.ancestor_codes()))
 
 
 def pick_campaign(user: User, slug: str | None) -> Campaign:

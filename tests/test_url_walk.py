@@ -51,6 +51,21 @@ BY_OBJECT = {
     "api:inspection-verify": "inspection",
     "api:rectification-detail": "task",
     "api:rectification-evidence": "task",
+    # the official result: another city's campaign's result and appeal
+    "api:result-detail": "result",
+    "api:result-units": "result",
+    "api:result-appeals": "result",
+    "api:result-publish": "result",
+    "api:result-revocations": "result",
+    "api:result-verify": "result",
+    "reports:result": "result",
+    "reports:appeal_file": "result",
+    "reports:publish": "result",
+    "reports:verify": "result",
+    "reports:official_pdf": "result",
+    "reports:named_xlsx": "result",
+    "api:appeal-decide": "appeal",
+    "reports:appeal_decide": "appeal",
 }
 # lists, pages and exports without an id: checked for the canary in their content
 LISTS = {
@@ -72,6 +87,8 @@ LISTS = {
     "reports:export_township",
     "reports:recompute",
     "reports:task",
+    "reports:results",
+    "api:result-list",
     "api:region-list",
     "api:region-changes",
     "api:unit-list",
@@ -173,7 +190,14 @@ def canary_objects(tree, users, campaign, canary, settings, tmp_path):
         basis="测试文号",
         by=users.admin,
     )
+    # the official result of a campaign of 大同 only, with the canary's appeal
+    from reports import results
     from supervision.models import Notification, TaskEvidence
+    from tests.factories import make_campaign
+
+    datong = make_campaign(scope=tree.city2, standard=campaign.standard, slug="datong-sanling")
+    datong_result = results.result_close(campaign=datong, year=2022, notice_days=7, by=users.admin)
+    appeal = results.appeal_file(result=datong_result, unit=canary, reason="金丝雀村申诉", by=users.canary_officer)
 
     return {
         "inspection": ins.pk,
@@ -186,7 +210,11 @@ def canary_objects(tree, users, campaign, canary, settings, tmp_path):
         "incident": make_incident(unit=canary).pk,
         "evidence": Evidence.objects.get().pk,
         "township": canary.township_id,
-        "snapshot": AttainmentSnapshot.objects.get(region=tree.canary_township, category="village_community").pk,
+        "snapshot": AttainmentSnapshot.objects.get(
+            campaign=campaign, region=tree.canary_township, category="village_community"
+        ).pk,
+        "result": datong_result.pk,
+        "appeal": appeal.pk,
     }
 
 

@@ -26,3 +26,9 @@ def level_label(level):
 @register.filter
 def category_label(category):
     return Category(category).label if category else ""
+
+
+@register.filter
+def pair(first, second):
+    """(first, second): `{% if a|pair:b in pairs %}` for a set of 2-tuples."""
+    return (first, second)

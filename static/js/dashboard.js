@@ -57,7 +57,11 @@
         return { name: data.categories[c], type: "line", connectNulls: true, showSymbol: true, symbolSize: 9,
                  label: { show: true, formatter: function (p) { return pctFmt(p.value); } },
                  data: data.trend.series[c], itemStyle: { color: colors[i % 2] } };
-      })
+      }).concat(cats.map(function (c, i) {
+        // the official years: the closed result's rate, marked beside the live line
+        return { name: data.categories[c] + data.labels.official, type: "scatter", symbol: "diamond", symbolSize: 14,
+                 data: (data.trend.official || {})[c] || [], itemStyle: { color: colors[i % 2], borderColor: "#111", borderWidth: 1 } };
+      }))
     });
   }
 

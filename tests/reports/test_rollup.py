@@ -407,7 +407,9 @@ def _apply(change, units, townships, campaign, admin):
             unit=unit, kind="criminal_case", occurred_on=timezone.localdate(), description="盗窃", by=admin
         )
     elif what == "dismiss":
-        inc = unit.incidents.filter(status="recorded").first()
+        # this year's: dismissing an incident of 2022 is a judgment about 2022, which rightly
+        # changes 2022 (the property is that today's changes of units do not reach back)
+        inc = unit.incidents.filter(status="recorded", occurred_on__year=THIS_YEAR).first()
         if inc:
             incidents.incident_judge(incident=inc, status="dismissed", reason="不属实", by=admin)
     elif what in ("archive", "restore"):
