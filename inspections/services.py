@@ -209,8 +209,9 @@ def _adjust(a: Assessment, rows: dict, parsed: dict, by: User) -> None:
 
 
 def _clear_adjustments(a: Assessment, by: User) -> None:
-    """A return (or a re-opening) starts the review over from the self-assessment: every
-    level's adjustments go (kept in their history and the decisions' record)."""
+    """A resubmission after a return (or a re-opening) starts the review over from the
+    self-assessment: every level's adjustments go (kept in their history and the
+    decisions' record)."""
     for ls in LevelScore.objects.filter(score__assessment=a):
         ls._history_user = by
         ls.delete()
@@ -239,6 +240,9 @@ def assessment_submit(*, assessment: Assessment | int, by: User) -> Assessment:
     result = scoring.rescore(a)
     if result.missing_codes:
         raise ServiceError(_("以下条目尚未评分，不能提交：%(codes)s") % {"codes": "、".join(result.missing_codes)})
+    if a.status == Status.RETURNED:
+        _clear_adjustments(a, by)  # the review starts over from what the township now says
+        result = scoring.rescore(a)
     a.status, a.submitted_at = to, timezone.now()
     a.review_level, a.waiting_since = a.campaign.review_levels[0], a.submitted_at
     _save(a, by, "status", "submitted_at", "review_level", "waiting_since")
@@ -337,11 +341,11 @@ def assessment_return(*, assessment: Assessment | int, reason: str, by: User) ->
     was_approved = a.status == Status.APPROVED
     level = a.deciding_level
     _record(a, level, Decision.RETURNED, by, reason)
-    _clear_adjustments(a, by)
+    # the levels' adjustments stay in sight while the township corrects (with the return
+    # reason); they go when it resubmits, and the review starts over
     a.status, a.return_reason, a.reviewed_by, a.approved_at = to, reason, by, None
     a.review_level, a.waiting_since = "", None
     _save(a, by, "status", "return_reason", "reviewed_by", "approved_at", "review_level", "waiting_since")
-    scoring.rescore(a)
     audit(actor=by, action="assessment.returned", target=a, detail={"reason": reason, "level": level})
     if was_approved:
         _decided(a, "returned")  # the unit loses its attainment

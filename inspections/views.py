@@ -112,7 +112,8 @@ def entry(request, pk: int):
                 "inspections/entry.html",
                 {
                     "a": a,
-                    "areas": _grouped(a, request.POST),
+                    "areas": (areas := _grouped(a, request.POST)),
+                    "adjusted": any(ls for g in areas for s in g["scores"] for ls in s.levels),
                     "lock_version": request.POST.get("lock_version"),
                     "actions": workflow.assessment_actions(a, request.user),
                 },
@@ -130,7 +131,8 @@ def entry(request, pk: int):
         "inspections/entry.html",
         {
             "a": a,
-            "areas": _grouped(a),
+            "areas": (areas := _grouped(a)),
+            "adjusted": any(ls for g in areas for s in g["scores"] for ls in s.levels),
             "lock_version": a.lock_version,
             "actions": workflow.assessment_actions(a, request.user),
         },

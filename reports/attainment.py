@@ -50,6 +50,17 @@ from units.models import Unit
 CONDITIONS = ("assessed", "approved", "score", "veto", "no_incident")
 
 
+# how a failed condition reads in a list (the "why not" gives the details)
+CONDITION_LABELS = {
+    "in_scope": gettext_lazy("不在创建范围内"),
+    "assessed": gettext_lazy("未开展自评"),
+    "approved": gettext_lazy("自评未审核通过"),
+    "score": gettext_lazy("得分未达分数线"),
+    "veto": gettext_lazy("一票否决项未达标"),
+    "no_incident": gettext_lazy("发生“零”事项"),
+}
+
+
 class Grade(TextChoices):
     CITY = "city", gettext_lazy("市级")
     DISTRICT = "district", gettext_lazy("区级")

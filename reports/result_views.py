@@ -21,8 +21,10 @@ from standards import selectors as campaign_selectors
 from units import access
 from units.audit import audit, client_ip
 
-from . import official, results
+from . import attainment, official, results
 from .models import AppealStatus, ResultStatus
+
+SHOWN = 5000  # rows on the page; the XLSX has them all
 
 
 def _show(request, exc):
@@ -73,10 +75,13 @@ def result_list(request):
 @login_required
 def result_detail(request, pk: int):
     result = results.result_for(request.user, pk)
-    rows = list(results.current_unit_rows(request.user, result).order_by("township_code", "unit_code")[:5000])
+    current = results.current_unit_rows(request.user, result)
+    counts = {"named": current.filter(attained=True).count(), "all": current.count()}
+    rows = list(current.order_by("township_code", "unit_code")[:SHOWN])
     names = dict(result.region_rows.values_list("region_id", "region_name"))
     for r in rows:
         r.township_name = names.get(r.township_code, r.township_code)
+        r.failed_labels = [str(attainment.CONDITION_LABELS.get(c, c)) for c in r.failed_conditions]
     named = [r for r in rows if r.attained]
     amendments = list(
         results.unit_rows(request.user, result).filter(appeal__isnull=False).select_related("appeal", "amends")
@@ -100,6 +105,8 @@ def result_detail(request, pk: int):
             "result": result,
             "rows": rows,
             "named": named,
+            "counts": counts,
+            "shown": SHOWN,
             "amendments": amendments,
             "appeals": appeals,
             "revocations": revocations,

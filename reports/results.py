@@ -74,9 +74,9 @@ def results_for(user: User):
     the scope); each page then shows the rows of the user's own jurisdiction only."""
     from standards import selectors as campaign_selectors
 
-    return OfficialResult.objects.filter(campaign__in=campaign_selectors.campaigns_for(user)).select_related(
-        "campaign__scope"
-    )
+    return OfficialResult.objects.filter(
+        campaign__in=campaign_selectors.campaigns_for(user, finished=True)
+    ).select_related("campaign__scope")
 
 
 def result_for(user: User, pk) -> OfficialResult:

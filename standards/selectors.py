@@ -14,10 +14,13 @@ from .models import Campaign
 DEFAULT_CAMPAIGN = "shanxi-sanling"
 
 
-def campaigns_for(user: User) -> QuerySet[Campaign]:
-    """Active campaigns whose scope overlaps the user's jurisdiction (above or below it)."""
+def campaigns_for(user: User, *, finished: bool = False) -> QuerySet[Campaign]:
+    """Active campaigns (with `finished`, also those no longer active: their official
+    results stay readable) whose scope overlaps the user's jurisdiction (above or below it)."""
     prefix = access.region_prefix(user)
-    qs = Campaign.objects.select_related("scope", "standard").filter(active=True).order_by("slug")
+    qs = Campaign.objects.select_related("scope", "standard").order_by("slug")
+    if not finished:
+        qs = qs.filter(active=True)
     if prefix is None:
         return qs.none()
     if prefix == "":

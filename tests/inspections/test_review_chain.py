@@ -107,17 +107,22 @@ def test_an_adjustment_needs_its_reason_and_the_highest_level_counts(submitted, 
     assert a.scores.get(item__code="1.1").reviewer_score == Decimal(30)
 
 
-def test_a_return_at_any_level_goes_to_the_township_and_the_review_starts_over(submitted, users):
+def test_a_return_at_any_level_goes_to_the_township_and_the_review_starts_over(submitted, users, login):
     a = services.assessment_approve(assessment=submitted, by=users.reviewer)
     a = _adjust(a, users.city, **{"1.1": ("30", "台账不全")})
     with pytest.raises(services.ServiceError, match="退回时必须填写原因"):
         services.assessment_return(assessment=a, reason=" ", by=users.city)
     a = services.assessment_return(assessment=a, reason="请补充台账", by=users.city)
     assert (a.status, a.review_level, a.return_reason) == (Status.RETURNED, "", "请补充台账")
-    assert not LevelScore.objects.exists() and a.scores.get(item__code="1.1").reviewer_score is None
     assert ReviewDecision.objects.filter(level="city", decision=Decision.RETURNED, reason="请补充台账").exists()
+    # the township sees the city's adjustment and its reason while it corrects
+    page = login(users.officer).get(f"/assessments/{a.pk}/edit/").content.decode()
+    assert "台账不全" in page and "市审核分" in page
+    # resubmitted: the review starts over from the self-assessment
     a = services.assessment_submit(assessment=a, by=users.officer)
     assert a.review_level == "county"
+    assert not LevelScore.objects.exists() and a.scores.get(item__code="1.1").reviewer_score is None
+    assert a.final_score == Decimal("100.00")
 
 
 def test_the_queue_is_the_levels_own_oldest_first_with_counts_per_township(tree, users, chain, login):

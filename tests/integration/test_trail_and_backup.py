@@ -32,10 +32,15 @@ def test_raw_sql_cannot_change_or_remove_an_audit_row(users):
     assert ev.action == "test.event" and list(verify_chain()) == []
 
 
-def test_a_backup_restores_into_a_fresh_postgresql_with_its_trail_verified(users, tmp_path, settings):
-    # given: some trail and an evidence file
+def test_a_backup_restores_into_a_fresh_postgresql_with_its_trail_verified(users, tmp_path, settings, campaign):
+    # given: some trail, an official result and an evidence file
+    from reports import results
+    from tests.factories import UnitFactory, make_assessment
+
     for n in range(20):
         audit(actor=users.officer, action="test.event", detail={"n": n, "text": "审计记录"})
+    make_assessment(unit=UnitFactory(township=users.officer.region), campaign=campaign, status="approved")
+    result = results.result_close(campaign=campaign, year=2022, notice_days=0, by=users.province)
     settings.MEDIA_ROOT = tmp_path / "media"
     (tmp_path / "media" / "evidence").mkdir(parents=True)
     (tmp_path / "media" / "evidence" / "x.pdf").write_bytes(b"%PDF-1.4\n%%EOF\n")
@@ -54,6 +59,12 @@ def test_a_backup_restores_into_a_fresh_postgresql_with_its_trail_verified(users
         )
         assert res.returncode == 0, res.stdout + res.stderr
         assert f"{manifest['audit']['rows']} rows" in res.stdout
+        # and the official result's fingerprint, recomputed from the restored rows
+        res = subprocess.run(
+            [sys.executable, "manage.py", "verify_results"], cwd=ROOT, env=env, capture_output=True, text=True
+        )
+        assert res.returncode == 0, res.stdout + res.stderr
+        assert result.digest in res.stdout and "1 results" in res.stdout
         # and the restored copy is no less protected: the trigger came with it
         res = subprocess.run(
             [pg_tool("psql"), fresh["url"], "-c", f"DELETE FROM {AuditEvent._meta.db_table}"],
