@@ -95,8 +95,8 @@ class Assessment(models.Model):
         levels = self.campaign.review_levels
         if self.status == Status.APPROVED:
             done = len(levels)
-        elif self.status == Status.SUBMITTED and self.review_level in levels:
-            done = levels.index(self.review_level)
+        elif self.status == Status.SUBMITTED and self.review_level:
+            done = levels.index(self.deciding_level)
         else:
             done = -1
         return [
@@ -112,7 +112,7 @@ class Assessment(models.Model):
     def deciding_level(self) -> str:
         """The level that decides now: the one it waits for, or once approved the last
         level of the chain (which may still return it)."""
-        return self.review_level or self.campaign.review_levels[-1]
+        return self.campaign.seat(self.review_level) if self.review_level else self.campaign.review_levels[-1]
 
 
 class ItemScore(models.Model):

@@ -73,6 +73,20 @@ def _check_version(a: Assessment, lock_version) -> None:
         )
 
 
+def reseat(sender, *, campaign_id: int, **kwargs) -> None:
+    """After a campaign's review chain was edited: assessments waiting at a level it no
+    longer has wait at the level that now decides for them (Campaign.seat), so that they
+    stay in a queue."""
+    campaign = Campaign.objects.filter(pk=campaign_id).first()
+    if campaign is None:
+        return
+    waiting = Assessment.objects.filter(campaign=campaign, status=Status.SUBMITTED).exclude(
+        review_level__in=campaign.review_levels
+    )
+    for level in set(waiting.values_list("review_level", flat=True)):
+        waiting.filter(review_level=level).update(review_level=campaign.seat(level))
+
+
 @transaction.atomic
 def assessment_start(*, unit: Unit, campaign: Campaign, year: int, by: User) -> Assessment:
     if not access.can_self_assess(by):
@@ -174,7 +188,7 @@ def _adjust(a: Assessment, rows: dict, parsed: dict, by: User) -> None:
     """The deciding level's scores: a value other than the one the item reached this level
     with is an adjustment and needs its reason; a blank or the same value is none (an
     earlier adjustment of this level is withdrawn). All or nothing."""
-    level, chain = a.review_level, a.campaign.review_levels
+    level, chain = a.deciding_level, a.campaign.review_levels
     errors, changes = [], []
     for item_id, (value, note) in parsed.items():
         row = rows[item_id]
@@ -275,7 +289,7 @@ def assessment_approve(*, assessment: Assessment | int, by: User) -> Assessment:
     a = _lock(assessment, by)
     to = ASSESSMENT.require(a, "approve", by)
     result = scoring.rescore(a)
-    level = a.review_level
+    level = a.deciding_level
     above = a.campaign.next_review_level(level)
     detail = {"level": level, "final_score": str(result.final), "veto_failed": result.veto_failed}
     if above is not None:
@@ -318,7 +332,7 @@ def assessment_approve_many(*, ids, by: User, confirmed: bool) -> list[Assessmen
         except Http404:
             errors.append(_("编号 %(id)s 的自评不存在或不在您的管辖范围内。") % {"id": pk})
             continue
-        if LevelScore.objects.filter(score__assessment=a, level=a.review_level).exists():
+        if LevelScore.objects.filter(score__assessment=a, level=a.deciding_level).exists():
             errors.append(_("“%(u)s”的自评已调整得分，请逐份审核。") % {"u": a.unit.name})
             continue
         try:

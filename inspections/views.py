@@ -60,7 +60,7 @@ def _grouped(a, posted=None):
     ):
         by_level = {ls.level: ls for ls in score.level_scores.all()}
         score.levels = [by_level.get(lv) for lv in levels]
-        score.mine = by_level.get(a.review_level) if a.review_level else None
+        score.mine = by_level.get(a.deciding_level) if a.review_level else None
         score.shown = (
             posted.get(f"score_{score.item_id}", "")
             if posted

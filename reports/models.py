@@ -101,6 +101,9 @@ class ResultStatus(models.TextChoices):
 
 class OfficialResult(models.Model):
     campaign = models.ForeignKey(Campaign, on_delete=models.PROTECT, related_name="results")
+    # the campaign's slug as it was at the close: part of the fingerprint, which a later
+    # rename of the campaign must not break
+    campaign_slug = models.SlugField(_("活动标识（锁定时）"), max_length=60)
     year = models.PositiveIntegerField(_("年度"))
     status = models.CharField(_("状态"), max_length=10, choices=ResultStatus.choices, default=ResultStatus.NOTICE)
     closed_at = models.DateTimeField(_("锁定时间"))
@@ -148,6 +151,9 @@ class AppendOnly(models.Model):
     def save(self, *args, **kwargs):
         if not self._state.adding:
             raise PermissionError(f"{type(self).__name__} rows are append-only")
+        # an INSERT or nothing: a new object given an existing pk would otherwise UPDATE it
+        kwargs.pop("force_update", None)
+        kwargs["force_insert"] = True
         super().save(*args, **kwargs)
 
     def delete(self, *args, **kwargs):

@@ -56,7 +56,8 @@ def grouped(result: OfficialResult, rows) -> list[dict]:
 
 
 def notice_html(result: OfficialResult) -> str:
-    rows = list(named_rows(result)[: PDF_LIST_MOST + 1])
+    revoked = result.revocations.filter(lifted_on__isnull=True).values("unit_id")
+    rows = list(named_rows(result).exclude(unit_id__in=revoked)[: PDF_LIST_MOST + 1])
     full = len(rows) <= PDF_LIST_MOST
     counties = grouped(result, rows if full else [])
     if not full:
@@ -66,6 +67,7 @@ def notice_html(result: OfficialResult) -> str:
         names = _region_names(result)
         counts = (
             named_rows(result)
+            .exclude(unit_id__in=revoked)
             .annotate(county=Substr("township_code", 1, PREFIX_LENGTH[Level.COUNTY]))
             .values("county")
             .annotate(n=Count("id"))
@@ -80,6 +82,7 @@ def notice_html(result: OfficialResult) -> str:
             "counties": counties,
             "full": full,
             "total": sum(c["n"] for c in counties),
+            "not_named": result.revocations.filter(lifted_on__isnull=True).count(),
             "published": result.status == ResultStatus.PUBLISHED,
             "title": _("关于命名%(y)s年度%(c)s达标单位的通知") % {"y": result.year, "c": result.campaign.name},
         },

@@ -21,7 +21,8 @@ from .models import Appeal, OfficialResult, ResultUnit, Revocation
 
 class ResultSerializer(serializers.ModelSerializer):
     campaign = serializers.CharField(source="campaign.slug")
-    attained_units = serializers.SerializerMethodField()
+    units_total = serializers.SerializerMethodField(help_text="in the caller's jurisdiction")
+    attained_units = serializers.SerializerMethodField(help_text="in the caller's jurisdiction")
     notice_last_day = serializers.SerializerMethodField()
 
     class Meta:
@@ -46,8 +47,17 @@ class ResultSerializer(serializers.ModelSerializer):
             "pdf_sha256",
         ]
 
+    def _figures(self, result) -> dict:
+        cache = self.context.setdefault("figures", {})
+        if result.pk not in cache:
+            cache[result.pk] = results.figures_for(self.context["request"].user, result)
+        return cache[result.pk]
+
+    def get_units_total(self, result) -> int:
+        return self._figures(result)["total"]
+
     def get_attained_units(self, result) -> int:
-        return results.latest_rows(result.unit_rows.all()).filter(attained=True).count()
+        return self._figures(result)["attained"]
 
     def get_notice_last_day(self, result) -> str | None:
         if not result.notice_days:
@@ -151,7 +161,7 @@ class ResultViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
             by=request.user,
             ip=client_ip(request),
         )
-        return Response(ResultSerializer(result).data, status=status.HTTP_201_CREATED)
+        return Response(ResultSerializer(result, context={"request": request}).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(responses=ResultUnitSerializer(many=True))
     @action(detail=True, methods=["get"])
@@ -194,7 +204,7 @@ class ResultViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         ser.is_valid(raise_exception=True)
         d = ser.validated_data
         result = results.result_publish(result=result, by=request.user, ip=client_ip(request), **d)
-        return Response(ResultSerializer(result).data)
+        return Response(ResultSerializer(result, context={"request": request}).data)
 
     @extend_schema(responses=RevocationSerializer(many=True))
     @action(detail=True, methods=["get"])

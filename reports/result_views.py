@@ -106,6 +106,8 @@ def result_detail(request, pk: int):
             "rows": rows,
             "named": named,
             "counts": counts,
+            "figures": results.figures_for(request.user, result),
+            "whole_list": whole_list(request.user, result),
             "shown": SHOWN,
             "amendments": amendments,
             "appeals": appeals,
@@ -199,7 +201,9 @@ def verify(request, pk: int):
 def official_pdf(request, pk: int):
     """The PDF as published (stored at publication with its SHA-256), never re-rendered."""
     result = results.result_for(request.user, pk)
-    if result.status != ResultStatus.PUBLISHED or not result.pdf:
+    # the whole named list: for whom the whole campaign is within their jurisdiction (the
+    # others have their part of it as XLSX, and the page)
+    if result.status != ResultStatus.PUBLISHED or not result.pdf or not whole_list(request.user, result):
         raise Http404
     audit(actor=request.user, action="export.official_pdf", target=result, ip=client_ip(request))
     return FileResponse(
@@ -207,6 +211,19 @@ def official_pdf(request, pk: int):
         content_type="application/pdf",
         filename=f"{result.campaign.slug}-{result.year}-{result.document_number}.pdf",
     )
+
+
+def whole_list(user, result) -> bool:
+    return access.can_see_region(user, result.campaign.scope)
+
+
+@login_required
+def appeal_evidence(request, pk: int):
+    """An appeal's file, for its township and the levels above (the one who decides)."""
+    appeal = results.appeal_for(request.user, pk)
+    if not appeal.evidence:
+        raise Http404
+    return FileResponse(appeal.evidence.open("rb"), as_attachment=True, filename=appeal.evidence_name or "evidence")
 
 
 @login_required

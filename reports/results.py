@@ -103,6 +103,20 @@ def current_unit_rows(user: User, result: OfficialResult):
     return latest_rows(unit_rows(user, result))
 
 
+def figures_for(user: User, result: OfficialResult) -> dict:
+    """The result's totals in the user's jurisdiction: its region's official figures
+    (the campaign's scope for a user above it), all categories together (one query)."""
+    region = result.campaign.scope_id
+    if user.region_id and result.campaign.covers_region(user.region_id):
+        region = user.region_id
+    rows = current_region_rows(result, result.region_rows.filter(region_id=region))
+    return {
+        "region": region,
+        "total": sum(r.total_units for r in rows),
+        "attained": sum(r.attained_units for r in rows),
+    }
+
+
 def current_region_rows(result: OfficialResult, qs=None):
     """Each (region, category)'s figures that count: the latest row."""
     qs = result.region_rows.all() if qs is None else qs
@@ -251,6 +265,28 @@ def _insert_regions(result: OfficialResult, campaign: Campaign, year: int) -> No
     ResultRegion.objects.bulk_create(rows, batch_size=2000)
 
 
+# what an outcome is computed from: while a year is closed, no write to these may slip
+# between the roll-up's reads and the unit rows' (READ COMMITTED sees each statement's
+# own moment)
+OUTCOME_TABLES = (
+    "inspections_assessment",
+    "inspections_itemscore",
+    "inspections_incident",
+    "units_unit",
+    "units_unitstate",
+)
+
+
+def _hold_writers() -> None:
+    """Hold every writer of the outcomes' tables until the close commits (SHARE mode:
+    readers go on; writers wait the few seconds). On SQLite the close's write transaction
+    (BEGIN IMMEDIATE) already holds every writer."""
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cur:
+        cur.execute(f"LOCK TABLE {', '.join(connection.ops.quote_name(t) for t in OUTCOME_TABLES)} IN SHARE MODE")
+
+
 @transaction.atomic
 def result_close(
     *, campaign: Campaign, year, notice_days, by: User, count_pending: bool = False, ip: str | None = None
@@ -271,6 +307,7 @@ def result_close(
             _("%(c)s %(y)s 年度的结果已于 %(d)s 锁定，不能重复锁定。")
             % {"c": campaign.name, "y": year, "d": timezone.localtime(existing.closed_at).strftime("%Y-%m-%d %H:%M")}
         )
+    _hold_writers()
     pending = pending_by_township(campaign, year)
     if pending and not count_pending:
         raise ServiceError({"pending": _pending_message(pending)})
@@ -280,6 +317,7 @@ def result_close(
         with transaction.atomic():
             result = OfficialResult.objects.create(
                 campaign=campaign,
+                campaign_slug=campaign.slug,
                 year=year,
                 closed_at=now.replace(microsecond=0),
                 closed_by=by,
@@ -323,7 +361,7 @@ def canonical_lines(result: OfficialResult):
     row, in their order (seq); each line a compact JSON array (docs/attainment.md)."""
     closed = result.closed_at.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     yield json.dumps(
-        [CANON, result.campaign.slug, result.year, closed, result.notice_days],
+        [CANON, result.campaign_slug, result.year, closed, result.notice_days],
         ensure_ascii=False,
         separators=(",", ":"),
     )
@@ -465,6 +503,8 @@ def appeal_decide(*, appeal: Appeal, outcome: str, reason: str, by: User, ip: st
     reason = (reason or "").strip()
     if not reason:
         raise ServiceError({"reason": [_("请填写处理意见。")]})
+    if len(reason) > 2000:
+        raise ServiceError({"reason": [_("处理意见最多 2000 字。")]})
     if outcome == AppealStatus.UPHELD:
         a = Assessment.objects.filter(unit=appeal.unit, campaign=result.campaign, year=result.year).first()
         if a is not None and a.status in (Status.APPROVED, Status.RETURNED, Status.OVERTURNED):
@@ -619,12 +659,18 @@ def result_publish(
         issuer,
     )
     result.published_at, result.published_by, result.published_digest = timezone.now(), by, result.digest
+    result.save()
+    # a named unit overturned, or with an incident recorded, since the close loses its title
+    # from the day of publication (the notice is for appeals, not for hiding it); the notice
+    # names the others and says how many were not named for that
+    named = latest_rows(result.unit_rows.all()).filter(attained=True).values("unit_id")
+    _revoke_for_causes(result, named, by)
     from .official import render_pdf
 
     pdf = render_pdf(result)
     result.pdf_sha256 = hashlib.sha256(pdf).hexdigest()
     result.pdf.save(f"{result.campaign.slug}-{result.year}-{result.pk}.pdf", ContentFile(pdf), save=False)
-    result.save()
+    result.save(update_fields=["pdf", "pdf_sha256"])
     audit(
         actor=by,
         action="result.published",
@@ -676,6 +722,45 @@ def revoke(*, result: OfficialResult, unit_id: int, reason: str, source: str, so
     return rev
 
 
+def standing_causes(result: OfficialResult, unit_ids) -> dict[int, tuple[str, int, str]]:
+    """Why named units should lose their title now: an incident of the campaign's
+    zero-kinds in the result's year or later, recorded since the close and not dismissed;
+    or the year's assessment overturned by a spot check. {unit: (source, id, reason)}."""
+    if not hasattr(unit_ids, "query"):  # a queryset stays a subquery (a million named units)
+        unit_ids = list(unit_ids)
+    out: dict[int, tuple[str, int, str]] = {}
+    for a in Assessment.objects.filter(
+        unit_id__in=unit_ids, campaign=result.campaign, year=result.year, status=Status.OVERTURNED
+    ):
+        out[a.unit_id] = ("spot_check", a.pk, _("抽查否定：%(r)s") % {"r": a.overturn_reason[:200]})
+    incidents = (
+        Incident.objects.filter(
+            unit_id__in=unit_ids,
+            kind__in=result.campaign.zero_kinds,
+            occurred_on__gte=dt.date(result.year, 1, 1),
+            recorded_at__gte=result.closed_at,
+        )
+        .exclude(status=IncidentStatus.DISMISSED)
+        .order_by("occurred_on", "id")
+    )
+    for inc in incidents:
+        out.setdefault(
+            inc.unit_id,
+            (
+                "incident",
+                inc.pk,
+                _("%(d)s 发生%(k)s：%(t)s")
+                % {"d": inc.occurred_on.isoformat(), "k": inc.get_kind_display(), "t": inc.description[:200]},
+            ),
+        )
+    return out
+
+
+def _revoke_for_causes(result: OfficialResult, unit_ids, by: User | None) -> None:
+    for unit_id, (source, source_id, reason) in standing_causes(result, unit_ids).items():
+        revoke(result=result, unit_id=unit_id, reason=reason, source=source, source_id=source_id, by=by)
+
+
 def on_incident_changed(sender, *, incident_id: int, unit_id: int, action: str, **kwargs) -> None:
     """After publication, an incident of a campaign's zero-kinds in the result's year or
     later revokes the unit's title; its dismissal lifts the revocation (recorded)."""
@@ -686,10 +771,14 @@ def on_incident_changed(sender, *, incident_id: int, unit_id: int, action: str, 
         if inc.kind not in result.campaign.zero_kinds or inc.occurred_on.year < result.year:
             continue
         if action == "dismissed" or inc.status == IncidentStatus.DISMISSED:
+            lifted = False
             for rev in result.revocations.filter(unit_id=unit_id, source="incident", source_id=inc.pk, lifted_on=None):
                 rev.lifted_on, rev.lifted_reason = timezone.localdate(), inc.reason
                 rev.save(update_fields=["lifted_on", "lifted_reason"])
                 audit(actor=inc.judged_by, action="result.revocation_lifted", target=rev, detail={"incident": inc.pk})
+                lifted = True
+            if lifted:  # another incident or an overturn may still stand: it revokes anew
+                _revoke_for_causes(result, [unit_id], inc.judged_by)
             continue
         revoke(
             result=result,

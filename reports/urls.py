@@ -21,4 +21,5 @@ urlpatterns = [
     path("results/<int:pk>/official.pdf", result_views.official_pdf, name="official_pdf"),
     path("results/<int:pk>/named.xlsx", result_views.named_xlsx, name="named_xlsx"),
     path("appeals/<int:pk>/decide/", result_views.appeal_decide, name="appeal_decide"),
+    path("appeals/<int:pk>/evidence/", result_views.appeal_evidence, name="appeal_evidence"),
 ]

@@ -260,6 +260,16 @@ class Campaign(models.Model):
                     }
                 )
 
+    def seat(self, level: str) -> str:
+        """The level of the chain that decides for an assessment waiting at `level`: the
+        level itself, or — after the chain was edited and lost it — the nearest level above
+        it, else the last."""
+        if level in self.review_levels:
+            return level
+        rank = REVIEW_LEVELS.index(level) if level in REVIEW_LEVELS else -1
+        above = [lv for lv in self.review_levels if REVIEW_LEVELS.index(lv) > rank]
+        return above[0] if above else self.review_levels[-1]
+
     def next_review_level(self, level: str) -> str | None:
         """The level after `level` in the chain (None: `level` is the last, whose approval counts)."""
         i = self.review_levels.index(level)

@@ -66,6 +66,7 @@ BY_OBJECT = {
     "reports:named_xlsx": "result",
     "api:appeal-decide": "appeal",
     "reports:appeal_decide": "appeal",
+    "reports:appeal_evidence": "appeal",
 }
 # lists, pages and exports without an id: checked for the canary in their content
 LISTS = {

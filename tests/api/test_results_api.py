@@ -42,6 +42,9 @@ def test_the_whole_course_through_the_api(api, users, campaign, units, tree):
         None,
     )
     assert len(province.get(f"/api/v1/results/{rid}/units/").json()["results"]) == 3
+    # and the totals a township officer sees are its township's
+    mine = officer.get(f"/api/v1/results/{rid}/").json()
+    assert (mine["units_total"], mine["attained_units"]) == (2, 1)
     # appeal, decided by the campaign's level
     resp = officer.post(
         f"/api/v1/results/{rid}/appeals/", {"unit": units["short"].pk, "reason": "扣分有误"}, format="json"

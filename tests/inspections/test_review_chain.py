@@ -245,3 +245,25 @@ def test_the_deviation_report_covers_every_level(submitted, users, tree, chain, 
     )
     assert "平均偏差（市审核−检查）" in page and "平均偏差（省审核−检查）" in page
     assert '<td class="num" data-level="city">10.0</td>' in page
+
+
+def test_an_edited_chain_keeps_waiting_assessments_in_a_queue(
+    submitted, users, chain, django_capture_on_commit_callbacks
+):
+    """The chain loses the level an assessment waits at: it moves to the level that now
+    decides for it (the nearest above), and is decided there — no error, no orphan."""
+    from standards.events import campaign_changed
+
+    a = services.assessment_approve(assessment=submitted, by=users.reviewer)
+    assert a.review_level == "city"
+    chain.review_levels = ["county", "province"]
+    chain.full_clean()
+    chain.save(update_fields=["review_levels"])
+    a.refresh_from_db()
+    assert a.deciding_level == "province" and a.chain()[1]["state"] == "waiting"
+    campaign_changed.send(sender=type(chain), campaign_id=chain.pk)
+    a.refresh_from_db()
+    assert a.review_level == "province"
+    assert [x.pk for x in selectors.review_queue(user=users.province)] == [a.pk]
+    a = services.assessment_approve(assessment=a, by=users.province)
+    assert a.status == Status.APPROVED

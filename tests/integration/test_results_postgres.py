@@ -15,6 +15,7 @@ from tests.reports.test_results import (  # noqa: F401
     test_closing_is_refused_precisely_and_stores_nothing,
     test_later_changes_and_roll_ups_leave_the_official_result_as_it_was,
     test_publication_after_the_notice_with_a_document_number_and_a_pdf,
+    test_what_happened_during_the_notice_is_not_hidden_by_the_publication,
     world,
 )
 

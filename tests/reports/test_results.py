@@ -283,14 +283,7 @@ def test_after_publication_an_incident_revokes_the_title_and_a_dismissal_lifts_i
     world, users, campaign, django_capture_on_commit_callbacks
 ):
     result = close(campaign, users, days=0)
-    with django_capture_on_commit_callbacks(execute=True):
-        incidents.incident_record(  # during the (empty) notice: no 摘牌 before publication
-            unit=world["ok2"],
-            kind="petition",
-            occurred_on=dt.date(2022, 12, 1),
-            description="越级访",
-            by=users.officer2,
-        )
+    before = stored(result)
     results.result_publish(
         result=result,
         document_number="晋三零〔2023〕2号",
@@ -299,7 +292,6 @@ def test_after_publication_an_incident_revokes_the_title_and_a_dismissal_lifts_i
         by=users.province,
     )
     assert not Revocation.objects.exists()
-    before = stored(result)
     with django_capture_on_commit_callbacks(execute=True):
         inc = incidents.incident_record(
             unit=world["ok"],
@@ -317,16 +309,50 @@ def test_after_publication_an_incident_revokes_the_title_and_a_dismissal_lifts_i
             unit=world["ok2"], kind="dispute", occurred_on=timezone.localdate(), description="纠纷", by=users.officer2
         )
     assert Revocation.objects.count() == 1
+    # a second case at the same unit: dismissing the first does not give the title back
     with django_capture_on_commit_callbacks(execute=True):
+        second = incidents.incident_record(
+            unit=world["ok"], kind="petition", occurred_on=timezone.localdate(), description="越级访", by=users.officer
+        )
         incidents.incident_judge(incident=inc, status="dismissed", reason="经查不属实", by=users.reviewer)
     rev.refresh_from_db()
     assert rev.lifted_on == timezone.localdate() and rev.lifted_reason == "经查不属实"
+    standing = Revocation.objects.get(unit=world["ok"], lifted_on=None)
+    assert (standing.source, standing.source_id) == ("incident", second.pk)
     # and an overturning spot check of the year's assessment revokes too
     a = Assessment.objects.get(unit=world["ok2"])
     with django_capture_on_commit_callbacks(execute=True):
         assessments.assessment_overturn(assessment=a, reason="台账造假", by=users.province)
     assert Revocation.objects.get(unit=world["ok2"]).source == "spot_check"
     assert stored(result) == before
+
+
+def test_what_happened_during_the_notice_is_not_hidden_by_the_publication(world, users, campaign, canary, tree):
+    """An incident recorded, or a spot check overturning, during the notice: the unit is
+    not named in the published notice, and its revocation dates from the publication."""
+    result = close(campaign, users, days=0)
+    incidents.incident_record(
+        unit=world["ok2"], kind="petition", occurred_on=dt.date(2022, 12, 1), description="越级访", by=users.officer2
+    )
+    assessments.assessment_overturn(
+        assessment=Assessment.objects.get(unit=canary), reason="台账不实", by=users.province
+    )
+    result = results.result_publish(
+        result=result,
+        document_number="晋三零〔2023〕4号",
+        issued_on=timezone.localdate(),
+        issuer="领导小组",
+        by=users.province,
+    )
+    assert set(Revocation.objects.values_list("unit__name", "source")) == {
+        ("达标二村", "incident"),
+        ("金丝雀村", "spot_check"),
+    }
+    from reports import official
+
+    html = official.notice_html(result)
+    assert "达标村" in html and "达标二村" not in html and "金丝雀村" not in html
+    assert "另有 2 个单位在公示期间被抽查否定或发生“零”事项，不予命名" in html
 
 
 def test_a_year_whose_official_figures_fell_below_the_previous_year_is_flagged(world, users, campaign, tree, login):
@@ -340,3 +366,35 @@ def test_a_year_whose_official_figures_fell_below_the_previous_year_is_flagged(w
     page = login(users.city).get("/reports/", {"campaign": campaign.slug, "year": YEAR, "region": tree.county.code})
     body = page.content.decode()
     assert "低于上年官方结果" in body and "data-official" in body and "data-fell" in body
+
+
+def test_the_whole_published_list_is_for_whom_the_whole_campaign_is_in_jurisdiction(world, users, campaign, login):
+    result = close(campaign, users, days=3)
+    evidence = SimpleUploadedFile("台账.pdf", b"%PDF-1.4\n%%EOF\n", content_type="application/pdf")
+    results.appeal_file(result=result, unit=world["short"], reason="复核", upload=evidence, by=users.officer)
+    appeal = Appeal.objects.get()
+    # the deciding level opens the appeal's file; the township that filed it too
+    for user in (users.province, users.officer):
+        got = login(user).get(f"/reports/appeals/{appeal.pk}/evidence/")
+        assert got.status_code == 200 and b"".join(got.streaming_content).startswith(b"%PDF")
+    results.appeal_decide(appeal=appeal, outcome="rejected", reason="不成立", by=users.province)
+    end_notice(result)
+    results.result_publish(
+        result=result,
+        document_number="晋三零〔2023〕5号",
+        issued_on=timezone.localdate(),
+        issuer="领导小组",
+        by=users.province,
+    )
+    assert login(users.province).get(f"/reports/results/{result.pk}/official.pdf").status_code == 200
+    # 太原's staff: their part as XLSX and on the page, not the province's whole list
+    assert login(users.city).get(f"/reports/results/{result.pk}/official.pdf").status_code == 404
+    page = login(users.city).get(f"/reports/results/{result.pk}/").content.decode()
+    assert "official.pdf" not in page and "金丝雀村" not in page and "达标村" in page
+    import io
+
+    from openpyxl import load_workbook
+
+    xlsx = login(users.city).get(f"/reports/results/{result.pk}/named.xlsx")
+    names = [r[3] for r in load_workbook(io.BytesIO(xlsx.content)).active.iter_rows(min_row=2, values_only=True)]
+    assert sorted(names) == ["达标二村", "达标村"]
