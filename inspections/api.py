@@ -15,7 +15,7 @@ from standards.models import Campaign, IncidentKind
 from units import access
 
 from . import incidents, services, workflow
-from .models import Assessment, Incident, IncidentStatus
+from .models import Assessment, Incident, IncidentSource, IncidentStatus, Severity
 
 
 class ScoreSerializer(serializers.Serializer):
@@ -234,6 +234,13 @@ class AssessmentViewSet(WriteViewSet):
 
 class IncidentSerializer(serializers.ModelSerializer):
     kind = serializers.ChoiceField(choices=IncidentKind.choices)
+    severity = serializers.ChoiceField(choices=Severity.choices, default=Severity.GENERAL)
+    source = serializers.ChoiceField(
+        choices=IncidentSource.choices,
+        required=False,
+        help_text="set by the portal: a department's incidents carry its kind; county staff may name spot_check",
+    )
+    department = serializers.CharField(source="department.name", read_only=True, default=None)
     actions = ActionsField(workflow.allowed_actions)
 
     def get_fields(self):
@@ -241,12 +248,25 @@ class IncidentSerializer(serializers.ModelSerializer):
         request = self.context.get("request")
         if request is not None and "unit" in fields and not fields["unit"].read_only:
             # A unit outside the jurisdiction is reported exactly like a missing one.
-            fields["unit"].queryset = access.visible_units(request.user)
+            fields["unit"].queryset = access.incident_units(request.user)
         return fields
 
     class Meta:
         model = Incident
-        fields = ["id", "unit", "kind", "occurred_on", "description", "status", "reason", "recorded_at", "actions"]
+        fields = [
+            "id",
+            "unit",
+            "kind",
+            "severity",
+            "source",
+            "department",
+            "occurred_on",
+            "description",
+            "status",
+            "reason",
+            "recorded_at",
+            "actions",
+        ]
         read_only_fields = ["status", "reason", "recorded_at"]
 
 
@@ -260,7 +280,7 @@ class IncidentFilter(django_filters.FilterSet):
 
     class Meta:
         model = Incident
-        fields = ["unit", "kind", "status"]
+        fields = ["unit", "kind", "status", "severity", "source"]
 
 
 class IncidentViewSet(WriteViewSet):
@@ -268,14 +288,21 @@ class IncidentViewSet(WriteViewSet):
     filterset_class = IncidentFilter
 
     def get_queryset(self):
-        return access.scope(self.request.user, Incident.objects.select_related("unit").order_by("-occurred_on", "-id"))
+        qs = Incident.objects.select_related("unit", "department").order_by("-occurred_on", "-id")
+        return access.scope(self.request.user, qs, department_field="department")
 
     def create(self, request, *args, **kwargs):
         ser = self.get_serializer(data=request.data)
         ser.is_valid(raise_exception=True)
         d = ser.validated_data
         inc = incidents.incident_record(
-            unit=d["unit"], kind=d["kind"], occurred_on=d["occurred_on"], description=d["description"], by=request.user
+            unit=d["unit"],
+            kind=d["kind"],
+            occurred_on=d["occurred_on"],
+            description=d["description"],
+            severity=d["severity"],
+            source=d.get("source"),
+            by=request.user,
         )
         return Response(self.get_serializer(inc).data, status=status.HTTP_201_CREATED)
 

@@ -18,14 +18,24 @@ from standards.models import IncidentKind
 from units import access
 
 from . import incidents, workflow
-from .models import Incident, IncidentStatus
+from .models import Incident, IncidentSource, IncidentStatus, Severity
 
 
 class IncidentForm(forms.Form):
     unit_code = forms.CharField(label=gettext_lazy("单位代码"), max_length=15)
     kind = forms.ChoiceField(label=gettext_lazy("类型"), choices=IncidentKind.choices)
+    severity = forms.ChoiceField(
+        label=gettext_lazy("等级"), choices=Severity.choices, initial=Severity.GENERAL, required=False
+    )
     occurred_on = forms.DateField(label=gettext_lazy("发生日期"), widget=forms.DateInput(attrs={"type": "date"}))
     description = forms.CharField(label=gettext_lazy("情况描述"), widget=forms.Textarea(attrs={"rows": 3}))
+
+
+def _incidents(user):
+    """The incidents of the user's units; a department's staff also see those their
+    department recorded (信访, 公安, 应急 record for any unit of their region)."""
+    qs = Incident.objects.select_related("unit__township", "department").order_by("-occurred_on", "-id")
+    return access.scope(user, qs, department_field="department")
 
 
 def _with_actions(page, user):
@@ -36,8 +46,11 @@ def _with_actions(page, user):
 
 @login_required
 def incident_list(request):
-    qs = access.scope(request.user, Incident.objects.select_related("unit__township").order_by("-occurred_on", "-id"))
+    qs = _incidents(request.user)
     kind, status, year = request.GET.get("kind", ""), request.GET.get("status", ""), request.GET.get("year", "")
+    source = request.GET.get("source", "")
+    if source in IncidentSource.values:
+        qs = qs.filter(source=source)
     if kind in IncidentKind.values:
         qs = qs.filter(kind=kind)
     if status in IncidentStatus.values:
@@ -52,8 +65,10 @@ def incident_list(request):
             "page": page,
             "kinds": IncidentKind.choices,
             "statuses": IncidentStatus.choices,
+            "sources": IncidentSource.choices,
             "kind": kind,
             "status": status,
+            "source": source,
             "year": year,
             "form": IncidentForm(),
         },
@@ -66,7 +81,7 @@ def incident_create(request):
     form = IncidentForm(request.POST)
     if form.is_valid():
         d = form.cleaned_data
-        unit = access.visible_units(request.user).filter(code=d["unit_code"]).first()
+        unit = access.incident_units(request.user).filter(code=d["unit_code"]).first()
         if unit is None:
             form.add_error("unit_code", _("单位代码 %(c)s 不存在或不在您的管辖范围内。") % {"c": d["unit_code"]})
         else:
@@ -74,6 +89,7 @@ def incident_create(request):
                 incidents.incident_record(
                     unit=unit,
                     kind=d["kind"],
+                    severity=d["severity"] or Severity.GENERAL,
                     occurred_on=d["occurred_on"],
                     description=d["description"],
                     by=request.user,
@@ -84,7 +100,7 @@ def incident_create(request):
             else:
                 messages.success(request, _("已登记“%(unit)s”的事件。") % {"unit": unit.name})
                 return redirect("incidents:list")
-    qs = access.scope(request.user, Incident.objects.select_related("unit__township").order_by("-occurred_on"))
+    qs = _incidents(request.user)
     return render(
         request,
         "inspections/incidents.html",
@@ -92,6 +108,7 @@ def incident_create(request):
             "page": _with_actions(Paginator(qs, 50).get_page(1), request.user),
             "kinds": IncidentKind.choices,
             "statuses": IncidentStatus.choices,
+            "sources": IncidentSource.choices,
             "form": form,
         },
         status=400,

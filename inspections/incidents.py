@@ -17,10 +17,10 @@ from sanling.kernel.events import send_after_commit
 from standards.models import IncidentKind
 from units import access
 from units.audit import audit
-from units.models import Unit, User
+from units.models import DepartmentKind, Unit, User
 
 from .events import incident_changed
-from .models import Incident
+from .models import Incident, IncidentSource, Severity
 from .workflow import INCIDENT, INCIDENT_ACTION_FOR
 
 
@@ -35,24 +35,68 @@ def _changed(inc: Incident, action: str) -> None:
     )
 
 
+# a department's incidents carry its kind as their source
+DEPARTMENT_SOURCE = {
+    DepartmentKind.PETITION: IncidentSource.PETITION,
+    DepartmentKind.PUBLIC_SECURITY: IncidentSource.PUBLIC_SECURITY,
+    DepartmentKind.EMERGENCY: IncidentSource.EMERGENCY,
+}
+
+
+def _source(by: User, asked: str | None) -> tuple[str, object]:
+    """A department's staff record as their department; townships report; the county may
+    name a spot check as the source of what it records."""
+    if access.is_department_staff(by):
+        return DEPARTMENT_SOURCE[by.department.kind], by.department
+    if asked == IncidentSource.SPOT_CHECK and not access.is_township_officer(by):
+        return IncidentSource.SPOT_CHECK, None
+    if asked not in (None, "", IncidentSource.TOWNSHIP):
+        raise ServiceError({"source": [_("来源“%(s)s”只能由相应部门登记时自动记录。") % {"s": asked}]})
+    return IncidentSource.TOWNSHIP, None
+
+
 @transaction.atomic
-def incident_record(*, unit: Unit, kind: str, occurred_on: dt.date, description: str, by: User) -> Incident:
+def incident_record(
+    *,
+    unit: Unit,
+    kind: str,
+    occurred_on: dt.date,
+    description: str,
+    by: User,
+    severity: str = Severity.GENERAL,
+    source: str | None = None,
+) -> Incident:
     if not access.can_record_incident(by):
         raise PermissionDenied(_("您的角色不能登记事件。"))
-    unit = access.unit_for(by, unit.pk)
+    unit = access.incident_unit_for(by, unit.pk)
     errors = {}
     if kind not in IncidentKind.values:
         errors["kind"] = [_("未知的事件类型“%(k)s”。") % {"k": kind}]
+    if severity not in Severity.values:
+        errors["severity"] = [_("未知的事件等级“%(s)s”。") % {"s": severity}]
     if occurred_on > timezone.localdate():
         errors["occurred_on"] = [_("发生日期 %(d)s 晚于今天，不能登记未来的事件。") % {"d": occurred_on.isoformat()}]
     if not (description or "").strip():
         errors["description"] = [_("请填写情况描述。")]
     if errors:
         raise ServiceError(errors)
+    src, department = _source(by, source)
     incident = Incident.objects.create(
-        unit=unit, kind=kind, occurred_on=occurred_on, description=description.strip(), recorded_by=by
+        unit=unit,
+        kind=kind,
+        occurred_on=occurred_on,
+        description=description.strip(),
+        severity=severity,
+        source=src,
+        department=department,
+        recorded_by=by,
     )
-    audit(actor=by, action="incident.recorded", target=incident, detail={"kind": kind, "unit": unit.code})
+    audit(
+        actor=by,
+        action="incident.recorded",
+        target=incident,
+        detail={"kind": kind, "unit": unit.code, "severity": severity, "source": src},
+    )
     _changed(incident, "recorded")
     return incident
 
@@ -61,7 +105,9 @@ def incident_record(*, unit: Unit, kind: str, occurred_on: dt.date, description:
 def incident_judge(*, incident: Incident | int, status: str, reason: str, by: User) -> Incident:
     """Confirm or dismiss (with a reason), as the incident's state allows."""
     pk = incident.pk if isinstance(incident, Incident) else incident
-    inc = access.object_for(by, Incident.objects.select_related("unit"), pk, for_update=True)
+    inc = access.object_for(
+        by, Incident.objects.select_related("unit"), pk, department_field="department", for_update=True
+    )
     action = INCIDENT_ACTION_FOR.get(status)
     if action is None:
         if not access.can_judge_incident(by):

@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from standards.models import REVIEW_LEVELS, Campaign, IncidentKind, Item, Standard
-from units.models import Unit
+from units.models import Department, Unit
 
 from .evidence import extension_for
 
@@ -237,6 +237,30 @@ class IncidentStatus(models.TextChoices):
     DISMISSED = "dismissed", _("不属实（已排除）")
 
 
+class IncidentSource(models.TextChoices):
+    """Where the incident became known: the township's own report, or the department where
+    petitions, cases and accidents are known first, or a spot check."""
+
+    TOWNSHIP = "township", _("乡镇/街道报告")
+    PETITION = "petition", _("信访部门")
+    PUBLIC_SECURITY = "public_security", _("公安机关")
+    EMERGENCY = "emergency", _("应急管理部门")
+    SPOT_CHECK = "spot_check", _("督导抽查")
+
+
+class Severity(models.TextChoices):
+    """The national grading of accidents and cases (一般、较大、重大、特别重大); 重大 and
+    above veto a region's appraisal (reports.appraisal)."""
+
+    GENERAL = "general", _("一般")
+    LARGER = "larger", _("较大")
+    MAJOR = "major", _("重大")
+    ESPECIALLY_MAJOR = "especially_major", _("特别重大")
+
+
+MAJOR_SEVERITIES = (Severity.MAJOR, Severity.ESPECIALLY_MAJOR)
+
+
 class Incident(models.Model):
     """A petition, accident or case against a unit. Unless dismissed, it breaks the zero
     of its kind for its calendar year in every campaign that names that kind."""
@@ -247,6 +271,17 @@ class Incident(models.Model):
     description = models.TextField(_("情况描述"))
     status = models.CharField(_("状态"), max_length=10, choices=IncidentStatus.choices, default=IncidentStatus.RECORDED)
     reason = models.TextField(_("确认/排除理由"), blank=True)
+    severity = models.CharField(_("等级"), max_length=20, choices=Severity.choices, default=Severity.GENERAL)
+    source = models.CharField(_("来源"), max_length=20, choices=IncidentSource.choices, default=IncidentSource.TOWNSHIP)
+    # the department that recorded it (信访, 公安, 应急), if one did
+    department = models.ForeignKey(
+        Department,
+        verbose_name=_("登记部门"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="incidents",
+    )
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("登记人")
     )

@@ -4,6 +4,7 @@ rules live in supervision.services; scoping in units.access."""
 from __future__ import annotations
 
 import django_filters
+from django.db.models import Q
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import parsers, serializers, status
@@ -13,6 +14,7 @@ from rest_framework.response import Response
 from sanling.kernel.api import ActionsField, IntFilter, WriteViewSet
 from standards.models import Campaign
 from units import access
+from units.models import Department, Level, Region
 
 from . import selectors, services, workflow
 from .models import (
@@ -20,6 +22,7 @@ from .models import (
     Inspection,
     InspectionKind,
     InspectionMode,
+    Milestone,
     Rectification,
     SpotCheck,
     TaskSource,
@@ -283,10 +286,34 @@ class TaskEvidenceSerializer(serializers.Serializer):
     size = serializers.IntegerField()
 
 
+class MilestoneSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Milestone
+        fields = ["id", "title", "due_on", "done_on"]
+        read_only_fields = ["id", "done_on"]
+
+
+class DepartmentRef(serializers.PrimaryKeyRelatedField):
+    """A department by id, among those the user may assign (one answer for missing and
+    not assignable)."""
+
+    def get_queryset(self):
+        request = self.context.get("request")
+        if request is None:
+            return Department.objects.none()
+        return selectors.assignable_departments(request.user)
+
+
 class RectificationSerializer(serializers.ModelSerializer):
-    unit_code = serializers.CharField(source="unit.code", read_only=True)
-    region_code = serializers.CharField(source="unit.township_id", read_only=True)
+    unit_code = serializers.CharField(source="unit.code", read_only=True, default=None)
+    region_code = serializers.CharField(source="township_id", read_only=True)
+    # a township's task (no unit): its code
+    township = serializers.CharField(required=False, allow_blank=True, write_only=True)
     opened_region_code = serializers.CharField(source="opened_region_id", read_only=True)
+    lead_department = DepartmentRef()
+    lead_department_name = serializers.CharField(source="lead_department.name", read_only=True)
+    cooperating_departments = DepartmentRef(many=True, required=False)
+    milestones = MilestoneSerializer(many=True, required=False)
     evidence = TaskEvidenceSerializer(many=True, read_only=True)
     # A plain id: existence is checked by the service, with one answer for missing and
     # not visible, so ids of other regions' checks cannot be probed.
@@ -298,6 +325,8 @@ class RectificationSerializer(serializers.ModelSerializer):
         request = self.context.get("request")
         if request is not None and "unit" in fields and not fields["unit"].read_only:
             fields["unit"].queryset = access.visible_units(request.user)
+        if request is not None and "action" in fields and not fields["action"].read_only:
+            fields["action"].queryset = selectors.special_actions(request.user)
         return fields
 
     class Meta:
@@ -306,6 +335,7 @@ class RectificationSerializer(serializers.ModelSerializer):
             "id",
             "unit",
             "unit_code",
+            "township",
             "region_code",
             "title",
             "description",
@@ -313,12 +343,17 @@ class RectificationSerializer(serializers.ModelSerializer):
             "spot_check",
             "leader",
             "lead_department",
+            "lead_department_name",
             "cooperating_departments",
+            "action",
+            "milestones",
             "deadline",
             "status",
             "overdue",
             "overdue_since",
             "report_note",
+            "root_cause",
+            "lasting_measure",
             "reopen_reason",
             "opened_region_code",
             "opened_at",
@@ -332,11 +367,14 @@ class RectificationSerializer(serializers.ModelSerializer):
             "overdue",
             "overdue_since",
             "report_note",
+            "root_cause",
+            "lasting_measure",
             "reopen_reason",
             "opened_at",
             "reported_at",
             "closed_at",
         ]
+        extra_kwargs = {"unit": {"required": False, "allow_null": True}}
 
 
 class TaskTransition(serializers.Serializer):
@@ -345,7 +383,13 @@ class TaskTransition(serializers.Serializer):
         help_text="in_progress (start), reported (with note), closed (verify), open (reopen, with reason)",
     )
     note = serializers.CharField(allow_blank=True, required=False, default="")
+    root_cause = serializers.CharField(allow_blank=True, required=False, default="")
+    lasting_measure = serializers.CharField(allow_blank=True, required=False, default="")
     reason = serializers.CharField(allow_blank=True, required=False, default="")
+
+
+class MilestoneDone(serializers.Serializer):
+    milestone = serializers.IntegerField()
 
 
 class EvidenceUpload(serializers.Serializer):
@@ -356,13 +400,21 @@ class RectificationFilter(django_filters.FilterSet):
     unit = IntFilter(field_name="unit_id")
     region_code = django_filters.CharFilter(method="in_region", label="region code (any level: whole subtree)")
     overdue = django_filters.BooleanFilter(method="is_overdue")
+    department = IntFilter(method="of_department", label="department id: tasks it leads or cooperates in")
+    action = IntFilter(field_name="action_id", label="special action id")
 
     class Meta:
         model = Rectification
-        fields = ["unit", "status", "source", "region_code", "overdue"]
+        fields = ["unit", "status", "source", "region_code", "overdue", "department", "action"]
 
     def in_region(self, qs, name, value):
-        return access.in_region(qs, value, unit_field="unit")
+        region = Region.objects.filter(code=value).only("code", "level").first()
+        if region is None:
+            return qs.none()
+        return qs.filter(township__code__startswith=region.prefix)
+
+    def of_department(self, qs, name, value):
+        return qs.filter(Q(lead_department_id=value) | Q(cooperating_departments=value)).distinct()
 
     def is_overdue(self, qs, name, value):
         return qs.overdue() if value else qs.not_overdue()
@@ -373,8 +425,10 @@ class RectificationViewSet(WriteViewSet):
     filterset_class = RectificationFilter
 
     def get_queryset(self):
-        qs = Rectification.objects.select_related("unit", "opened_region").prefetch_related("evidence")
-        return access.scope(self.request.user, qs.order_by("deadline", "id"))
+        qs = Rectification.objects.select_related("unit", "opened_region", "lead_department").prefetch_related(
+            "evidence", "cooperating_departments", "milestones"
+        )
+        return selectors.scope_tasks(self.request.user, qs.order_by("deadline", "id"))
 
     def _out(self, t, code=status.HTTP_200_OK):
         return Response(self.get_serializer(self.get_queryset().get(pk=t.pk)).data, status=code)
@@ -387,14 +441,20 @@ class RectificationViewSet(WriteViewSet):
         check = None
         if check_id is not None:
             check = SpotCheck.objects.filter(pk=check_id).first() or SpotCheck(pk=check_id)
+        township = None
+        if not d.get("unit") and d.get("township"):
+            township = access.current_regions(request.user).filter(pk=d["township"], level=Level.TOWNSHIP).first()
         t = services.task_open(
-            unit=d["unit"],
+            unit=d.get("unit"),
+            township=township,
             title=d["title"],
             description=d.get("description", ""),
             source=d.get("source", TaskSource.INSPECTION),
             leader=d["leader"],
             lead_department=d["lead_department"],
-            cooperating_departments=d.get("cooperating_departments", ""),
+            cooperating_departments=d.get("cooperating_departments", []),
+            milestones=[(m["title"], m["due_on"]) for m in d.get("milestones", [])],
+            action=d.get("action"),
             deadline=d["deadline"],
             spot_check=check,
             by=request.user,
@@ -411,7 +471,13 @@ class RectificationViewSet(WriteViewSet):
         if action == "start":
             t = services.task_start(task=t, by=request.user)
         elif action == "report":
-            t = services.task_report(task=t, note=d["note"], by=request.user)
+            t = services.task_report(
+                task=t,
+                note=d["note"],
+                root_cause=d["root_cause"],
+                lasting_measure=d["lasting_measure"],
+                by=request.user,
+            )
         elif action == "verify":
             t = services.task_verify(task=t, by=request.user)
         else:
@@ -420,6 +486,16 @@ class RectificationViewSet(WriteViewSet):
 
     def update(self, request, *args, **kwargs):
         return self.partial_update(request, *args, **kwargs)
+
+    @extend_schema(request=MilestoneDone, responses=RectificationSerializer)
+    @action(detail=True, methods=["post"], url_path="milestone-done")
+    def milestone_done(self, request, pk=None):
+        """Mark one of the task's milestones done today."""
+        t = self.get_object()
+        ser = MilestoneDone(data=request.data)
+        ser.is_valid(raise_exception=True)
+        services.task_milestone_done(task=t, milestone=ser.validated_data["milestone"], by=request.user)
+        return self._out(t)
 
     @extend_schema(request={"multipart/form-data": EvidenceUpload}, responses={201: RectificationSerializer})
     @action(detail=True, methods=["post"], parser_classes=[parsers.MultiPartParser])

@@ -9,7 +9,7 @@ from simple_history.models import HistoricalRecords
 
 from inspections.models import Assessment, UploadedFile, generated_name
 from standards.models import Campaign, Item
-from units.models import Region, Unit
+from units.models import Department, DepartmentKind, Region, Unit
 
 
 class InspectionKind(models.TextChoices):
@@ -181,10 +181,32 @@ class Rectification(models.Model):
     spot_check = models.ForeignKey(
         SpotCheck, verbose_name=_("来源检查"), null=True, blank=True, on_delete=models.SET_NULL, related_name="tasks"
     )
-    unit = models.ForeignKey(Unit, verbose_name=_("责任单位"), on_delete=models.PROTECT, related_name="rectifications")
+    # One unit's problem, or a township's (服务管理盲区, 突出治安问题): the township is
+    # always set — the unit's own for a unit's task — and places the task in the tree.
+    unit = models.ForeignKey(
+        Unit,
+        verbose_name=_("责任单位"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="rectifications",
+    )
+    township = models.ForeignKey(Region, verbose_name=_("乡镇/街道"), on_delete=models.PROTECT, related_name="+")
     leader = models.CharField(_("包案领导"), max_length=50)
-    lead_department = models.CharField(_("牵头部门"), max_length=100)
-    cooperating_departments = models.CharField(_("配合部门"), max_length=200, blank=True)
+    lead_department = models.ForeignKey(
+        Department, verbose_name=_("牵头部门"), on_delete=models.PROTECT, related_name="led_tasks"
+    )
+    cooperating_departments = models.ManyToManyField(
+        Department, verbose_name=_("配合部门"), blank=True, related_name="cooperating_tasks"
+    )
+    action = models.ForeignKey(
+        "SpecialAction",
+        verbose_name=_("所属专项行动"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="tasks",
+    )
     deadline = models.DateField(_("整改期限"), db_index=True)
     status = models.CharField(
         _("状态"), max_length=12, choices=TaskStatus.choices, default=TaskStatus.OPEN, db_index=True
@@ -192,6 +214,9 @@ class Rectification(models.Model):
     overdue = models.BooleanField(_("已逾期"), default=False)
     overdue_since = models.DateField(_("逾期日期"), null=True, blank=True)
     report_note = models.TextField(_("整改情况"), blank=True)
+    # 三不放过: the cause analysed and the lasting measure taken, required to close
+    root_cause = models.TextField(_("剖析原因"), blank=True)
+    lasting_measure = models.TextField(_("长效机制"), blank=True)
     reopen_reason = models.TextField(_("退回重整原因"), blank=True)
     # The level that opened the task is the one that verifies and closes it.
     opened_region = models.ForeignKey(Region, verbose_name=_("交办单位"), on_delete=models.PROTECT, related_name="+")
@@ -222,12 +247,39 @@ class Rectification(models.Model):
         indexes = [models.Index(fields=["status", "overdue"], name="rectification_state_idx")]
 
     def __str__(self):
-        return f"{self.unit.name}：{self.title}"
+        return f"{self.responsible_name}：{self.title}"
+
+    @property
+    def responsible_name(self) -> str:
+        """The unit responsible, or the township for a township's task."""
+        return self.unit.name if self.unit_id else self.township.name
 
     @property
     def is_overdue(self) -> bool:
         """The instance side of RectificationQuerySet.overdue()."""
         return self.overdue and self.status != TaskStatus.CLOSED
+
+
+class Milestone(models.Model):
+    """时序进度: a dated step of a task, due on or before the task's deadline."""
+
+    task = models.ForeignKey(Rectification, on_delete=models.CASCADE, related_name="milestones")
+    title = models.CharField(_("节点内容"), max_length=200)
+    due_on = models.DateField(_("节点日期"))
+    done_on = models.DateField(_("完成日期"), null=True, blank=True)
+    done_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("进度节点")
+        verbose_name_plural = _("进度节点")
+        ordering = ["due_on", "id"]
+
+    def __str__(self):
+        return f"{self.due_on} {self.title}"
 
 
 def task_evidence_path(instance, filename):
@@ -241,6 +293,111 @@ class TaskEvidence(UploadedFile):
     class Meta(UploadedFile.Meta):
         verbose_name = _("整改佐证")
         verbose_name_plural = _("整改佐证")
+
+
+# --- special actions (专项行动) -----------------------------------------------------
+
+
+class SpecialAction(models.Model):
+    """One of a campaign's special actions (Jinzhong's 八项行动): who leads it, who
+    cooperates, its period and its measurable targets. Data, not code."""
+
+    campaign = models.ForeignKey(
+        Campaign, verbose_name=_("创建活动"), on_delete=models.CASCADE, related_name="special_actions"
+    )
+    code = models.SlugField(_("标识"), max_length=40)
+    order = models.PositiveSmallIntegerField(_("序号"), default=0)
+    name = models.CharField(_("名称"), max_length=100)
+    lead_kind = models.CharField(_("牵头部门类型"), max_length=20, choices=DepartmentKind.choices)
+    cooperating_kinds = models.JSONField(_("配合部门类型"), default=list, blank=True)
+    # as the plan states it (牵头单位/配合单位 may name bodies that are not departments)
+    lead_text = models.CharField(_("牵头单位（原文）"), max_length=200, blank=True)
+    cooperating_text = models.CharField(_("配合单位（原文）"), max_length=300, blank=True)
+    starts_on = models.DateField(_("开始日期"))
+    ends_on = models.DateField(_("结束日期"))
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("专项行动")
+        verbose_name_plural = _("专项行动")
+        ordering = ["campaign_id", "order", "id"]
+        constraints = [models.UniqueConstraint(fields=["campaign", "code"], name="special_action_code_unique")]
+
+    def __str__(self):
+        return self.name
+
+    def involves(self, kind: str) -> bool:
+        return kind == self.lead_kind or kind in (self.cooperating_kinds or [])
+
+
+class Measure(models.TextChoices):
+    COUNT = "count", _("累计数量")
+    RATE = "rate", _("比率")
+
+
+class ActionTarget(models.Model):
+    """A measurable target of a special action, per county: a count to reach (矛盾纠纷排查
+    n 次) or a rate (出租房屋登记率 100%: numerator over denominator)."""
+
+    action = models.ForeignKey(SpecialAction, on_delete=models.CASCADE, related_name="targets")
+    code = models.SlugField(_("标识"), max_length=40)
+    name = models.CharField(_("指标"), max_length=100)
+    measure = models.CharField(_("计量方式"), max_length=10, choices=Measure.choices)
+    unit_label = models.CharField(_("计量单位"), max_length=10, blank=True)
+    # a count per county, or a rate between 0 and 1
+    target = models.DecimalField(_("目标值"), max_digits=12, decimal_places=4)
+
+    class Meta:
+        verbose_name = _("行动指标")
+        verbose_name_plural = _("行动指标")
+        ordering = ["action_id", "id"]
+        constraints = [models.UniqueConstraint(fields=["action", "code"], name="action_target_code_unique")]
+
+    def __str__(self):
+        return self.name
+
+
+class ActionProgress(models.Model):
+    """A department's figure for one target in one county, as of a date: the cumulative
+    count so far, or the numerator and denominator of a rate. The latest figure of each
+    county counts (supervision.actions)."""
+
+    target = models.ForeignKey(ActionTarget, on_delete=models.PROTECT, related_name="progress")
+    region = models.ForeignKey(Region, verbose_name=_("县（市、区）"), on_delete=models.PROTECT, related_name="+")
+    department = models.ForeignKey(
+        Department, verbose_name=_("填报部门"), on_delete=models.PROTECT, related_name="action_progress"
+    )
+    as_of = models.DateField(_("截至日期"))
+    value = models.DecimalField(_("数值"), max_digits=12, decimal_places=2)
+    denominator = models.DecimalField(_("基数"), max_digits=12, decimal_places=2, null=True, blank=True)
+    note = models.TextField(_("说明"), blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("填报人")
+    )
+    recorded_at = models.DateTimeField(_("填报时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("行动进展")
+        verbose_name_plural = _("行动进展")
+        ordering = ["-as_of", "-id"]
+        indexes = [models.Index(fields=["target", "region", "as_of"], name="action_progress_latest_idx")]
+
+    def __str__(self):
+        return f"{self.region.name} {self.target.name} {self.as_of}"
+
+
+def progress_evidence_path(instance, filename):
+    return generated_name("actions", instance.content_type)
+
+
+class ProgressEvidence(UploadedFile):
+    progress = models.ForeignKey(ActionProgress, on_delete=models.CASCADE, related_name="evidence")
+    file = models.FileField(_("文件"), upload_to=progress_evidence_path, max_length=200)
+
+    class Meta(UploadedFile.Meta):
+        verbose_name = _("行动佐证")
+        verbose_name_plural = _("行动佐证")
 
 
 class Notification(models.Model):

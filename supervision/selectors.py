@@ -8,9 +8,19 @@ from django.db.models import Avg, Count, F, Q, QuerySet
 from django.shortcuts import get_object_or_404
 
 from units import access
-from units.models import Region, User
+from units.models import Department, Region, User
 
-from .models import CLOSED_Q, OPEN_Q, OVERDUE_Q, CheckStatus, Inspection, InspectionMode, Rectification, SpotCheck
+from .models import (
+    CLOSED_Q,
+    OPEN_Q,
+    OVERDUE_Q,
+    CheckStatus,
+    Inspection,
+    InspectionMode,
+    Rectification,
+    SpecialAction,
+    SpotCheck,
+)
 
 
 def visible_inspections(user: User, qs: QuerySet[Inspection] | None = None) -> QuerySet[Inspection]:
@@ -43,11 +53,72 @@ def visible_checks(user: User) -> QuerySet[SpotCheck]:
     return access.scope(user, SpotCheck.objects.filter(inspection__in=visible_inspections(user)))
 
 
-def tasks(user: User, region: Region | None = None) -> QuerySet[Rectification]:
-    qs = access.scope(user, Rectification.objects.select_related("unit__township", "opened_region"))
+# where a task is placed and whose it is: its township (a task may have no unit), and
+# for a department's staff also the tasks their department leads or cooperates in
+TASK_SCOPE = {"township_field": "township", "department_field": ("lead_department", "cooperating_departments")}
+
+
+def scope_tasks(user: User, qs: QuerySet[Rectification]) -> QuerySet[Rectification]:
+    return access.scope(user, qs, **TASK_SCOPE)
+
+
+def task_for(user: User, pk, *, for_update: bool = False) -> Rectification:
+    qs = Rectification.objects.select_related("unit__township", "township", "opened_region", "lead_department")
+    return access.object_for(user, qs, pk, for_update=for_update, **TASK_SCOPE)
+
+
+def tasks(user: User, region: Region | None = None, department=None) -> QuerySet[Rectification]:
+    qs = scope_tasks(
+        user, Rectification.objects.select_related("unit__township", "township", "opened_region", "lead_department")
+    )
     if region is not None:
-        qs = qs.filter(unit__township__code__startswith=region.prefix)
+        qs = qs.filter(township__code__startswith=region.prefix)
+    if department is not None:
+        qs = qs.filter(Q(lead_department=department) | Q(cooperating_departments=department)).distinct()
     return qs
+
+
+def assignable_departments(user: User) -> QuerySet[Department]:
+    """The departments a task opened by `user` may name: those of the user's own region
+    and the regions above it, and of the regions below it (not townships: departments
+    belong to a county, a city or the province). The service checks each against the
+    task's township."""
+    home = access.home_region(user)
+    if home is None:
+        return Department.objects.none()
+    return (
+        Department.objects.filter(
+            Q(region_id__in=home.ancestor_codes()) | Q(region__code__startswith=home.prefix), active=True
+        )
+        .select_related("region")
+        .order_by("region_id", "kind", "name")
+    )
+
+
+def special_actions(user: User) -> QuerySet[SpecialAction]:
+    """The special actions of campaigns the user takes part in."""
+    from standards import selectors as campaign_selectors
+
+    return SpecialAction.objects.filter(campaign__in=campaign_selectors.campaigns_for(user)).select_related("campaign")
+
+
+def task_departments(user: User, region: Region | None) -> QuerySet:
+    """The departments that lead tasks the user sees (the ledger's filter)."""
+    return Department.objects.filter(led_tasks__in=tasks(user, region).values("pk")).distinct().order_by("name")
+
+
+def task_counts_by_department(qs: QuerySet[Rectification]) -> list[dict]:
+    """Each lead department's open, overdue and closed tasks: one grouped query."""
+    return list(
+        qs.order_by()
+        .values("lead_department_id", "lead_department__name")
+        .annotate(
+            open=Count("id", filter=OPEN_Q),
+            overdue=Count("id", filter=OVERDUE_Q),
+            closed=Count("id", filter=CLOSED_Q),
+        )
+        .order_by("-overdue", "-open", "lead_department__name")
+    )
 
 
 def task_counts(user: User, region: Region) -> dict:
@@ -62,13 +133,13 @@ def task_counts(user: User, region: Region) -> dict:
 def task_counts_by_township(qs: QuerySet[Rectification]) -> list[dict]:
     return list(
         qs.order_by()
-        .values("unit__township_id", "unit__township__name")
+        .values("township_id", "township__name")
         .annotate(
             open=Count("id", filter=OPEN_Q),
             overdue=Count("id", filter=OVERDUE_Q),
             closed=Count("id", filter=CLOSED_Q),
         )
-        .order_by("-overdue", "-open", "unit__township_id")
+        .order_by("-overdue", "-open", "township_id")
     )
 
 

@@ -4,12 +4,14 @@ and the notification list. Rules live in supervision.services; scoping in units.
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import HttpResponseRedirect
+from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -25,7 +27,7 @@ from sanling.kernel.errors import ServiceError
 from standards import selectors as campaign_selectors
 from units import access
 from units.audit import audit, client_ip
-from units.models import Region
+from units.models import Department, Level, Region
 
 from . import selectors, services, workflow
 from .models import (
@@ -33,6 +35,7 @@ from .models import (
     Inspection,
     InspectionKind,
     InspectionMode,
+    SpecialAction,
     SpotCheck,
     TaskEvidence,
     TaskSource,
@@ -68,9 +71,18 @@ def _region_param(request) -> Region | None:
 SORTS = {"deadline": ("deadline", "id"), "-deadline": ("-deadline", "-id"), "opened": ("-opened_at", "-id")}
 
 
+def _department_param(request):
+    raw = request.GET.get("department", "")
+    if raw == "mine" and access.is_department_staff(request.user):
+        return request.user.department
+    if raw.isdigit():
+        return Department.objects.filter(pk=raw).first()
+    return None
+
+
 def _ledger_qs(request):
     region = _region_param(request)
-    qs = selectors.tasks(request.user, region)
+    qs = selectors.tasks(request.user, region, department=_department_param(request))
     state = request.GET.get("state", "")
     if state == "open":
         qs = qs.not_closed()
@@ -86,6 +98,7 @@ def _ledger_qs(request):
 def ledger(request):
     region, qs, state, sort = _ledger_qs(request)
     counts = selectors.task_counts(request.user, region) if region else {}
+    visible = selectors.tasks(request.user, region)
     return render(
         request,
         "supervision/ledger.html",
@@ -96,7 +109,10 @@ def ledger(request):
             "sort": sort,
             "counts": counts,
             "statuses": TaskStatus.choices,
-            "by_township": selectors.task_counts_by_township(selectors.tasks(request.user, region)),
+            "by_township": selectors.task_counts_by_township(visible),
+            "by_department": selectors.task_counts_by_department(visible),
+            "departments": selectors.task_departments(request.user, region),
+            "department": _department_param(request),
             "today": timezone.localdate(),
         },
     )
@@ -119,25 +135,33 @@ def ledger_export(request, fmt: str):
         _("单位代码"),
         _("整改事项"),
         _("来源"),
+        _("专项行动"),
         _("包案领导"),
         _("牵头部门"),
         _("配合部门"),
+        _("进度节点"),
         _("整改期限"),
         _("状态"),
         _("是否逾期"),
         _("交办单位"),
         _("销号时间"),
     ]
+    qs = qs.select_related("action").prefetch_related("cooperating_departments", "milestones")
     rows = (
         [
-            t.unit.township.name,
-            t.unit.name,
-            t.unit.code,
+            t.township.name,
+            t.responsible_name,
+            t.unit.code if t.unit_id else "",
             t.title,
             t.get_source_display(),
+            t.action.name if t.action_id else "",
             t.leader,
-            t.lead_department,
-            t.cooperating_departments,
+            t.lead_department.name,
+            "、".join(d.name for d in t.cooperating_departments.all()),
+            "；".join(
+                f"{m.due_on.isoformat()} {m.title}" + (f"（{_('已完成')}）" if m.done_on else "")
+                for m in t.milestones.all()
+            ),
             t.deadline.isoformat(),
             t.get_status_display(),
             _("是") if t.is_overdue else _("否"),
@@ -150,18 +174,65 @@ def ledger_export(request, fmt: str):
     return exports.table_response(fmt=fmt, filename=name, title=_("整改台账"), header=header, rows=rows)
 
 
+class MilestonesField(forms.CharField):
+    """One milestone per line: a date, then what is to be done by then."""
+
+    widget = forms.Textarea(attrs={"rows": 3, "placeholder": "2027-01-15 完成排查摸底\n2027-02-28 完成整改"})
+
+    def clean(self, value):
+        value = super().clean(value)
+        out = []
+        for n, line in enumerate((value or "").splitlines(), start=1):
+            line = line.strip()
+            if not line:
+                continue
+            day, _sep, title = line.partition(" ")
+            try:
+                due = dt.date.fromisoformat(day)
+            except ValueError:
+                raise forms.ValidationError(
+                    _("第 %(n)s 行“%(l)s”应为“日期 内容”，如：2027-01-15 完成排查摸底。") % {"n": n, "l": line}
+                ) from None
+            out.append((title.strip(), due))
+        return out
+
+
 class TaskForm(forms.Form):
-    unit_code = forms.CharField(label=gettext_lazy("责任单位代码"), max_length=15)
+    unit_code = forms.CharField(
+        label=gettext_lazy("责任单位代码"),
+        max_length=15,
+        required=False,
+        help_text=gettext_lazy("一个单位的问题填单位代码；整个乡镇/街道的问题（如服务管理盲区）留空并填乡镇/街道代码"),
+    )
+    township = forms.CharField(label=gettext_lazy("或乡镇/街道代码"), max_length=12, required=False)
     title = forms.CharField(label=gettext_lazy("整改事项"), max_length=200)
     description = forms.CharField(
         label=gettext_lazy("问题描述"), required=False, widget=forms.Textarea(attrs={"rows": 3})
     )
     source = forms.ChoiceField(label=gettext_lazy("来源"), choices=TaskSource.choices)
     leader = forms.CharField(label=gettext_lazy("包案领导"), max_length=50)
-    lead_department = forms.CharField(label=gettext_lazy("牵头部门"), max_length=100)
-    cooperating_departments = forms.CharField(label=gettext_lazy("配合部门"), max_length=200, required=False)
+    lead_department = forms.ModelChoiceField(label=gettext_lazy("牵头部门"), queryset=Department.objects.none())
+    cooperating_departments = forms.ModelMultipleChoiceField(
+        label=gettext_lazy("配合部门"),
+        queryset=Department.objects.none(),
+        required=False,
+        widget=forms.SelectMultiple(attrs={"size": 6}),
+    )
+    action = forms.ModelChoiceField(
+        label=gettext_lazy("所属专项行动"), queryset=SpecialAction.objects.none(), required=False
+    )
     deadline = forms.DateField(label=gettext_lazy("整改期限"), widget=forms.DateInput(attrs={"type": "date"}))
+    milestones = MilestonesField(label=gettext_lazy("进度节点（每行：日期 内容）"), required=False)
     check = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        departments = selectors.assignable_departments(user)
+        self.fields["lead_department"].queryset = departments
+        self.fields["cooperating_departments"].queryset = departments
+        self.fields["action"].queryset = selectors.special_actions(user)
+        for name in ("lead_department", "cooperating_departments"):
+            self.fields[name].label_from_instance = lambda d: f"{d.name}"
 
 
 @login_required
@@ -178,26 +249,37 @@ def task_create(request):
                 "title": "",
                 "description": c.reason,
             }
-    form = TaskForm(request.POST or None, initial=initial)
+    form = TaskForm(request.POST or None, initial=initial, user=request.user)
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
-        unit = access.visible_units(request.user).filter(code=d["unit_code"]).first()
+        unit = township = None
+        if d["unit_code"]:
+            unit = access.visible_units(request.user).select_related("township").filter(code=d["unit_code"]).first()
+            if unit is None:
+                form.add_error("unit_code", _("单位代码 %(c)s 不存在或不在您的管辖范围内。") % {"c": d["unit_code"]})
+        elif d["township"]:
+            township = access.current_regions(request.user).filter(pk=d["township"], level=Level.TOWNSHIP).first()
+            if township is None:
+                form.add_error("township", _("乡镇/街道代码 %(c)s 不存在或不在您的管辖范围内。") % {"c": d["township"]})
+        else:
+            form.add_error("unit_code", _("请填写责任单位代码，或整改所在的乡镇/街道代码。"))
         # any id: the service answers the same for missing, not visible and not an inspector
         check = (
             (SpotCheck.objects.filter(pk=d["check"]).first() or SpotCheck(pk=d["check"])) if d.get("check") else None
         )
-        if unit is None:
-            form.add_error("unit_code", _("单位代码 %(c)s 不存在或不在您的管辖范围内。") % {"c": d["unit_code"]})
-        else:
+        if not form.errors:
             try:
                 t = services.task_open(
                     unit=unit,
+                    township=township,
                     title=d["title"],
                     description=d["description"],
                     source=d["source"],
                     leader=d["leader"],
                     lead_department=d["lead_department"],
                     cooperating_departments=d["cooperating_departments"],
+                    milestones=d["milestones"],
+                    action=d["action"],
                     deadline=d["deadline"],
                     spot_check=check,
                     by=request.user,
@@ -221,6 +303,9 @@ def task_detail(request, pk: int):
         {
             "t": t,
             "evidence": t.evidence.all(),
+            "milestones": t.milestones.all(),
+            "cooperating": t.cooperating_departments.all(),
+            "today": timezone.localdate(),
             "history": t.history.select_related("history_user")[:20],
             "actions": workflow.allowed_actions(t, request.user),
         },
@@ -240,7 +325,15 @@ def task_action(request, pk: int, action: str):
                 raise ServiceError(_("请选择要上传的文件。"))
             services.task_add_evidence(task=t, upload=upload, by=request.user)
         elif action == "report":
-            services.task_report(task=t, note=request.POST.get("note", ""), by=request.user)
+            services.task_report(
+                task=t,
+                note=request.POST.get("note", ""),
+                root_cause=request.POST.get("root_cause", ""),
+                lasting_measure=request.POST.get("lasting_measure", ""),
+                by=request.user,
+            )
+        elif action == "milestone":
+            services.task_milestone_done(task=t, milestone=request.POST.get("milestone", ""), by=request.user)
         elif action == "verify":
             services.task_verify(task=t, by=request.user)
         elif action == "reopen":
@@ -256,7 +349,10 @@ def task_action(request, pk: int, action: str):
 
 @login_required
 def task_evidence(request, pk: int):
-    return attachment(access.object_for(request.user, TaskEvidence.objects.all(), pk, unit_field="task__unit"))
+    t = selectors.tasks(request.user).filter(evidence=pk).first()
+    if t is None:
+        raise Http404
+    return attachment(get_object_or_404(TaskEvidence, pk=pk, task=t))
 
 
 # --- inspections ------------------------------------------------------------------

@@ -8,7 +8,7 @@ import pytest
 
 from units.models import Level, Role
 
-from .factories import RegionFactory, UnitFactory, UserFactory, make_campaign, make_standard
+from .factories import RegionFactory, UnitFactory, UserFactory, dept, make_campaign, make_standard
 
 PASSWORD = "pw-Sanling-2026"
 
@@ -47,6 +47,9 @@ def tree(db):
     city2 = RegionFactory(code="140200000000", name="大同市", level=Level.CITY, parent=p)
     county2 = RegionFactory(code="140213000000", name="平城区", level=Level.COUNTY, parent=city2)
     t3 = RegionFactory(code="140213001000", name="南关街道", level=Level.TOWNSHIP, parent=county2)
+    from units.departments import load_sectors
+
+    load_sectors()
     return SimpleNamespace(
         province=p, city=city, county=county, t1=t1, t2=t2, city2=city2, county2=county2, canary_township=t3
     )
@@ -70,6 +73,23 @@ def users(tree):
         # an administrator of 太原 only: staff, not a superuser (issue 20)
         city_admin=UserFactory(username="admin_ty", role=Role.ADMIN, region=tree.city, is_staff=True),
         api=mk("api1", Role.API_CLIENT, tree.city),
+        # 行业部门: the county's 教育局 (schools and kindergartens), its police (records
+        # incidents for any unit of the county), and the other city's 教育局
+        education=UserFactory(
+            username="edu1", role=Role.DEPARTMENT_STAFF, region=tree.county, department=dept(tree.county, "education")
+        ),
+        police=UserFactory(
+            username="police1",
+            role=Role.DEPARTMENT_STAFF,
+            region=tree.county,
+            department=dept(tree.county, "public_security"),
+        ),
+        canary_education=UserFactory(
+            username="edu_dt",
+            role=Role.DEPARTMENT_STAFF,
+            region=tree.county2,
+            department=dept(tree.county2, "education"),
+        ),
     )
 
 

@@ -174,3 +174,16 @@ def figures(campaign, region, *, year: int = 2022, category: str = "village_comm
 
     row = AttainmentSnapshot.objects.get(campaign=campaign, year=year, region=region, category=category)
     return row.total_units, row.attained_units
+
+
+def dept(where, kind: str = "political_legal"):
+    """The standard department of `kind` of a unit's (or a township's) county, or of a
+    county, city or province region (created, as load_departments names it, if missing)."""
+    from units.departments import department_name
+    from units.models import Department
+
+    region = where.township if isinstance(where, Unit) else where
+    if region.level == Level.TOWNSHIP:
+        region = Region.objects.get(pk=region.parent_id)
+    found = Department.objects.filter(region=region, kind=kind).first()
+    return found or Department.objects.create(region=region, kind=kind, name=department_name(region, kind))

@@ -11,7 +11,7 @@ from django.db import connection
 from inspections import scoring
 from standards.models import Item
 from supervision.models import Rectification, TaskStatus
-from tests.factories import UnitFactory
+from tests.factories import UnitFactory, dept
 from units.models import KIND_CATEGORY, Category, Unit, UnitKind, category_case
 
 pytestmark = pytest.mark.django_db
@@ -118,7 +118,8 @@ def test_overdue_is_one_rule_for_querysets_counts_and_one_task(tree, users):
                 unit=unit,
                 title=f"{status}-{overdue}",
                 leader="甲",
-                lead_department="乙",
+                lead_department=dept(unit),
+                township=unit.township,
                 status=status,
                 overdue=overdue,
                 deadline=dt.date(2022, 1, 1),

@@ -13,7 +13,7 @@ from openpyxl import load_workbook
 
 from inspections.models import Assessment, Incident
 from supervision import services as supervision
-from tests.factories import UnitFactory, UserFactory, make_assessment, make_incident
+from tests.factories import UnitFactory, UserFactory, dept, make_assessment, make_incident
 from units.models import AuditEvent, Region, Role, Unit, User
 
 pytestmark = pytest.mark.django_db
@@ -71,7 +71,12 @@ def test_the_history_form_cannot_rewrite_an_approved_assessment(admin_client, us
 
 def test_the_history_of_another_citys_task_is_not_even_visible(client, taiyuan_admin, users, canary):
     t = supervision.task_open(
-        unit=canary, title="金丝雀整改", leader="甲", lead_department="乙", deadline=dt.date(2099, 1, 1), by=users.admin
+        unit=canary,
+        title="金丝雀整改",
+        leader="甲",
+        lead_department=dept(canary),
+        deadline=dt.date(2099, 1, 1),
+        by=users.admin,
     )
     client.force_login(taiyuan_admin)
     assert client.get(f"/admin/supervision/rectification/{t.pk}/history/").status_code == 404

@@ -17,7 +17,7 @@ from rest_framework.test import APIClient
 
 from inspections import services as assessments
 from tests.conftest import PASSWORD
-from tests.factories import UnitFactory, UserFactory, make_assessment
+from tests.factories import UnitFactory, UserFactory, dept, make_assessment
 from units.audit import audit, verify_chain
 from units.models import ApiToken, AuditEvent, Role, Unit
 
@@ -129,7 +129,7 @@ def test_a_townships_own_hazard_task_is_verified_by_its_county(users, tree):
         unit=UnitFactory(township=tree.t1),
         title="隐患",
         leader="甲",
-        lead_department="乙",
+        lead_department=dept(tree.t1),
         source="hazard",
         deadline=dt.date(2099, 1, 1),
         by=users.officer,

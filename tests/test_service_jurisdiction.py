@@ -12,7 +12,7 @@ from inspections import incidents
 from inspections import services as assessments
 from inspections.models import Assessment, Incident
 from supervision import services as supervision
-from tests.factories import UnitFactory, make_assessment, make_incident
+from tests.factories import UnitFactory, dept, make_assessment, make_incident
 from units import services as unit_services
 from units.models import AuditEvent, Unit
 
@@ -62,7 +62,7 @@ def test_tasks_of_another_township_cannot_be_worked(users, tree, canary):
         unit=canary,
         title="整改",
         leader="甲",
-        lead_department="乙",
+        lead_department=dept(canary),
         deadline=timezone.localdate() + dt.timedelta(days=3),
         by=users.admin,
     )

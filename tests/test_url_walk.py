@@ -15,7 +15,7 @@ from inspections import services
 from inspections.models import Evidence
 from reports import rollup
 from supervision import services as supervision
-from tests.factories import UnitFactory, make_assessment, make_incident
+from tests.factories import UnitFactory, dept, make_assessment, make_incident
 
 pytestmark = pytest.mark.django_db
 
@@ -51,6 +51,7 @@ BY_OBJECT = {
     "api:inspection-verify": "inspection",
     "api:rectification-detail": "task",
     "api:rectification-evidence": "task",
+    "api:rectification-milestone-done": "task",
     # the official result: another city's campaign's result and appeal
     "api:result-detail": "result",
     "api:result-units": "result",
@@ -173,7 +174,7 @@ def canary_objects(tree, users, campaign, canary, settings, tmp_path):
         unit=canary,
         title="金丝雀村整改",
         leader="乙",
-        lead_department="丙",
+        lead_department=dept(canary),
         deadline=timezone.localdate() + dt.timedelta(days=3),
         by=users.admin,
     )

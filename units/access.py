@@ -19,7 +19,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
-from .models import Level, Region, Role, Unit, User, valid_q
+from .models import INCIDENT_SOURCE_KINDS, Level, Region, Role, Sector, Unit, User, valid_q
 
 STAFF_ROLES = {Role.COUNTY_REVIEWER, Role.CITY_STAFF, Role.PROVINCE_STAFF, Role.ADMIN}
 
@@ -68,18 +68,84 @@ def current_regions(user: User) -> QuerySet[Region]:
     return visible_regions(user).filter(valid_q(timezone.localdate()))
 
 
+# --- a department's sector (行业部门监管) ----------------------------------------------
+
+
+def is_department_staff(user: User) -> bool:
+    return getattr(user, "role", None) == Role.DEPARTMENT_STAFF
+
+
+def sector_kinds(user: User) -> list[str] | None:
+    """The unit kinds a department's staff supervise (a county 教育局: schools and
+    kindergartens); None for everyone else, who are not limited by kind. One query per
+    request (memoized on the user object)."""
+    if not is_department_staff(user):
+        return None
+    cached = getattr(user, "_sanling_sector", None)
+    if cached is None or cached[0] != user.department_id:
+        kinds = []
+        if user.department_id:
+            kinds = list(
+                Sector.objects.filter(department_kind=user.department.kind).values_list("unit_kind", flat=True)
+            )
+        cached = (user.department_id, kinds)
+        user._sanling_sector = cached
+    return cached[1]
+
+
+def record_q(user: User, *, township_field: str, kind_field: str) -> Q:
+    """The rule for anything that stands for a unit — the unit itself, or a row about it
+    keyed by its township and kind (an official result's unit row): inside the user's
+    subtree, and for a department's staff, of a kind its sector covers."""
+    q = prefix_q(user, township_field)
+    kinds = sector_kinds(user)
+    if kinds is not None:
+        q &= Q(**{f"{kind_field}__in": kinds})
+    return q
+
+
+def unit_q(user: User, unit_field: str = "") -> Q:
+    f = f"{unit_field}__" if unit_field else ""
+    # the township's code is its primary key: township__code is the unit's own column, no join
+    return record_q(user, township_field=f"{f}township__code", kind_field=f"{f}kind")
+
+
 def visible_units(user: User) -> QuerySet[Unit]:
-    # The township's code is its primary key: township__code is the unit's own column, no join.
-    return Unit.objects.filter(prefix_q(user, "township__code"))
+    return Unit.objects.filter(unit_q(user))
 
 
-def scope(user: User, qs: QuerySet, *, unit_field: str = "unit") -> QuerySet:
-    """Restrict any queryset of objects hanging off a unit to the user's jurisdiction."""
-    return qs.filter(prefix_q(user, f"{unit_field}__township__code"))
+def scope(
+    user: User,
+    qs: QuerySet,
+    *,
+    unit_field: str = "unit",
+    township_field: str | None = None,
+    department_field: str | tuple[str, ...] | None = None,
+) -> QuerySet:
+    """Restrict any queryset of objects hanging off a unit to the user's jurisdiction.
+    With `township_field`, the object is placed by its own township (a rectification task
+    may be a township's, with no unit) and a sector's kinds are matched on its unit. With
+    `department_field`, a department's staff also see the objects of their department
+    (the incidents it recorded, the tasks it leads or cooperates in)."""
+    if township_field:
+        q = record_q(user, township_field=f"{township_field}__code", kind_field=f"{unit_field}__kind")
+    else:
+        q = unit_q(user, unit_field)
+    if department_field and is_department_staff(user) and user.department_id:
+        fields = (department_field,) if isinstance(department_field, str) else department_field
+        for field in fields:
+            q |= Q(**{field: user.department_id})
+        if len(fields) > 1:  # a many-to-many among them: one row per object
+            return qs.filter(pk__in=qs.filter(q).values("pk"))
+    return qs.filter(q)
 
 
 def scope_regions(user: User, qs: QuerySet, *, region_field: str = "region") -> QuerySet:
-    """Restrict a queryset of objects keyed by region (snapshots, targets) to the jurisdiction."""
+    """Restrict a queryset of objects keyed by region (snapshots, targets) to the
+    jurisdiction. A department's staff see no region's whole figures — only their
+    sector's (reports.selectors.sector_rows)."""
+    if is_department_staff(user):
+        return qs.none()
     return qs.filter(prefix_q(user, f"{region_field}__code"))
 
 
@@ -127,9 +193,18 @@ def region_for(user: User, code: str) -> Region:
     return _get(visible_regions(user), pk=code)
 
 
-def object_for(user: User, qs: QuerySet, pk, *, unit_field: str = "unit", for_update: bool = False):
+def object_for(
+    user: User,
+    qs: QuerySet,
+    pk,
+    *,
+    unit_field: str = "unit",
+    township_field: str | None = None,
+    department_field: str | tuple[str, ...] | None = None,
+    for_update: bool = False,
+):
     """An object hanging off a unit, if the user may see it (404 otherwise)."""
-    qs = scope(user, qs, unit_field=unit_field)
+    qs = scope(user, qs, unit_field=unit_field, township_field=township_field, department_field=department_field)
     if for_update:
         qs = qs.select_for_update(of=("self",))
     return _get(qs, pk=pk)
@@ -228,7 +303,23 @@ def can_see_review_queue(user: User) -> bool:
 
 
 def can_record_incident(user: User) -> bool:
+    """Townships and the county; and the 信访, 公安 and 应急 departments, where petitions,
+    cases and accidents are known first."""
+    if is_department_staff(user):
+        return bool(user.department_id) and user.department.kind in INCIDENT_SOURCE_KINDS
     return user.role in (Role.TOWNSHIP_OFFICER, Role.COUNTY_REVIEWER, Role.ADMIN) or _superuser(user)
+
+
+def incident_units(user: User) -> QuerySet[Unit]:
+    """The units the user may record an incident for: their own; for the 信访, 公安 and 应急
+    departments, every unit of their region (whatever its sector)."""
+    if is_department_staff(user) and can_record_incident(user):
+        return Unit.objects.filter(prefix_q(user, "township__code"))
+    return visible_units(user)
+
+
+def incident_unit_for(user: User, unit_id) -> Unit:
+    return _get(incident_units(user).select_related("township"), pk=unit_id)
 
 
 def can_judge_incident(user: User) -> bool:
@@ -246,15 +337,16 @@ def can_open_task(user: User) -> bool:
 
 
 def can_work_task(user: User) -> bool:
-    """The responsible township reports progress and completion."""
-    return user.role in (Role.TOWNSHIP_OFFICER, Role.ADMIN) or _superuser(user)
+    """The responsible township reports progress and completion; a department works the
+    tasks it leads (supervision.workflow checks which)."""
+    return user.role in (Role.TOWNSHIP_OFFICER, Role.DEPARTMENT_STAFF, Role.ADMIN) or _superuser(user)
 
 
 def can_verify_in(user: User, opened_region_code: str) -> bool:
     """Only the level that opened a task closes (销号) or reopens it; an administrator
     without a region stands for every level."""
-    if is_api_client(user):
-        return False
+    if is_api_client(user) or is_department_staff(user):
+        return False  # a department works a task; the level that opened it closes it
     if _superuser(user) or (user.role == Role.ADMIN and user.region_id is None):
         return True
     return user.region_id is not None and user.region_id == opened_region_code
@@ -300,6 +392,7 @@ def require(allowed: bool) -> None:
 
 # For templates: `{% if can.review %}`. Each entry is one predicate above.
 CAPABILITIES = {
+    "department": is_department_staff,
     "edit_units": can_edit_units,
     "self_assess": can_self_assess,
     "review": can_review,

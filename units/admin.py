@@ -26,7 +26,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from . import access, services
 from .audit import audit, client_ip
 from .forms import AdminLoginForm
-from .models import ApiToken, AuditEvent, Region, RegionChange, Unit, User
+from .models import ApiToken, AuditEvent, Department, Level, Region, RegionChange, Sector, Unit, User
 
 
 class AuditedAdmin(admin.ModelAdmin):
@@ -294,8 +294,8 @@ class UserAdmin(BaseUserAdmin):
     list_display = ["username", "first_name", "role", "region", "is_active"]
     list_filter = ["role", "is_active"]
     raw_id_fields = ["region"]
-    fieldsets = [*BaseUserAdmin.fieldsets, (_("角色与管辖"), {"fields": ["role", "region"]})]
-    add_fieldsets = [*BaseUserAdmin.add_fieldsets, (_("角色与管辖"), {"fields": ["role", "region"]})]
+    fieldsets = [*BaseUserAdmin.fieldsets, (_("角色与管辖"), {"fields": ["role", "region", "department"]})]
+    add_fieldsets = [*BaseUserAdmin.add_fieldsets, (_("角色与管辖"), {"fields": ["role", "region", "department"]})]
     actions = ["deactivate"]
 
     def _admin(self, request) -> bool:
@@ -340,6 +340,10 @@ class UserAdmin(BaseUserAdmin):
                 if "region" in self.fields:
                     self.fields["region"].queryset = access.current_regions(request.user)
                     self.fields["region"].required = bool(access.region_prefix(request.user))
+                if "department" in self.fields:
+                    self.fields["department"].queryset = Department.objects.filter(
+                        region__in=access.current_regions(request.user)
+                    ).select_related("region")
 
         return Scoped
 
@@ -378,6 +382,51 @@ class UserAdmin(BaseUserAdmin):
             user.is_active = False
             user.save(update_fields=["is_active"])  # its tokens are revoked (units.signals)
             audit(actor=request.user, action="user.deactivated", target=user, ip=client_ip(request))
+
+
+@admin.register(Department)
+class DepartmentAdmin(ReadOnlyHistoryAdmin, AuditedAdmin):
+    """Departments are data: each level's standard set is shipped (load_departments),
+    administrators add more for the regions of their jurisdiction and deactivate, never
+    delete (tasks and incidents name them)."""
+
+    list_display = ["name", "kind", "region", "active"]
+    list_filter = ["kind", "active", "region__level"]
+    search_fields = ["name", "region__name", "region__code"]
+    raw_id_fields = ["region"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(region__in=access.visible_regions(request.user))
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+
+        class Scoped(form):
+            def __init__(self, *a, **kw):
+                super().__init__(*a, **kw)
+                if "region" in self.fields:
+                    self.fields["region"].queryset = access.current_regions(request.user).exclude(level=Level.TOWNSHIP)
+
+        return Scoped
+
+    def save_model(self, request, obj, form, change):
+        access.require_region(request.user, obj.region)
+        obj._history_user = request.user
+        super().save_model(request, obj, form, change)
+
+
+@admin.register(Sector)
+class SectorAdmin(AuditedAdmin):
+    """Which department kind supervises which unit kind (行业部门监管); the portal-wide
+    administrator changes it."""
+
+    list_display = ["unit_kind", "department_kind"]
+
+    def has_add_permission(self, request):
+        return request.user.is_superuser and super().has_add_permission(request)
+
+    def has_change_permission(self, request, obj=None):
+        return request.user.is_superuser and super().has_change_permission(request, obj)
 
 
 @admin.register(ApiToken)

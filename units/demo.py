@@ -146,4 +146,21 @@ def seed_users(*, province: str = "14", log=print) -> list[tuple[str, str, str]]
         if not User.objects.filter(username=username).exists():
             user_create(username=username, role=role, region=region, password=DEMO_PASSWORD)
         out.append((username, DEMO_PASSWORD, f"{Role(role).label} · {region.name if region else '全部'}"))
+    # the county's 教育局 (sector supervision) and its police (incidents known first)
+    from .departments import load_departments, load_sectors
+    from .models import Department, DepartmentKind
+
+    load_sectors()
+    load_departments(county.code)
+    for username, kind in (("education", DepartmentKind.EDUCATION), ("police", DepartmentKind.PUBLIC_SECURITY)):
+        dept = Department.objects.get(region=county, kind=kind)
+        if not User.objects.filter(username=username).exists():
+            user_create(
+                username=username,
+                role=Role.DEPARTMENT_STAFF,
+                region=county,
+                department=dept,
+                password=DEMO_PASSWORD,
+            )
+        out.append((username, DEMO_PASSWORD, f"{Role.DEPARTMENT_STAFF.label} · {dept.name}"))
     return out

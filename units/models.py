@@ -346,11 +346,80 @@ class UnitState(models.Model):
         indexes = [models.Index(fields=["valid_to"], name="unit_state_to_idx")]
 
 
+class DepartmentKind(models.TextChoices):
+    POLITICAL_LEGAL = "political_legal", _("政法委")
+    PETITION = "petition", _("信访")
+    PUBLIC_SECURITY = "public_security", _("公安")
+    EMERGENCY = "emergency", _("应急管理")
+    JUSTICE = "justice", _("司法")
+    CIVIL_AFFAIRS = "civil_affairs", _("民政")
+    EDUCATION = "education", _("教育")
+    HEALTH = "health", _("卫生健康")
+    TRANSPORT = "transport", _("交通运输")
+    CULTURE_TOURISM = "culture_tourism", _("文化和旅游")
+    ETHNIC_RELIGIOUS = "ethnic_religious", _("民族宗教")
+    MARKET_REGULATION = "market_regulation", _("市场监管")
+    HOUSING = "housing", _("住房和城乡建设")
+    HUMAN_RESOURCES = "human_resources", _("人力资源和社会保障")
+    AGRICULTURE = "agriculture", _("农业农村")
+    NATURAL_RESOURCES = "natural_resources", _("自然资源")
+    COURT = "court", _("人民法院")
+    PROCURATORATE = "procuratorate", _("人民检察院")
+    OTHER = "other", _("其他部门")
+
+
+# the departments where petitions, cases and accidents are known first: they record
+# incidents for any unit of their region (units.access.can_record_incident)
+INCIDENT_SOURCE_KINDS = (DepartmentKind.PETITION, DepartmentKind.PUBLIC_SECURITY, DepartmentKind.EMERGENCY)
+
+
+class Department(models.Model):
+    """A department of a region (province, city or county): 小店区教育局, 太原市公安局 …
+    Shipped as each level's standard set (units.departments), administrators add more."""
+
+    region = models.ForeignKey(Region, verbose_name=_("所属区划"), on_delete=models.PROTECT, related_name="departments")
+    kind = models.CharField(_("部门类型"), max_length=20, choices=DepartmentKind.choices)
+    name = models.CharField(_("名称"), max_length=100)
+    active = models.BooleanField(_("有效"), default=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("部门")
+        verbose_name_plural = _("部门")
+        ordering = ["region_id", "kind", "name"]
+        constraints = [models.UniqueConstraint(fields=["region", "name"], name="department_name_unique")]
+
+    def __str__(self):
+        return self.name
+
+    def clean(self):
+        if self.region_id and self.region.level == Level.TOWNSHIP:
+            raise ValidationError({"region": _("部门属于省、市或县（区），不属于乡镇/街道。")})
+
+
+class Sector(models.Model):
+    """行业部门监管: which kind of department supervises a kind of unit (schools →
+    education, hospitals → health …), as data."""
+
+    unit_kind = models.CharField(_("单位类型"), max_length=20, choices=UnitKind.choices, unique=True)
+    department_kind = models.CharField(_("监管部门类型"), max_length=20, choices=DepartmentKind.choices)
+
+    class Meta:
+        verbose_name = _("行业监管")
+        verbose_name_plural = _("行业监管")
+        ordering = ["unit_kind"]
+
+    def __str__(self):
+        return f"{self.get_unit_kind_display()} → {self.get_department_kind_display()}"
+
+
 class Role(models.TextChoices):
     TOWNSHIP_OFFICER = "township_officer", _("乡镇/街道工作人员")
     COUNTY_REVIEWER = "county_reviewer", _("县级审核人员")
     CITY_STAFF = "city_staff", _("市级政法委")
     PROVINCE_STAFF = "province_staff", _("省级政法委")
+    DEPARTMENT_STAFF = "department_staff", _("行业部门工作人员")
     ADMIN = "admin", _("管理员")
     API_CLIENT = "api_client", _("接口客户端")
 
@@ -373,6 +442,10 @@ class User(AbstractUser):
         on_delete=models.PROTECT,
         related_name="users",
         help_text=_("管理员可留空表示全部区划"),
+    )
+    # a department's staff: their department (their region is its region)
+    department = models.ForeignKey(
+        Department, verbose_name=_("所属部门"), null=True, blank=True, on_delete=models.PROTECT, related_name="staff"
     )
 
     class Meta:
@@ -398,6 +471,18 @@ class User(AbstractUser):
             )
         if self.role == Role.API_CLIENT and not self.region_id:
             raise ValidationError({"region": _("接口客户端必须限定在一个区划内。")})
+        if self.role == Role.DEPARTMENT_STAFF:
+            if not self.department_id:
+                raise ValidationError({"department": _("行业部门工作人员必须指定所属部门。")})
+            if self.region_id != self.department.region_id:
+                raise ValidationError(
+                    {
+                        "region": _("行业部门工作人员的管辖区划即其部门所属区划（%(r)s）。")
+                        % {"r": self.department.region.name}
+                    }
+                )
+        elif self.department_id:
+            raise ValidationError({"department": _("只有行业部门工作人员有所属部门。")})
 
 
 class TokenScope(models.TextChoices):

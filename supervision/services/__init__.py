@@ -8,6 +8,7 @@ PermissionDenied (the role may not act) or Http404 (not in the user's jurisdicti
     notifications  in-portal notifications and mail
 """
 
+from .actions import progress_record
 from .inspections import (
     MAX_SAMPLE,
     draw,
@@ -25,6 +26,7 @@ from .tasks import (
     mark_overdue,
     task_add_evidence,
     task_for,
+    task_milestone_done,
     task_open,
     task_reopen,
     task_report,
@@ -42,12 +44,14 @@ __all__ = [
     "notifications_mark_read",
     "notify",
     "pool_digest",
+    "progress_record",
     "sample_pool",
     "sample_size",
     "sample_verify",
     "spot_check_record",
     "task_add_evidence",
     "task_for",
+    "task_milestone_done",
     "task_open",
     "task_reopen",
     "task_report",

@@ -10,7 +10,7 @@ from django.utils import timezone
 from inspections.models import Assessment
 from supervision import services
 from supervision.models import Inspection, Rectification
-from tests.factories import UnitFactory, make_assessment
+from tests.factories import UnitFactory, dept, make_assessment
 
 pytestmark = pytest.mark.django_db
 TODAY = timezone.localdate()
@@ -35,7 +35,7 @@ def world(tree, users, campaign, canary):
         unit=canary,
         title="金丝雀村整改",
         leader="乙",
-        lead_department="丙",
+        lead_department=dept(canary),
         deadline=TODAY + dt.timedelta(days=3),
         by=users.admin,
     )
@@ -119,7 +119,7 @@ def test_rectification_lifecycle_through_the_api(api, users, world, tree):
         "unit": unit.id,
         "title": "监控探头损坏",
         "leader": "孙镇长",
-        "lead_department": "派出所",
+        "lead_department": dept(unit, "public_security").pk,
         "deadline": (TODAY + dt.timedelta(days=7)).isoformat(),
         "source": "hazard",
     }
@@ -136,7 +136,8 @@ def test_rectification_lifecycle_through_the_api(api, users, world, tree):
         url + "evidence/", {"file": SimpleUploadedFile("修复.pdf", b"%PDF-1.4\n%%EOF\n")}, format="multipart"
     )
     assert up.status_code == 201 and up.json()["evidence"][0]["name"] == "修复.pdf"
-    assert officer.patch(url, {"status": "reported", "note": "已修复"}, format="json").json()["status"] == "reported"
+    done = {"status": "reported", "note": "已修复", "root_cause": "线路老化", "lasting_measure": "每月巡检"}
+    assert officer.patch(url, done, format="json").json()["status"] == "reported"
     assert officer.patch(url, {"status": "closed"}, format="json").status_code == 403
     assert api(users.city).patch(url, {"status": "closed"}, format="json").status_code == 403
     assert reviewer.patch(url, {"status": "closed"}, format="json").json()["status"] == "closed"

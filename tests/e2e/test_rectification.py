@@ -12,7 +12,7 @@ from openpyxl import load_workbook
 
 from supervision import services
 from supervision.models import Rectification, TaskStatus
-from tests.factories import UnitFactory
+from tests.factories import UnitFactory, dept
 
 from .test_dashboard import log_in
 
@@ -30,11 +30,12 @@ def test_open_report_close_and_overdue_in_the_browser(page, live_server, tree, u
     ART.mkdir(exist_ok=True)
     today = timezone.localdate()
     unit = UnitFactory(township=tree.t1, name="坞城村")
+    dept(tree.t1, "emergency")
     late = services.task_open(
         unit=UnitFactory(township=tree.t2, name="营盘社区"),
         title="监控盲区未消除",
         leader="李书记",
-        lead_department="综治中心",
+        lead_department=dept(tree.t2),
         deadline=today,
         by=users.reviewer,
     )
@@ -48,7 +49,7 @@ def test_open_report_close_and_overdue_in_the_browser(page, live_server, tree, u
     page.fill("input[name=title]", "消防通道堵塞")
     page.select_option("select[name=source]", "hazard")
     page.fill("input[name=leader]", "王镇长")
-    page.fill("input[name=lead_department]", "应急办")
+    page.select_option("select[name=lead_department]", label="小店区应急管理局")
     page.fill("input[name=deadline]", (today - dt.timedelta(days=1)).isoformat())
     page.click("button[type=submit]")
     assert "早于今天" in page.inner_text(".errorlist")
@@ -67,7 +68,7 @@ def test_open_report_close_and_overdue_in_the_browser(page, live_server, tree, u
         page.click("text=导出 XLSX")
     ws = load_workbook(io.BytesIO(Path(dl.value.path()).read_bytes())).active
     exported = {r[3]: r for r in ws.iter_rows(min_row=2, values_only=True)}
-    assert set(exported) == {"监控盲区未消除", "消防通道堵塞"} and exported["监控盲区未消除"][10] == "是"
+    assert set(exported) == {"监控盲区未消除", "消防通道堵塞"} and exported["监控盲区未消除"][12] == "是"
 
     # the township uploads a photo and reports it done; it cannot close it itself
     page.click("button:has-text('退出')")
@@ -76,6 +77,8 @@ def test_open_report_close_and_overdue_in_the_browser(page, live_server, tree, u
     page.set_input_files("input[name=file]", {"name": "现场照片.png", "mimeType": "image/png", "buffer": PNG})
     page.click("button:has-text('上传')")
     page.fill("textarea[name=note]", "已清理通道并设置警示标志")
+    page.fill("textarea[name=root_cause]", "堆放杂物无人管理")
+    page.fill("textarea[name=lasting_measure]", "每日巡查，纳入网格员职责")
     page.click("button:has-text('报告整改完成')")
     assert "已报告完成" in page.inner_text("h1")
     assert page.locator("button:has-text('验收销号')").count() == 0

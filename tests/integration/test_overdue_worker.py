@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from supervision import services, tasks
 from supervision.models import Notification, Rectification
-from tests.factories import UnitFactory
+from tests.factories import UnitFactory, dept
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -19,7 +19,7 @@ def test_overdue_job_on_a_real_worker_is_idempotent(tree, users, celery_worker):
         unit=unit,
         title="逾期未改",
         leader="甲",
-        lead_department="乙",
+        lead_department=dept(unit),
         deadline=today + dt.timedelta(days=1),
         by=users.reviewer,
     )
@@ -27,7 +27,7 @@ def test_overdue_job_on_a_real_worker_is_idempotent(tree, users, celery_worker):
         unit=unit,
         title="期限未到",
         leader="甲",
-        lead_department="乙",
+        lead_department=dept(unit),
         deadline=today + dt.timedelta(days=9),
         by=users.reviewer,
     )

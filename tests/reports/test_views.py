@@ -8,7 +8,7 @@ import pytest
 from openpyxl import load_workbook
 
 from reports import rollup
-from tests.factories import UnitFactory, make_assessment, make_incident
+from tests.factories import UnitFactory, dept, make_assessment, make_incident
 from units.models import AuditEvent
 
 YEAR = 2022
@@ -146,7 +146,9 @@ def test_dashboard_shows_the_regions_rectification_counts(login, users, tree, ca
 
     soon = timezone.localdate() + dt.timedelta(days=5)
     for unit, title in ((figures["ok"], "甲"), (figures["short"], "乙"), (canary, "金丝雀")):
-        services.task_open(unit=unit, title=title, leader="领导", lead_department="部门", deadline=soon, by=users.admin)
+        services.task_open(
+            unit=unit, title=title, leader="领导", lead_department=dept(unit), deadline=soon, by=users.admin
+        )
     Rectification.objects.filter(title__in=["乙", "金丝雀"]).update(deadline=soon - dt.timedelta(days=30))
     services.mark_overdue()
     resp = login(users.city).get("/reports/", {"campaign": campaign.slug, "year": YEAR})

@@ -16,7 +16,7 @@ from inspections.services import ServiceError
 from reports import attainment, rollup
 from supervision import selectors, services
 from supervision.models import CheckStatus, Inspection, Notification, Rectification, SpotCheck, TaskStatus
-from tests.factories import UnitFactory, UserFactory, figures, make_assessment
+from tests.factories import UnitFactory, UserFactory, dept, figures, make_assessment
 from units import access
 from units.models import AuditEvent, Role
 
@@ -243,8 +243,8 @@ def open_task(by, unit, **kw):
     data = {
         "title": "网格员巡查记录不全",
         "leader": "赵书记",
-        "lead_department": "综治中心",
-        "cooperating_departments": "派出所",
+        "lead_department": dept(unit),
+        "cooperating_departments": [dept(unit, "public_security")],
         "deadline": TODAY + dt.timedelta(days=10),
     }
     data.update(kw)
@@ -267,10 +267,14 @@ def test_task_lifecycle_open_to_closed(users, unit1, settings, tmp_path):
     assert Notification.objects.filter(user=users.officer, key=f"task:{t.pk}:opened").exists()
     services.task_start(task=t, by=users.officer)
     with pytest.raises(ServiceError) as exc:
-        services.task_report(task=t, note="已补齐", by=users.officer)
+        services.task_report(
+            task=t, note="已补齐", root_cause="台账制度缺失", lasting_measure="每周巡查并建立台账", by=users.officer
+        )
     assert "须上传整改佐证" in str(exc.value)
     services.task_add_evidence(task=t, upload=upload(), by=users.officer)
-    services.task_report(task=t, note="已补齐巡查日志", by=users.officer)
+    services.task_report(
+        task=t, note="已补齐巡查日志", root_cause="台账制度缺失", lasting_measure="每周巡查并建立台账", by=users.officer
+    )
     t.refresh_from_db()
     assert t.status == TaskStatus.REPORTED
     assert Notification.objects.filter(user=users.reviewer, message__contains="待验收销号").exists()
@@ -282,7 +286,9 @@ def test_task_lifecycle_open_to_closed(users, unit1, settings, tmp_path):
     services.task_reopen(task=t, reason="照片不清晰", by=users.reviewer)
     t.refresh_from_db()
     assert t.status == TaskStatus.OPEN and t.reopen_reason == "照片不清晰"
-    services.task_report(task=t, note="重新拍照", by=users.officer)
+    services.task_report(
+        task=t, note="重新拍照", root_cause="台账制度缺失", lasting_measure="每周巡查并建立台账", by=users.officer
+    )
     services.task_verify(task=t, by=users.reviewer)
     t.refresh_from_db()
     assert t.status == TaskStatus.CLOSED and t.closed_by == users.reviewer
@@ -403,7 +409,7 @@ def test_ledger_xlsx_matches_and_is_audited(users, ledger_tasks, login):
     assert rows[0][0] == "乡镇/街道"
     titles = {r[3]: r for r in rows[1:]}
     assert set(titles) == {"甲任务", "乙任务", "丙任务"}
-    assert titles["乙任务"][10] == "是" and titles["甲任务"][10] == "否"
+    assert titles["乙任务"][12] == "是" and titles["甲任务"][12] == "否"
     assert AuditEvent.objects.filter(action="export.rectifications", actor=users.reviewer).exists()
 
 
@@ -417,7 +423,7 @@ def test_task_pages_and_actions_in_the_browser_flow(users, unit1, login, setting
             "title": "消防通道堵塞",
             "source": "hazard",
             "leader": "钱主任",
-            "lead_department": "应急办",
+            "lead_department": dept(unit1, "emergency").pk,
             "deadline": (TODAY - dt.timedelta(days=1)).isoformat(),
         },
     )
@@ -429,7 +435,7 @@ def test_task_pages_and_actions_in_the_browser_flow(users, unit1, login, setting
             "title": "消防通道堵塞",
             "source": "hazard",
             "leader": "钱主任",
-            "lead_department": "应急办",
+            "lead_department": dept(unit1, "emergency").pk,
             "deadline": (TODAY + dt.timedelta(days=1)).isoformat(),
         },
     )
@@ -437,7 +443,10 @@ def test_task_pages_and_actions_in_the_browser_flow(users, unit1, login, setting
     assert resp.status_code == 302 and resp["Location"] == f"/supervision/rectifications/{t.pk}/"
     officer = login(users.officer)
     officer.post(f"/supervision/rectifications/{t.pk}/evidence/", {"file": upload("现场.pdf")})
-    officer.post(f"/supervision/rectifications/{t.pk}/report/", {"note": "已清理"})
+    officer.post(
+        f"/supervision/rectifications/{t.pk}/report/",
+        {"note": "已清理", "root_cause": "杂物无人管", "lasting_measure": "每日巡查"},
+    )
     t.refresh_from_db()
     assert t.status == TaskStatus.REPORTED
     ev = t.evidence.get()

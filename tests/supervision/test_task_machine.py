@@ -14,10 +14,24 @@ from django.utils import timezone
 
 from supervision import services, workflow
 from supervision.models import Rectification, TaskEvidence, TaskStatus
-from tests.factories import UnitFactory
+from tests.factories import UnitFactory, dept
 
 pytestmark = pytest.mark.django_db
-ROLES = ["officer", "officer2", "reviewer", "city", "admin", "city_admin", "api", "canary_reviewer"]
+# police1 is of the task's lead department (小店区公安分局); edu1 neither leads nor
+# cooperates and the unit is not of its sector
+ROLES = [
+    "officer",
+    "officer2",
+    "reviewer",
+    "city",
+    "admin",
+    "city_admin",
+    "api",
+    "canary_reviewer",
+    "police",
+    "education",
+    "canary_education",
+]
 PDF = b"%PDF-1.4\n%%EOF\n"
 
 
@@ -27,11 +41,16 @@ def _call(action, t, user):
     if action == "evidence":
         return services.task_add_evidence(task=t, upload=SimpleUploadedFile("z.pdf", PDF), by=user)
     if action == "report":
-        return services.task_report(task=t, note="已整改", by=user)
+        return services.task_report(
+            task=t, note="已整改", root_cause="台账制度缺失", lasting_measure="每周巡查并建立台账", by=user
+        )
     if action == "verify":
         return services.task_verify(task=t, by=user)
     if action == "reopen":
         return services.task_reopen(task=t, reason="未到位", by=user)
+    if action == "milestone":
+        m = t.milestones.create(title="完成排查", due_on=t.deadline)
+        return services.task_milestone_done(task=t, milestone=m.pk, by=user)
     raise AssertionError(action)
 
 
@@ -47,7 +66,10 @@ def test_task_services_do_exactly_what_allowed_actions_says(tree, users, state, 
                 unit=unit,
                 title="消防通道堵塞",
                 leader="张三",
-                lead_department="应急局",
+                township=unit.township,
+                lead_department=users.police.department,
+                root_cause="台账制度缺失" if state in ("reported", "closed") else "",
+                lasting_measure="每周巡查" if state in ("reported", "closed") else "",
                 status=state,
                 deadline=timezone.localdate() + dt.timedelta(days=5),
                 opened_region=tree.county,
@@ -63,13 +85,14 @@ def test_task_services_do_exactly_what_allowed_actions_says(tree, users, state, 
             except (PermissionDenied, ValidationError, Http404):
                 done = False
             assert done == (action in allowed), (state, role, action, allowed)
-            if role in ("canary_reviewer", "officer2"):  # not their township: nothing
+            if role in ("canary_reviewer", "officer2", "education", "canary_education"):  # not theirs: nothing
                 assert allowed == []
             transaction.set_rollback(True)
 
 
 def test_only_the_opening_level_verifies(tree, users):
-    t = Rectification(opened_region=tree.county, status=TaskStatus.REPORTED, unit=UnitFactory(township=tree.t1))
+    unit = UnitFactory(township=tree.t1)
+    t = Rectification(opened_region=tree.county, status=TaskStatus.REPORTED, unit=unit, township=unit.township)
     assert "verify" in workflow.allowed_actions(t, users.reviewer)
     assert "verify" not in workflow.allowed_actions(t, users.city)  # above, but not the opener
     assert workflow.allowed_actions(t, users.officer) == []
