@@ -7,7 +7,7 @@ from units import access
 from units.admin import ReadOnlyAdmin
 
 from . import results
-from .models import Appeal, OfficialResult, Revocation
+from .models import Appeal, AppraisalScheme, OfficialResult, Revocation
 
 
 @admin.register(OfficialResult)
@@ -36,3 +36,16 @@ class RevocationAdmin(ReadOnlyAdmin):
 
     def get_queryset(self, request):
         return access.scope(request.user, Revocation.objects.filter(result__in=results.results_for(request.user)))
+
+
+@admin.register(AppraisalScheme)
+class AppraisalSchemeAdmin(ReadOnlyAdmin):
+    """The appraisal's weights: read here, set on the appraisal page (reports.appraisal
+    .scheme_set checks the sums and audits the change)."""
+
+    list_display = ["campaign", "w_attainment", "w_rise", "w_tasks", "w_deviation", "w_actions", "updated_by"]
+
+    def get_queryset(self, request):
+        from standards import selectors as campaign_selectors
+
+        return super().get_queryset(request).filter(campaign__in=campaign_selectors.campaigns_for(request.user))

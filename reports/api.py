@@ -421,3 +421,105 @@ class UnitStatusView(APIView):
                 "failed_conditions": [{"code": r.code, "text": r.text} for r in reasons],
             }
         )
+
+
+class AppraisalView(APIView):
+    """GET appraisal/?campaign=&year=&region=: the ranking of the regions under `region`
+    (a city's counties, the province's cities) with each part, the score and any veto
+    (the incidents named); the departments' appraisal; the commendation list. The
+    formula: docs/appraisal.md."""
+
+    client_scope = STATISTICS
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("campaign", OpenApiTypes.STR),
+            OpenApiParameter("year", OpenApiTypes.INT),
+            OpenApiParameter("region", OpenApiTypes.STR, description="a province, city or county code"),
+        ],
+        responses=inline_serializer(
+            "Appraisal",
+            {
+                "campaign": serializers.CharField(),
+                "year": serializers.IntegerField(),
+                "region_code": serializers.CharField(),
+                "weights": serializers.DictField(child=serializers.IntegerField()),
+                "ranking": inline_serializer(
+                    "AppraisalRow",
+                    {
+                        "rank": serializers.IntegerField(allow_null=True),
+                        "region_code": serializers.CharField(),
+                        "region_name": serializers.CharField(),
+                        "parts": serializers.DictField(child=serializers.FloatField()),
+                        "score": serializers.FloatField(),
+                        "vetoed": serializers.BooleanField(),
+                        "veto_incidents": serializers.ListField(child=serializers.IntegerField()),
+                    },
+                    many=True,
+                ),
+                "departments": inline_serializer(
+                    "DepartmentAppraisalRow",
+                    {
+                        "department": serializers.IntegerField(),
+                        "name": serializers.CharField(),
+                        "tasks": serializers.IntegerField(),
+                        "on_time": serializers.IntegerField(),
+                        "late": serializers.IntegerField(),
+                        "actions": serializers.FloatField(allow_null=True),
+                        "score": serializers.FloatField(),
+                    },
+                    many=True,
+                ),
+                "commended_regions": serializers.ListField(child=serializers.CharField()),
+                "commended_units": serializers.ListField(child=serializers.CharField()),
+            },
+        ),
+    )
+    def get(self, request):
+        from . import appraisal
+
+        user = request.user
+        require_role(access.can_appraise(user) or access.is_api_client(user))
+        campaign = campaign_selectors.pick_campaign(user, request.query_params.get("campaign"))
+        year = campaign_selectors.pick_year(campaign, request.query_params.get("year"))
+        region = selectors.dashboard_region(user, campaign, request.query_params.get("region"))
+        if region.level == "township":
+            region = region.parent
+        ranking = appraisal.appraise(campaign, year, region)
+        departments = appraisal.appraise_departments(campaign, year, region)
+        commended = appraisal.commendation(campaign, year, region, ranking)
+        scheme = appraisal.scheme_for(campaign)
+        return Response(
+            {
+                "campaign": campaign.slug,
+                "year": year,
+                "region_code": region.code,
+                "weights": {p: getattr(scheme, f"w_{p}") for p in appraisal.PARTS},
+                "ranking": [
+                    {
+                        "rank": a.rank,
+                        "region_code": a.region.code,
+                        "region_name": a.region.name,
+                        "parts": {p: float(v) for p, v in a.parts.items()},
+                        "score": float(a.score),
+                        "vetoed": a.vetoed,
+                        "veto_incidents": [i.pk for i in a.vetoes],
+                    }
+                    for a in ranking
+                ],
+                "departments": [
+                    {
+                        "department": d.department.pk,
+                        "name": d.department.name,
+                        "tasks": d.tasks,
+                        "on_time": d.on_time,
+                        "late": d.late,
+                        "actions": None if d.actions is None else float(d.actions),
+                        "score": float(d.score),
+                    }
+                    for d in departments
+                ],
+                "commended_regions": [a.region.code for a in commended["regions"]],
+                "commended_units": [u.unit_code for u in commended["units"]],
+            }
+        )

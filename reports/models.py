@@ -284,3 +284,35 @@ class Revocation(models.Model):
         verbose_name = _("摘牌记录")
         verbose_name_plural = _("摘牌记录")
         ordering = ["-on", "-id"]
+
+
+class AppraisalScheme(models.Model):
+    """考核: the weights of a campaign's appraisal of regions and departments, as data
+    (reports.appraisal states the formula; docs/appraisal.md explains it). Changed only
+    through reports.appraisal.scheme_set, which checks that each set sums to 100."""
+
+    campaign = models.OneToOneField(Campaign, on_delete=models.CASCADE, related_name="appraisal_scheme")
+    w_attainment = models.PositiveSmallIntegerField(_("达标率对目标（权重）"), default=40)
+    w_rise = models.PositiveSmallIntegerField(_("较上年提升（权重）"), default=15)
+    w_tasks = models.PositiveSmallIntegerField(_("整改按期（权重）"), default=15)
+    w_deviation = models.PositiveSmallIntegerField(_("抽查偏差（权重）"), default=15)
+    w_actions = models.PositiveSmallIntegerField(_("专项行动进展（权重）"), default=15)
+    # the mean over-scoring (self − inspector, points) at which the deviation part is 0
+    deviation_zero = models.DecimalField(_("偏差归零分值"), max_digits=5, decimal_places=1, default=10)
+    dept_w_tasks = models.PositiveSmallIntegerField(_("部门：整改按期（权重）"), default=60)
+    dept_w_actions = models.PositiveSmallIntegerField(_("部门：专项行动（权重）"), default=40)
+    commend_regions = models.PositiveSmallIntegerField(_("表彰区域数"), default=3)
+    commend_units = models.PositiveSmallIntegerField(_("表彰单位数"), default=10)
+    updated_by = models.ForeignKey(
+        "units.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("修改人")
+    )
+    updated_at = models.DateTimeField(_("修改时间"), auto_now=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("考核方案")
+        verbose_name_plural = _("考核方案")
+
+    def __str__(self):
+        return f"{self.campaign.name} · {self._meta.verbose_name}"

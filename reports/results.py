@@ -89,7 +89,7 @@ def result_for(user: User, pk) -> OfficialResult:
 
 def unit_rows(user: User, result: OfficialResult):
     """The result's unit rows inside the user's jurisdiction (by the township of that year)."""
-    return result.unit_rows.filter(access.prefix_q(user, "township_code"))
+    return result.unit_rows.filter(access.record_q(user, township_field="township_code", kind_field="kind"))
 
 
 def latest_rows(qs):

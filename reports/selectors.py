@@ -11,7 +11,7 @@ from django.http import Http404
 
 from standards.models import Campaign
 from units import access, history
-from units.models import LEVEL_ORDER, Level, Region, Unit, User
+from units.models import LEVEL_ORDER, Level, Region, Unit, UnitKind, User
 
 from . import results
 from .models import AttainmentHistory, AttainmentSnapshot, OfficialResult, RollupState
@@ -186,3 +186,35 @@ def state(campaign: Campaign, year: int) -> RollupState | None:
 
 def level_label(level: str) -> str:
     return Level(level).label
+
+
+def sector_rows(campaign: Campaign, year: int, region: Region, kinds: list[str]) -> dict:
+    """A sector's figures (a department's unit kinds) for a region and each child region,
+    from the snapshot's split by kind: units and attained of those kinds, over the
+    campaign's categories."""
+
+    def of(rows) -> dict:
+        by_kind = {}
+        for r in rows:
+            for kind, (total, attained) in r.by_kind.items():
+                if kind in kinds:
+                    t, a = by_kind.get(kind, (0, 0))
+                    by_kind[kind] = (t + total, a + attained)
+        total = sum(t for t, _a in by_kind.values())
+        attained = sum(a for _t, a in by_kind.values())
+        return {
+            "total": total,
+            "attained": attained,
+            "rate": attained / total if total else None,
+            "by_kind": [
+                {"kind": k, "label": UnitKind(k).label, "total": t, "attained": a, "rate": a / t if t else None}
+                for k, (t, a) in sorted(by_kind.items())
+            ],
+        }
+
+    own = of(region_rows(campaign, year, region).values())
+    children = [
+        {"region": ch["region"], "name": ch["name"], **of(ch["rows"].values())}
+        for ch in children_rows(campaign, year, region)
+    ]
+    return {"region": own, "children": [c for c in children if c["total"]]}

@@ -1,11 +1,15 @@
 from django.urls import path
 
-from . import result_views, views
+from . import appraisal_views, result_views, views
 
 app_name = "reports"
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
     path("township/", views.township_units, name="township"),
+    path("sector/", views.sector, name="sector"),
+    path("appraisal/", appraisal_views.appraisal_page, name="appraisal"),
+    path("appraisal/circular.<str:fmt>", appraisal_views.circular, name="circular"),
+    path("appraisal/scheme/", appraisal_views.scheme, name="appraisal_scheme"),
     path("unit/<int:unit_id>/", views.unit_status, name="unit"),
     path("published/", views.published_list, name="published"),
     path("export/attainment.<str:fmt>", views.export_attainment, name="export_attainment"),

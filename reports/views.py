@@ -136,6 +136,43 @@ def _kind_split(cards):
 
 
 @login_required
+def sector(request):
+    """行业部门监管: a department's sector — the units of its kinds in its region — with
+    their attainment by region and kind, and the sector's units of a township with their
+    status. Department staff only; the figures come from the snapshot's split by kind."""
+    access.require(access.is_department_staff(request.user))
+    kinds = access.sector_kinds(request.user) or []
+    campaign, year, region = _context(request)
+    figures = selectors.sector_rows(campaign, year, region, kinds)
+    labels = dict(UnitKind.choices)
+    rows = []
+    page = None
+    if region.level == Level.TOWNSHIP:
+        units = selectors.township_units(request.user, region, year)
+        page = Paginator(units, 100).get_page(request.GET.get("page"))
+        page_units = list(page.object_list)
+        reasons = attainment.reasons_for_units(Unit.objects.filter(pk__in=[u.id for u in page_units]), campaign, year)
+        rows = [{"unit": u, "reasons": reasons.get(u.id, []), "attained": not reasons.get(u.id)} for u in page_units]
+    return render(
+        request,
+        "reports/sector.html",
+        {
+            "campaign": campaign,
+            "year": year,
+            "region": region,
+            "campaigns": campaign_selectors.campaigns_for(request.user),
+            "department": request.user.department,
+            "kinds": [labels.get(k, k) for k in kinds],
+            "kind_labels": labels,
+            "figures": figures,
+            "rows": rows,
+            "page": page,
+            "ancestors": _ancestors(request.user, campaign, region, year),
+        },
+    )
+
+
+@login_required
 def township_units(request):
     """A township's unit ledger for a campaign-year: status and, when not attained, why."""
     access.require(access.can_see_dashboards(request.user))

@@ -3,10 +3,10 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 from rest_framework.routers import DefaultRouter
 
 from inspections.api import AssessmentViewSet, IncidentViewSet
-from reports.api import AttainmentViewSet, TaskView, UnitStatusView
+from reports.api import AppraisalView, AttainmentViewSet, TaskView, UnitStatusView
 from reports.result_api import AppealViewSet, ResultViewSet
 from standards.api import CampaignViewSet, StandardViewSet
-from supervision.api import InspectionViewSet, RectificationViewSet
+from supervision.api import InspectionViewSet, RectificationViewSet, SpecialActionViewSet
 from units.api import RegionChangeView, RegionViewSet, TokenIssueView, TokenRevokeView, TokenView, UnitViewSet
 
 router = DefaultRouter()
@@ -18,6 +18,7 @@ router.register("assessments", AssessmentViewSet, basename="assessment")
 router.register("incidents", IncidentViewSet, basename="incident")
 router.register("inspections", InspectionViewSet, basename="inspection")
 router.register("rectifications", RectificationViewSet, basename="rectification")
+router.register("special-actions", SpecialActionViewSet, basename="special-action")
 router.register("attainment", AttainmentViewSet, basename="attainment")
 router.register("results", ResultViewSet, basename="result")
 router.register("appeals", AppealViewSet, basename="appeal")
@@ -28,6 +29,7 @@ urlpatterns = [
     path("auth/tokens/", TokenIssueView.as_view(), name="tokens"),
     path("auth/tokens/<str:username>/", TokenRevokeView.as_view(), name="token-revoke"),
     path("tasks/<str:task_id>/", TaskView.as_view(), name="task"),
+    path("appraisal/", AppraisalView.as_view(), name="appraisal"),
     path("units/<int:pk>/status/", UnitStatusView.as_view(), name="unit-status"),
     # before the router's regions/{code}/
     path("regions/changes/", RegionChangeView.as_view(), name="region-changes"),

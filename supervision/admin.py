@@ -1,16 +1,19 @@
 from django.contrib import admin
 
-from units.admin import ReadOnlyAdmin, ReadOnlyHistoryAdmin, ScopedByUnit
+from units.admin import AuditedAdmin, ReadOnlyAdmin, ReadOnlyHistoryAdmin
 
 from . import selectors
-from .models import Inspection, Rectification
+from .models import ActionProgress, ActionTarget, Inspection, Rectification, SpecialAction
 
 
 @admin.register(Rectification)
-class RectificationAdmin(ScopedByUnit, ReadOnlyHistoryAdmin, ReadOnlyAdmin):
-    list_display = ["unit", "title", "deadline", "status", "overdue", "opened_region"]
+class RectificationAdmin(ReadOnlyHistoryAdmin, ReadOnlyAdmin):
+    list_display = ["title", "unit", "township", "lead_department", "deadline", "status", "overdue", "opened_region"]
     list_filter = ["status", "overdue", "source"]
-    search_fields = ["unit__code", "unit__name", "title"]
+    search_fields = ["unit__code", "unit__name", "title", "lead_department__name"]
+
+    def get_queryset(self, request):
+        return selectors.scope_tasks(request.user, super().get_queryset(request))
 
 
 @admin.register(Inspection)
@@ -20,3 +23,53 @@ class InspectionAdmin(ReadOnlyHistoryAdmin, ReadOnlyAdmin):
 
     def get_queryset(self, request):
         return selectors.visible_inspections(request.user, super().get_queryset(request))
+
+
+class ActionTargetInline(admin.TabularInline):
+    model = ActionTarget
+    extra = 0
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # progress refers to targets: changed, never deleted
+
+
+@admin.register(SpecialAction)
+class SpecialActionAdmin(ReadOnlyHistoryAdmin, AuditedAdmin):
+    """Special actions are data: shipped (load_actions) and edited here by the
+    administrators of the campaign's level."""
+
+    list_display = ["campaign", "order", "name", "lead_kind", "starts_on", "ends_on"]
+    list_filter = ["campaign"]
+    inlines = [ActionTargetInline]
+
+    def get_queryset(self, request):
+        from standards import selectors as campaign_selectors
+
+        return super().get_queryset(request).filter(campaign__in=campaign_selectors.campaigns_for(request.user))
+
+    def has_change_permission(self, request, obj=None):
+        from units import access
+
+        if obj is not None and not access.acts_for_campaign(request.user, obj.campaign.scope_id):
+            return False
+        return super().has_change_permission(request, obj)
+
+    def save_model(self, request, obj, form, change):
+        from units import access
+
+        access.require(access.acts_for_campaign(request.user, obj.campaign.scope_id))
+        obj._history_user = request.user
+        super().save_model(request, obj, form, change)
+
+
+@admin.register(ActionProgress)
+class ActionProgressAdmin(ReadOnlyAdmin):
+    """Progress is recorded by the departments in the portal (with evidence); read here."""
+
+    list_display = ["target", "region", "department", "as_of", "value", "denominator", "recorded_by"]
+    list_filter = ["as_of"]
+
+    def get_queryset(self, request):
+        from units import access
+
+        return super().get_queryset(request).filter(access.prefix_q(request.user, "region__code"))

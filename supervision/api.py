@@ -5,25 +5,30 @@ from __future__ import annotations
 
 import django_filters
 from django.db.models import Q
+from django.http import Http404
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import extend_schema
-from rest_framework import parsers, serializers, status
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import parsers, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from sanling.kernel.api import ActionsField, IntFilter, WriteViewSet
+from sanling.kernel.api import ActionsField, IntFilter, WriteViewSet, require_role
+from sanling.kernel.permissions import STATISTICS
 from standards.models import Campaign
+from standards.selectors import pick_year as campaign_pick_year
 from units import access
 from units.models import Department, Level, Region
 
 from . import selectors, services, workflow
 from .models import (
+    ActionTarget,
     CheckStatus,
     Inspection,
     InspectionKind,
     InspectionMode,
     Milestone,
     Rectification,
+    SpecialAction,
     SpotCheck,
     TaskSource,
     TaskStatus,
@@ -505,3 +510,146 @@ class RectificationViewSet(WriteViewSet):
         ser.is_valid(raise_exception=True)
         services.task_add_evidence(task=t, upload=ser.validated_data["file"], by=request.user)
         return self._out(t, status.HTTP_201_CREATED)
+
+
+# --- special actions (专项行动) -----------------------------------------------------
+
+
+class ActionTargetSerializer(serializers.ModelSerializer):
+    target = serializers.DecimalField(max_digits=12, decimal_places=4, coerce_to_string=False)
+
+    class Meta:
+        model = ActionTarget
+        fields = ["id", "code", "name", "measure", "unit_label", "target"]
+
+
+class SpecialActionSerializer(serializers.ModelSerializer):
+    campaign = serializers.CharField(source="campaign.slug")
+    targets = ActionTargetSerializer(many=True)
+
+    class Meta:
+        model = SpecialAction
+        fields = [
+            "id",
+            "campaign",
+            "code",
+            "order",
+            "name",
+            "lead_kind",
+            "cooperating_kinds",
+            "lead_text",
+            "cooperating_text",
+            "starts_on",
+            "ends_on",
+            "targets",
+        ]
+
+
+class ProgressRowSerializer(serializers.Serializer):
+    target = serializers.CharField(source="target.code")
+    region_code = serializers.CharField(source="code")
+    region_name = serializers.CharField(source="name")
+    counties = serializers.IntegerField()
+    reported = serializers.IntegerField()
+    value = serializers.DecimalField(max_digits=14, decimal_places=2, coerce_to_string=False)
+    denominator = serializers.DecimalField(max_digits=14, decimal_places=2, coerce_to_string=False, allow_null=True)
+    goal = serializers.DecimalField(max_digits=14, decimal_places=4, coerce_to_string=False)
+    completion = serializers.DecimalField(max_digits=7, decimal_places=4, coerce_to_string=False)
+    expected = serializers.DecimalField(max_digits=7, decimal_places=4, coerce_to_string=False)
+    lagging = serializers.BooleanField()
+
+
+class ProgressAnswer(serializers.Serializer):
+    action = serializers.CharField()
+    year = serializers.IntegerField()
+    region_code = serializers.CharField()
+    rows = ProgressRowSerializer(many=True)
+    laggards = serializers.ListField(child=serializers.CharField(), help_text="region codes lagging on any target")
+
+
+class ProgressUpload(serializers.Serializer):
+    target = serializers.CharField(help_text="the target's code")
+    region = serializers.CharField(help_text="a county's code")
+    as_of = serializers.DateField()
+    value = serializers.CharField()
+    denominator = serializers.CharField(required=False, allow_blank=True, default="")
+    note = serializers.CharField(required=False, allow_blank=True, default="")
+    file = serializers.ListField(child=serializers.FileField(), min_length=1)
+
+
+class SpecialActionViewSet(viewsets.ReadOnlyModelViewSet):
+    """The campaigns' special actions with their targets; `progress/` gives each
+    target's progress in each child region of `region` for `year`, laggards flagged, and
+    takes a department's figures (multipart, with evidence files)."""
+
+    client_scope = STATISTICS
+    serializer_class = SpecialActionSerializer
+    filterset_fields = ["campaign__slug"]
+
+    def get_queryset(self):
+        user = self.request.user
+        if getattr(self, "swagger_fake_view", False) or not (
+            access.can_see_actions(user) or access.is_api_client(user)
+        ):
+            return SpecialAction.objects.none()
+        return selectors.special_actions(user).prefetch_related("targets").order_by("campaign_id", "order", "id")
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("year", int, description="campaign year (default: the campaign's last)"),
+            OpenApiParameter("region", str, description="region code: a county, city or province"),
+        ],
+        request={"multipart/form-data": ProgressUpload},
+        responses={200: ProgressAnswer, 201: ProgressAnswer},
+    )
+    @action(detail=True, methods=["get", "post"], parser_classes=[parsers.MultiPartParser, parsers.JSONParser])
+    def progress(self, request, pk=None):
+        act = self.get_object()
+        campaign = act.campaign
+        if request.method == "POST":
+            require_role(access.is_department_staff(request.user))
+            ser = ProgressUpload(data=request.data)
+            ser.is_valid(raise_exception=True)
+            d = ser.validated_data
+            target = act.targets.filter(code=d["target"]).first()
+            if target is None:
+                raise serializers.ValidationError({"target": [_("该行动没有指标“%(t)s”。") % {"t": d["target"]}]})
+            region = access.current_regions(request.user).filter(pk=d["region"]).first()
+            if region is None:
+                raise serializers.ValidationError(
+                    {"region": [_("区划代码 %(c)s 不存在或不在您的管辖范围内。") % {"c": d["region"]}]}
+                )
+            p = services.progress_record(
+                target=target,
+                region=region,
+                as_of=d["as_of"],
+                value=d["value"],
+                denominator=d["denominator"],
+                note=d["note"],
+                uploads=d["file"],
+                by=request.user,
+            )
+            year, region = p.as_of.year, region
+            code = status.HTTP_201_CREATED
+        else:
+            year = campaign_pick_year(campaign, request.query_params.get("year"))
+            raw = request.query_params.get("region") or ""
+            region = access.region_for(request.user, raw) if raw else access.home_region(request.user)
+            if region is None or region.level == Level.TOWNSHIP or not campaign.covers_region(region.code):
+                raise Http404
+            code = status.HTTP_200_OK
+        from .actions import progress as progress_rows
+
+        rows = progress_rows(act, year, region)
+        return Response(
+            ProgressAnswer(
+                {
+                    "action": act.code,
+                    "year": year,
+                    "region_code": region.code,
+                    "rows": rows,
+                    "laggards": sorted({r.code for r in rows if r.lagging}),
+                }
+            ).data,
+            status=code,
+        )

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from django.db.models import Avg, Count, F, Q, QuerySet
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 
 from units import access
 from units.models import Department, Region, User
@@ -14,6 +15,7 @@ from .models import (
     CLOSED_Q,
     OPEN_Q,
     OVERDUE_Q,
+    ActionTarget,
     CheckStatus,
     Inspection,
     InspectionMode,
@@ -189,3 +191,32 @@ def deviation_by_township(qs: QuerySet[SpotCheck]) -> list[dict]:
         )
         .order_by("-self_dev", "unit__township_id")
     )
+
+
+def reportable_targets(user: User, campaign) -> QuerySet[ActionTarget]:
+    """The targets a department's staff may report progress on: of the campaign's actions
+    their department's kind leads or cooperates in."""
+    if not access.is_department_staff(user) or not user.department_id:
+        return ActionTarget.objects.none()
+    kind = user.department.kind
+    ids = [a.pk for a in SpecialAction.objects.filter(campaign=campaign) if a.involves(kind)]
+    return ActionTarget.objects.filter(action_id__in=ids).select_related("action").order_by("action__order", "id")
+
+
+def action_progress(campaign, year: int, region: Region) -> list[dict]:
+    """Each special action of the campaign with its targets' progress in each child
+    region of `region` (supervision.actions)."""
+    from . import actions
+
+    out = []
+    for action in SpecialAction.objects.filter(campaign=campaign).prefetch_related("targets"):
+        rows = actions.progress(action, year, region)
+        out.append(
+            {
+                "action": action,
+                "rows": rows,
+                "expected": actions.elapsed(action, year, timezone.localdate()),
+                "completion": actions.completion(rows),
+            }
+        )
+    return out

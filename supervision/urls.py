@@ -15,6 +15,9 @@ urlpatterns = [
     path("inspections/<int:pk>/", views.inspection_detail, name="inspection"),
     path("inspections/check/<int:pk>/", views.spot_check, name="check"),
     path("inspections/deviation/", views.deviation, name="deviation"),
+    path("actions/", views.actions, name="actions"),
+    path("actions/progress/", views.action_progress_create, name="action_progress"),
+    path("actions/evidence/<int:pk>/", views.progress_evidence, name="progress_evidence"),
     path("notifications/", views.notification_list, name="notifications"),
     path("notifications/<int:pk>/", views.notification_open, name="notification"),
 ]

@@ -13,6 +13,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -31,10 +32,12 @@ from units.models import Department, Level, Region
 
 from . import selectors, services, workflow
 from .models import (
+    ActionTarget,
     CheckStatus,
     Inspection,
     InspectionKind,
     InspectionMode,
+    ProgressEvidence,
     SpecialAction,
     SpotCheck,
     TaskEvidence,
@@ -567,3 +570,93 @@ def notification_open(request, pk: int):
     if n.link and url_has_allowed_host_and_scheme(n.link, allowed_hosts={request.get_host()}):
         return HttpResponseRedirect(n.link)
     return redirect("supervision:notifications")
+
+
+# --- special actions (专项行动) ---------------------------------------------------
+
+
+class ProgressForm(forms.Form):
+    target = forms.ModelChoiceField(label=gettext_lazy("指标"), queryset=ActionTarget.objects.none())
+    region = forms.CharField(label=gettext_lazy("县（市、区）代码"), max_length=12)
+    as_of = forms.DateField(label=gettext_lazy("截至日期"), widget=forms.DateInput(attrs={"type": "date"}))
+    value = forms.CharField(label=gettext_lazy("数值（数量或分子）"), max_length=20)
+    denominator = forms.CharField(label=gettext_lazy("基数（比率指标的分母）"), max_length=20, required=False)
+    note = forms.CharField(label=gettext_lazy("说明"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, user, campaign, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["target"].queryset = selectors.reportable_targets(user, campaign)
+        self.fields["target"].label_from_instance = lambda t: f"{t.action.name} · {t.name}"
+
+
+def _actions_context(request, campaign, form=None):
+    year = campaign_selectors.pick_year(campaign, request.GET.get("year"))
+    region = _region_param(request)
+    if region is None or region.level == Level.TOWNSHIP:
+        raise Http404
+    blocks = selectors.action_progress(campaign, year, region)
+    can_report = access.is_department_staff(request.user) and request.user.department_id
+    if can_report and form is None:
+        form = ProgressForm(
+            user=request.user,
+            campaign=campaign,
+            initial={"region": region.code if region.level == Level.COUNTY else "", "as_of": timezone.localdate()},
+        )
+    return {
+        "campaign": campaign,
+        "year": year,
+        "region": region,
+        "campaigns": campaign_selectors.campaigns_for(request.user),
+        "blocks": blocks,
+        "laggards": [r for b in blocks for r in b["rows"] if r.lagging][:50],
+        "form": form if can_report else None,
+    }
+
+
+@login_required
+def actions(request):
+    access.require(access.can_see_actions(request.user))
+    campaign = campaign_selectors.pick_campaign(request.user, request.GET.get("campaign"))
+    return render(request, "supervision/actions.html", _actions_context(request, campaign))
+
+
+@login_required
+@require_POST
+def action_progress_create(request):
+    access.require(access.can_see_actions(request.user))
+    campaign = campaign_selectors.pick_campaign(request.user, request.POST.get("campaign"))
+    form = ProgressForm(request.POST, user=request.user, campaign=campaign)
+    if form.is_valid():
+        d = form.cleaned_data
+        region = access.current_regions(request.user).filter(pk=d["region"]).first()
+        if region is None:
+            form.add_error("region", _("区划代码 %(c)s 不存在或不在您的管辖范围内。") % {"c": d["region"]})
+        else:
+            try:
+                services.progress_record(
+                    target=d["target"],
+                    region=region,
+                    as_of=d["as_of"],
+                    value=d["value"],
+                    denominator=d["denominator"],
+                    note=d["note"],
+                    uploads=request.FILES.getlist("file"),
+                    by=request.user,
+                )
+            except (ServiceError, PermissionDenied) as exc:
+                _errors_to_form(form, exc)
+            else:
+                messages.success(
+                    request,
+                    _("已填报“%(t)s”在%(r)s的进展。") % {"t": d["target"].name, "r": region.name},
+                )
+                return redirect(f"{reverse('supervision:actions')}?campaign={campaign.slug}&year={d['as_of'].year}")
+    return render(request, "supervision/actions.html", _actions_context(request, campaign, form), status=400)
+
+
+@login_required
+def progress_evidence(request, pk: int):
+    ev = get_object_or_404(ProgressEvidence.objects.select_related("progress"), pk=pk)
+    if not (access.can_see_actions(request.user) and access.can_see_region(request.user, ev.progress.region_id)):
+        raise Http404
+    return attachment(ev)

@@ -66,6 +66,9 @@ BY_OBJECT = {
     "reports:official_pdf": "result",
     "reports:named_xlsx": "result",
     "api:appeal-decide": "appeal",
+    "api:special-action-detail": "action",
+    "api:special-action-progress": "action",
+    "supervision:progress_evidence": "progress_evidence",
     "reports:appeal_decide": "appeal",
     "reports:appeal_evidence": "appeal",
 }
@@ -114,8 +117,16 @@ LISTS = {
     "supervision:notifications",
     "api:inspection-list",
     "api:rectification-list",
+    "api:special-action-list",
+    "api:appraisal",
+    "supervision:actions",
+    "supervision:action_progress",
+    "reports:sector",
+    "reports:appraisal",
+    "reports:circular",
+    "reports:appraisal_scheme",
 }
-ROLES = ["officer", "reviewer", "city", "city_admin", "api"]
+ROLES = ["officer", "reviewer", "city", "city_admin", "api", "education", "police"]
 
 
 def all_names(resolver=None, ns=""):
@@ -200,6 +211,34 @@ def canary_objects(tree, users, campaign, canary, settings, tmp_path):
     datong = make_campaign(scope=tree.city2, standard=campaign.standard, slug="datong-sanling")
     datong_result = results.result_close(campaign=datong, year=2022, notice_days=7, by=users.admin)
     appeal = results.appeal_file(result=datong_result, unit=canary, reason="金丝雀村申诉", by=users.canary_officer)
+    # a special action of 大同's campaign, with progress reported by 平城区's police
+    from supervision.models import ActionTarget, SpecialAction
+    from supervision.services import progress_record
+    from tests.factories import UserFactory
+
+    action = SpecialAction.objects.create(
+        campaign=datong,
+        code="canary-action",
+        name="金丝雀村专项行动",
+        lead_kind="public_security",
+        starts_on=dt.date(2022, 1, 1),
+        ends_on=dt.date(2022, 12, 31),
+    )
+    target = ActionTarget.objects.create(action=action, code="patrols", name="金丝雀村巡逻", measure="count", target=5)
+    police_dt = UserFactory(
+        username="police_dt",
+        role="department_staff",
+        region=tree.county2,
+        department=dept(tree.county2, "public_security"),
+    )
+    progress = progress_record(
+        target=target,
+        region=tree.county2,
+        as_of=dt.date(2022, 6, 1),
+        value=3,
+        uploads=[SimpleUploadedFile("p.pdf", b"%PDF-1.4\n%%EOF\n")],
+        by=police_dt,
+    )
 
     return {
         "inspection": ins.pk,
@@ -217,6 +256,8 @@ def canary_objects(tree, users, campaign, canary, settings, tmp_path):
         ).pk,
         "result": datong_result.pk,
         "appeal": appeal.pk,
+        "action": action.pk,
+        "progress_evidence": progress.evidence.get().pk,
     }
 
 

@@ -254,6 +254,18 @@ def is_staff_reader(user: User) -> bool:
     return user.role in STAFF_ROLES or _superuser(user)
 
 
+def can_see_actions(user: User) -> bool:
+    """Special actions' progress: staff (county and above) and the departments that carry
+    the actions out."""
+    return is_staff_reader(user) or is_department_staff(user)
+
+
+def can_appraise(user: User) -> bool:
+    """The appraisal (考核), its ranking, circular and commendation: staff of county and
+    above (a county sees its own, a city ranks its counties, the province its cities)."""
+    return is_staff_reader(user) and not is_api_client(user)
+
+
 def can_see_dashboards(user: User) -> bool:
     """Dashboards and the township unit ledger: staff, and township officers for their own."""
     return is_staff_reader(user) or is_township_officer(user)
@@ -393,6 +405,8 @@ def require(allowed: bool) -> None:
 # For templates: `{% if can.review %}`. Each entry is one predicate above.
 CAPABILITIES = {
     "department": is_department_staff,
+    "see_actions": can_see_actions,
+    "appraise": can_appraise,
     "edit_units": can_edit_units,
     "self_assess": can_self_assess,
     "review": can_review,

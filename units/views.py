@@ -19,6 +19,8 @@ def home(request):
         return redirect("inspections:worklist")
     if access.is_staff_reader(user):
         return redirect("reports:dashboard")
+    if access.is_department_staff(user):
+        return redirect("reports:sector")
     return render(request, "home.html")
 
 

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from supervision import services, workflow
 from supervision.models import Rectification, TaskEvidence, TaskStatus
-from tests.factories import UnitFactory, dept
+from tests.factories import UnitFactory
 
 pytestmark = pytest.mark.django_db
 # police1 is of the task's lead department (小店区公安分局); edu1 neither leads nor
