@@ -9,6 +9,7 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
 
 from sanling.kernel.errors import ServiceError
 from supervision import actions, services
@@ -127,7 +128,7 @@ def test_progress_by_county_against_the_time_passed(jinzhong):
         ("edu", {}, "target", "不是专项行动"),
         ("police", {"region": "taigu"}, "region", "须在榆次区之内"),
         ("police", {"region": "city"}, "region", "按县（市、区）填报"),
-        ("police", {"as_of": dt.date.today() + dt.timedelta(days=1)}, "as_of", "晚于今天"),
+        ("police", {"as_of": timezone.localdate() + dt.timedelta(days=1)}, "as_of", "晚于今天"),
         ("police", {"as_of": dt.date(2019, 12, 31)}, "as_of", "不在行动期内"),
         ("police", {"value": "abc"}, "value", "不是数字"),
         ("police", {"value": "-3"}, "value", "不能为负数"),

@@ -9,6 +9,7 @@ import datetime as dt
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
 from django.http import Http404
 
 from inspections import incidents
@@ -25,7 +26,7 @@ from units.departments import department_name, load_departments, load_sectors
 from units.models import Department, Role, Sector
 
 pytestmark = pytest.mark.django_db
-TODAY = dt.date.today()
+TODAY = timezone.localdate()
 PDF = b"%PDF-1.4\n%%EOF\n"
 
 
@@ -199,7 +200,11 @@ def _task(by, tree, **kw):
 @pytest.mark.parametrize(
     "change, field, message",
     [
-        (lambda tree: {"lead_department": dept(tree.county2, "public_security")}, "lead_department", "不在任务所在区域"),
+        (
+            lambda tree: {"lead_department": dept(tree.county2, "public_security")},
+            "lead_department",
+            "不在任务所在区域",
+        ),
         (
             lambda tree: {"cooperating_departments": [dept(tree.county, "public_security")]},
             "cooperating_departments",
@@ -226,7 +231,9 @@ def test_bad_departments_and_milestones_are_refused_and_nothing_stored(users, tr
     assert not Rectification.objects.exists() and not Milestone.objects.exists()
 
 
-def test_a_department_works_the_task_it_leads_and_it_closes_only_with_cause_and_measure(users, tree, settings, tmp_path):
+def test_a_department_works_the_task_it_leads_and_it_closes_only_with_cause_and_measure(
+    users, tree, settings, tmp_path
+):
     settings.MEDIA_ROOT = tmp_path
     coop = dept(tree.county, "political_legal")
     t = _task(
@@ -255,7 +262,9 @@ def test_a_department_works_the_task_it_leads_and_it_closes_only_with_cause_and_
     services.task_start(task=t, by=users.police)
     services.task_add_evidence(task=t, upload=SimpleUploadedFile("x.pdf", PDF), by=users.police)
     with pytest.raises(ServiceError) as exc:
-        services.task_report(task=t, note="已整治", root_cause="警力不足", lasting_measure="网格化巡逻", by=users.police)
+        services.task_report(
+            task=t, note="已整治", root_cause="警力不足", lasting_measure="网格化巡逻", by=users.police
+        )
     assert "尚有进度节点未完成" in str(exc.value)
     for m in t.milestones.all():
         services.task_milestone_done(task=t, milestone=m.pk, by=users.police)
@@ -290,7 +299,9 @@ def test_the_ledger_filters_and_counts_by_department(users, tree, login):
     _task(users.reviewer, tree, title="乙任务", lead_department=emergency, cooperating_departments=[police])
     late = _task(users.reviewer, tree, title="丙任务", lead_department=emergency)
     Rectification.objects.filter(pk=late.pk).update(overdue=True)
-    counts = {r["lead_department__name"]: r for r in selectors.task_counts_by_department(selectors.tasks(users.reviewer))}
+    counts = {
+        r["lead_department__name"]: r for r in selectors.task_counts_by_department(selectors.tasks(users.reviewer))
+    }
     assert (counts[emergency.name]["open"], counts[emergency.name]["overdue"]) == (2, 1)
     assert counts[police.name]["open"] == 1
     mine = {t.title for t in selectors.tasks(users.police, department=police)}
