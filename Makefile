@@ -20,6 +20,7 @@ demo: $(STAMP)
 	$(BIN)/python manage.py load_regions --province 14 --province 53
 	$(BIN)/python manage.py load_standards
 	$(BIN)/python manage.py load_departments
+	$(BIN)/python manage.py load_actions
 	$(BIN)/python manage.py seed_demo --units $(DEMO_UNITS) --seed 1 --assessments --users
 
 run: demo

@@ -13,6 +13,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from sanling.kernel.errors import ServiceError
 from standards import selectors as campaign_selectors
@@ -23,11 +24,11 @@ from units.models import Level
 from . import appraisal, selectors
 
 PART_LABELS = {
-    "attainment": "达标率对目标",
-    "rise": "较上年提升",
-    "tasks": "整改按期",
-    "deviation": "抽查偏差",
-    "actions": "专项行动",
+    "attainment": gettext_noop("达标率对目标"),
+    "rise": gettext_noop("较上年提升"),
+    "tasks": gettext_noop("整改按期"),
+    "deviation": gettext_noop("抽查偏差"),
+    "actions": gettext_noop("专项行动"),
 }
 
 

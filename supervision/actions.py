@@ -184,3 +184,41 @@ def completion(action_rows: list[Row]) -> Decimal | None:
     if not action_rows:
         return None
     return sum((r.completion for r in action_rows), Decimal(0)) / len(action_rows)
+
+
+def seed_demo_progress(*, seed: int = 1, log=print) -> int:
+    """Demo data only: each county's figures for each target of each action, for every
+    year of the action's period, at 40–110 % of the target, from the county's department
+    of the action's lead kind (load_departments ships them)."""
+    import random
+
+    from units.models import Department
+
+    rnd = random.Random(seed)  # noqa: S311 - demo figures, not secrets
+    rows = []
+    for action in SpecialAction.objects.select_related("campaign__scope").prefetch_related("targets"):
+        counties = Region.objects.filter(
+            valid_to__isnull=True, level=Level.COUNTY, code__startswith=action.campaign.scope.prefix
+        )
+        depts = {d.region_id: d for d in Department.objects.filter(kind=action.lead_kind, region__in=counties)}
+        for county in counties:
+            dept = depts.get(county.code)
+            if dept is None:
+                continue
+            for year in range(action.starts_on.year, action.ends_on.year + 1):
+                as_of = min(dt.date(year, 11, 30), timezone.localdate())
+                for t in action.targets.all():
+                    share = Decimal(rnd.randint(40, 110)) / 100
+                    if t.measure == Measure.RATE:
+                        base = Decimal(rnd.randint(80, 800))
+                        value, den = min(base, (base * t.target * share).quantize(Decimal(1))), base
+                    else:
+                        value, den = (t.target * share).quantize(Decimal(1)), None
+                    rows.append(
+                        ActionProgress(
+                            target=t, region=county, department=dept, as_of=as_of, value=value, denominator=den
+                        )
+                    )
+    ActionProgress.objects.bulk_create(rows, batch_size=2000)
+    log(f"{len(rows)} demo special-action figures")
+    return len(rows)

@@ -592,7 +592,12 @@ class ProgressForm(forms.Form):
 def _actions_context(request, campaign, form=None):
     year = campaign_selectors.pick_year(campaign, request.GET.get("year"))
     region = _region_param(request)
-    if region is None or region.level == Level.TOWNSHIP:
+    above = (
+        region is not None and not campaign.covers_region(region.code) and campaign.scope.code.startswith(region.prefix)
+    )
+    if above and access.can_see_region(request.user, campaign.scope):
+        region = campaign.scope  # above the campaign's scope (the province on Jinzhong's): the scope
+    if region is None or region.level == Level.TOWNSHIP or not campaign.covers_region(region.code):
         raise Http404
     blocks = selectors.action_progress(campaign, year, region)
     can_report = access.is_department_staff(request.user) and request.user.department_id
@@ -608,7 +613,10 @@ def _actions_context(request, campaign, form=None):
         "region": region,
         "campaigns": campaign_selectors.campaigns_for(request.user),
         "blocks": blocks,
-        "laggards": [r for b in blocks for r in b["rows"] if r.lagging][:50],
+        # the furthest behind first
+        "laggards": sorted(
+            (r for b in blocks for r in b["rows"] if r.lagging), key=lambda r: (r.completion - r.expected, r.code)
+        )[:20],
         "form": form if can_report else None,
     }
 

@@ -105,10 +105,10 @@ def test_department_works_a_township_task_to_closing(page, live_server, tree, us
     log_in(page, live_server, users.education.username)
     response = page.goto(url)
     assert response.status == 404
-
-    # the county sees the analysis and closes the task
     page.goto(f"{live_server.url}/supervision/rectifications/")  # the 404 page has no 退出
     assert TITLE not in page.inner_text("table.tasks")
+
+    # the county sees the analysis and closes the task
     page.click("button:has-text('退出')")
     log_in(page, live_server, users.reviewer.username)
     page.goto(url)

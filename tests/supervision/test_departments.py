@@ -9,8 +9,8 @@ import datetime as dt
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.utils import timezone
 from django.http import Http404
+from django.utils import timezone
 
 from inspections import incidents
 from inspections import services as assessments

@@ -49,6 +49,9 @@ class Command(BaseCommand):
                 for y in year or c.years:
                     if y in c.years:
                         assessment_demo.seed_assessments(campaign=c, year=y, seed=seed, log=log)
+            from supervision.actions import seed_demo_progress
+
+            seed_demo_progress(seed=seed, log=log)
         if users:
             self.stdout.write(self.style.WARNING("演示账号 / demo accounts (demo data only):"))
             for username, password, what in unit_demo.seed_users(province=province, log=log):
