@@ -10,6 +10,7 @@ from celery.result import AsyncResult
 from django.core.cache import cache
 from django.db import connection
 from django.db.models import Q
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -194,8 +195,8 @@ LIST_CACHE_SECONDS = 600
 
 def _list_cache_key(request) -> str | None:
     prefix = access.region_prefix(request.user)
-    if prefix is None:
-        return None
+    if prefix is None or not access.reads_region_figures(request.user):
+        return None  # nothing to share: a department's staff get the empty answer uncached
     # The sum only grows: every snapshot write increments one row in its transaction. A
     # change of the tree (a rename changes the names shown), a closed year, an amendment
     # (new official region rows) and a publication end the cached answers too.
@@ -319,6 +320,8 @@ class AttainmentViewSet(viewsets.ReadOnlyModelViewSet):
         if q.get("category") and q["category"] not in campaign.categories:
             raise serializers.ValidationError({"category": [_("本次创建活动不包含这一类别。")]})
         region = access.region_for(request.user, q["region_code"])
+        if not access.reads_region_figures(request.user):
+            raise Http404
         points = selectors.daily(campaign, q["year"], region, q.get("category"))
         return Response(
             [

@@ -6,8 +6,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -67,6 +66,8 @@ def appraisal_page(request):
 def circular(request, fmt: str = "html"):
     """通报: the ranking, the laggards and the vetoes, and the commendation, laid out for
     print (the browser's print, or a PDF)."""
+    if fmt not in ("html", "pdf"):
+        raise Http404
     ctx = _context(request)
     ctx["today"] = timezone.localdate()
     ctx["title"] = _("关于%(y)s年度%(c)s考核情况的通报") % {"y": ctx["year"], "c": ctx["campaign"].name}
@@ -84,8 +85,6 @@ def circular(request, fmt: str = "html"):
         name = f"appraisal-{ctx['campaign'].slug}-{ctx['year']}-{ctx['region'].code}.pdf"
         response["Content-Disposition"] = f'attachment; filename="{name}"'
         return response
-    if fmt != "html":
-        raise PermissionDenied
     return render(request, "reports/appraisal/circular.html", ctx)
 
 

@@ -120,7 +120,7 @@ def result_detail(request, pk: int):
             and result.status == ResultStatus.NOTICE
             and timezone.localdate() >= result.notice_ends_on,
             "regions": results.current_region_rows(
-                result, result.region_rows.filter(access.prefix_q(request.user, "region__code"))
+                result, access.scope_regions(request.user, result.region_rows.all())
             ).order_by("region_id", "category")[:500],
             "fell": results.fell_since_previous(result),
             "AppealStatus": AppealStatus,

@@ -74,6 +74,8 @@ def results_for(user: User):
     the scope); each page then shows the rows of the user's own jurisdiction only."""
     from standards import selectors as campaign_selectors
 
+    if not access.reads_region_figures(user):
+        return OfficialResult.objects.none()  # a department's staff: their sector's figures only
     return OfficialResult.objects.filter(
         campaign__in=campaign_selectors.campaigns_for(user, finished=True)
     ).select_related("campaign__scope")

@@ -5,8 +5,9 @@ period that has passed, so laggards stand out.
 
 A target is annual and per county: a count to reach in the year (cumulative figures: the
 latest of the year counts) or a rate (numerator over denominator, the latest of the year).
-A region above the county adds its counties: the counts (and the target, once per county),
-or the numerators and denominators."""
+Each department reports its own part, and a county's figure is the sum of its departments'
+latest. A region above the county adds its counties: the counts (and the target, once per
+county), or the numerators and denominators."""
 
 from __future__ import annotations
 
@@ -116,11 +117,15 @@ class Row:
 
 
 def _latest(targets, year: int, on: dt.date, prefix: str):
-    """The latest figure of `year` (up to `on`) of each county and target under `prefix`."""
+    """The latest figure of `year` (up to `on`) of each department, county and target
+    under `prefix`: each department reports what it did itself, and a county's figure is
+    the sum of its departments' latest."""
     scope = ActionProgress.objects.filter(
         target__in=targets, region__code__startswith=prefix, as_of__year=year, as_of__lte=on
     )
-    newest = scope.filter(target=OuterRef("target"), region=OuterRef("region")).order_by("-as_of", "-id")
+    newest = scope.filter(
+        target=OuterRef("target"), region=OuterRef("region"), department=OuterRef("department")
+    ).order_by("-as_of", "-id")
     return scope.filter(pk=Subquery(newest.values("pk")[:1]))
 
 
@@ -145,7 +150,7 @@ def progress(action: SpecialAction, year: int, region: Region, on: dt.date | Non
         for f in _latest(targets, year, on, region.prefix)
         .annotate(child=Substr("region_id", 1, length))
         .values("target_id", "child")
-        .annotate(value=Sum("value"), denominator=Sum("denominator"), reported=Count("id"))
+        .annotate(value=Sum("value"), denominator=Sum("denominator"), reported=Count("region", distinct=True))
     }
     expected = elapsed(action, year, on)
     rows = []

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from units.admin import AuditedAdmin, ReadOnlyAdmin, ReadOnlyHistoryAdmin
+from units.admin import ReadOnlyAdmin, ReadOnlyHistoryAdmin
 
 from . import selectors
 from .models import ActionProgress, ActionTarget, Inspection, Rectification, SpecialAction
@@ -29,14 +29,20 @@ class ActionTargetInline(admin.TabularInline):
     model = ActionTarget
     extra = 0
 
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
     def has_delete_permission(self, request, obj=None):
-        return False  # progress refers to targets: changed, never deleted
+        return False
 
 
 @admin.register(SpecialAction)
-class SpecialActionAdmin(ReadOnlyHistoryAdmin, AuditedAdmin):
-    """Special actions are data: shipped (load_actions) and edited here by the
-    administrators of the campaign's level."""
+class SpecialActionAdmin(ReadOnlyHistoryAdmin, ReadOnlyAdmin):
+    """Special actions and their targets decide part of the appraisal: read here; they
+    are data files loaded by `load_actions` (reviewed and versioned with the code)."""
 
     list_display = ["campaign", "order", "name", "lead_kind", "starts_on", "ends_on"]
     list_filter = ["campaign"]
@@ -46,20 +52,6 @@ class SpecialActionAdmin(ReadOnlyHistoryAdmin, AuditedAdmin):
         from standards import selectors as campaign_selectors
 
         return super().get_queryset(request).filter(campaign__in=campaign_selectors.campaigns_for(request.user))
-
-    def has_change_permission(self, request, obj=None):
-        from units import access
-
-        if obj is not None and not access.acts_for_campaign(request.user, obj.campaign.scope_id):
-            return False
-        return super().has_change_permission(request, obj)
-
-    def save_model(self, request, obj, form, change):
-        from units import access
-
-        access.require(access.acts_for_campaign(request.user, obj.campaign.scope_id))
-        obj._history_user = request.user
-        super().save_model(request, obj, form, change)
 
 
 @admin.register(ActionProgress)

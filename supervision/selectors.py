@@ -15,6 +15,7 @@ from .models import (
     CLOSED_Q,
     OPEN_Q,
     OVERDUE_Q,
+    ActionProgress,
     ActionTarget,
     CheckStatus,
     Inspection,
@@ -191,6 +192,17 @@ def deviation_by_township(qs: QuerySet[SpotCheck]) -> list[dict]:
         )
         .order_by("-self_dev", "unit__township_id")
     )
+
+
+def visible_progress(user: User) -> QuerySet[ActionProgress]:
+    """Special-action figures (and so their evidence): staff in their jurisdiction; a
+    department's staff the figures their own department recorded."""
+    qs = ActionProgress.objects.all()
+    if access.is_department_staff(user):
+        return qs.filter(department_id=user.department_id) if user.department_id else qs.none()
+    if not access.is_staff_reader(user):
+        return qs.none()
+    return qs.filter(access.prefix_q(user, "region__code"))
 
 
 def reportable_targets(user: User, campaign) -> QuerySet[ActionTarget]:

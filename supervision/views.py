@@ -664,7 +664,4 @@ def action_progress_create(request):
 
 @login_required
 def progress_evidence(request, pk: int):
-    ev = get_object_or_404(ProgressEvidence.objects.select_related("progress"), pk=pk)
-    if not (access.can_see_actions(request.user) and access.can_see_region(request.user, ev.progress.region_id)):
-        raise Http404
-    return attachment(ev)
+    return attachment(get_object_or_404(ProgressEvidence, pk=pk, progress__in=selectors.visible_progress(request.user)))

@@ -140,11 +140,17 @@ def scope(
     return qs.filter(q)
 
 
+def reads_region_figures(user: User) -> bool:
+    """Whole regions' figures (snapshots, daily figures, official region rows, targets):
+    everyone in their jurisdiction but a department's staff, who read only their
+    sector's (reports.selectors.sector_rows)."""
+    return not is_department_staff(user)
+
+
 def scope_regions(user: User, qs: QuerySet, *, region_field: str = "region") -> QuerySet:
     """Restrict a queryset of objects keyed by region (snapshots, targets) to the
-    jurisdiction. A department's staff see no region's whole figures — only their
-    sector's (reports.selectors.sector_rows)."""
-    if is_department_staff(user):
+    jurisdiction (none for whom reads_region_figures is false)."""
+    if not reads_region_figures(user):
         return qs.none()
     return qs.filter(prefix_q(user, f"{region_field}__code"))
 

@@ -409,6 +409,11 @@ class DepartmentAdmin(ReadOnlyHistoryAdmin, AuditedAdmin):
 
         return Scoped
 
+    def get_readonly_fields(self, request, obj=None):
+        # a department's region and kind decide what its staff see and may record, and
+        # which tasks it may lead: fixed once created (deactivate it and add another)
+        return ["region", "kind"] if obj is not None else []
+
     def save_model(self, request, obj, form, change):
         access.require_region(request.user, obj.region)
         obj._history_user = request.user

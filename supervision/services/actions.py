@@ -20,6 +20,9 @@ from units.models import Level, Region, User
 from ..models import ActionProgress, ActionTarget, Measure, ProgressEvidence
 from ._common import may
 
+# what ActionProgress.value and .denominator hold (12 digits, 2 after the point)
+MOST = Decimal("9999999999.99")
+
 
 def _number(raw, label: str, errors: dict, field: str) -> Decimal | None:
     if raw in (None, ""):
@@ -27,10 +30,18 @@ def _number(raw, label: str, errors: dict, field: str) -> Decimal | None:
     try:
         value = Decimal(str(raw).strip())
     except InvalidOperation:
+        value = None
+    if value is None or not value.is_finite():
         errors[field] = [_("%(f)s“%(v)s”不是数字。") % {"f": label, "v": raw}]
         return None
-    if not value.is_finite() or value < 0:
+    if value < 0:
         errors[field] = [_("%(f)s不能为负数。") % {"f": label}]
+        return None
+    if value > MOST:
+        errors[field] = [_("%(f)s %(v)s 过大（最多 %(m)s）。") % {"f": label, "v": raw, "m": MOST}]
+        return None
+    if value != value.quantize(Decimal("0.01")):
+        errors[field] = [_("%(f)s最多保留两位小数。") % {"f": label}]
         return None
     return value
 

@@ -132,6 +132,10 @@ def test_progress_by_county_against_the_time_passed(jinzhong):
         ("police", {"as_of": dt.date(2019, 12, 31)}, "as_of", "不在行动期内"),
         ("police", {"value": "abc"}, "value", "不是数字"),
         ("police", {"value": "-3"}, "value", "不能为负数"),
+        ("police", {"value": "NaN"}, "value", "不是数字"),
+        ("police", {"value": "99999999999999999999"}, "value", "过大"),
+        ("police", {"value": "1e400"}, "value", "过大"),
+        ("police", {"value": "1.234"}, "value", "最多保留两位小数"),
         ("police", {"denominator": "10"}, "denominator", "数量指标不填基数"),
         ("police", {"uploads": []}, "file", "请上传佐证材料"),
         ("police", {"target": "rentals", "value": "5"}, "denominator", "须填写大于 0 的基数"),
@@ -247,3 +251,30 @@ def test_the_page_and_the_api_show_progress_and_laggards(client, jinzhong, setti
     assert missing.status_code == 400 and "没有指标" in missing.json()["error"]["message"]
     client.force_login(jinzhong["city_staff"])
     assert client.post(url, {}).status_code == 403
+
+
+def test_each_department_reports_its_part_and_sees_its_own_evidence(client, jinzhong, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    zfw = UserFactory(
+        username="yc_zfw",
+        role=Role.DEPARTMENT_STAFF,
+        region=jinzhong["yuci"],
+        department=dept(jinzhong["yuci"], "political_legal"),
+    )
+    common = {"target": jinzhong["patrols"], "region": jinzhong["yuci"], "uploads": evidence()}
+    police = services.progress_record(**common, as_of=dt.date(2022, 6, 30), value=39, by=jinzhong["police"])
+    services.progress_record(**{**common, "uploads": evidence()}, as_of=dt.date(2022, 7, 1), value=10, by=zfw)
+    row = next(
+        r
+        for r in actions.progress(jinzhong["patrols"].action, 2022, jinzhong["city"], on=dt.date(2022, 7, 2))
+        if r.code == jinzhong["yuci"].code
+    )
+    # the cooperating 政法委's later figure adds to the police's, it does not replace it
+    assert (row.value, row.reported) == (Decimal(49), 1)
+    ev = police.evidence.get()
+    url = f"/supervision/actions/evidence/{ev.pk}/"
+    for who, status in (("police", 200), ("city_staff", 200), ("edu", 404)):
+        client.force_login(jinzhong[who])
+        assert client.get(url).status_code == status, who
+    client.force_login(zfw)
+    assert client.get(url).status_code == 404  # another department's file

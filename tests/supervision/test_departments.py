@@ -312,3 +312,34 @@ def test_the_ledger_filters_and_counts_by_department(users, tree, login):
     assert f'data-department="{emergency.pk}" class="overdue"' in county
     only = login(users.reviewer).get("/supervision/rectifications/", {"department": emergency.pk}).content.decode()
     assert "乙任务" in only and "丙任务" in only and "甲任务" not in only
+
+
+def test_a_unit_task_follows_its_unit_when_it_moves(users, tree, django_capture_on_commit_callbacks):
+    from units.services import unit_move
+
+    t = _task(users.reviewer, tree)
+    with django_capture_on_commit_callbacks(execute=True):
+        unit_move(unit=t.unit, township=tree.t2, by=users.admin)
+    t.refresh_from_db()
+    assert t.township == tree.t2
+    assert selectors.task_for(users.officer2, t.pk) == t
+    with pytest.raises(Http404):
+        selectors.task_for(users.officer, t.pk)
+
+
+def test_whole_region_figures_are_not_a_departments(client, users, sector, campaign, tree):
+    """The sector page is a department's figures: not the attainment list (cached for the
+    county's reviewer under the same jurisdiction), not the daily figures, not the
+    official results."""
+    from reports.results import results_for
+
+    rollup.run(campaign_id=campaign.id, year=2022)
+    client.force_login(users.reviewer)
+    assert client.get("/api/v1/attainment/", {"campaign": campaign.slug}).json()["count"] > 0
+    client.force_login(users.education)
+    assert client.get("/api/v1/attainment/", {"campaign": campaign.slug}).json()["count"] == 0
+    daily = client.get(
+        "/api/v1/attainment/daily/", {"campaign": campaign.slug, "year": 2022, "region_code": tree.county.code}
+    )
+    assert daily.status_code == 404
+    assert not results_for(users.education).exists()
