@@ -15,7 +15,7 @@ from standards.models import Campaign, IncidentKind
 from units import access
 
 from . import incidents, services, workflow
-from .models import Assessment, Incident, IncidentSource, IncidentStatus, Severity
+from .models import Assessment, DisputeResolution, Incident, IncidentSource, IncidentStatus, Severity
 
 
 class ScoreSerializer(serializers.Serializer):
@@ -234,7 +234,7 @@ class AssessmentViewSet(WriteViewSet):
 
 class IncidentSerializer(serializers.ModelSerializer):
     kind = serializers.ChoiceField(choices=IncidentKind.choices)
-    severity = serializers.ChoiceField(choices=Severity.choices, default=Severity.GENERAL)
+    severity = serializers.ChoiceField(choices=Severity.choices, help_text="一般/较大/重大/特别重大: required")
     source = serializers.ChoiceField(
         choices=IncidentSource.choices,
         required=False,
@@ -264,10 +264,31 @@ class IncidentSerializer(serializers.ModelSerializer):
             "description",
             "status",
             "reason",
+            "higher_level",
+            "higher_level_reason",
+            "resolution",
+            "resolved_on",
             "recorded_at",
             "actions",
         ]
-        read_only_fields = ["status", "reason", "recorded_at"]
+        read_only_fields = [
+            "status",
+            "reason",
+            "higher_level",
+            "higher_level_reason",
+            "resolution",
+            "resolved_on",
+            "recorded_at",
+        ]
+
+
+class ReferUp(serializers.Serializer):
+    reason = serializers.CharField(allow_blank=True)
+
+
+class Resolve(serializers.Serializer):
+    resolution = serializers.ChoiceField(choices=DisputeResolution.choices)
+    resolved_on = serializers.DateField(required=False, allow_null=True)
 
 
 class IncidentJudge(serializers.Serializer):
@@ -318,3 +339,27 @@ class IncidentViewSet(WriteViewSet):
 
     def update(self, request, *args, **kwargs):
         return self.partial_update(request, *args, **kwargs)
+
+    @extend_schema(request=ReferUp, responses=IncidentSerializer)
+    @action(detail=True, methods=["post"], url_path="refer-up")
+    def refer_up(self, request, pk=None):
+        """A petition only a higher level can decide (county): it breaks no 零上访."""
+        inc = self.get_object()
+        ser = ReferUp(data=request.data)
+        ser.is_valid(raise_exception=True)
+        inc = incidents.incident_refer_up(incident=inc, reason=ser.validated_data["reason"], by=request.user)
+        return Response(self.get_serializer(inc).data)
+
+    @extend_schema(request=Resolve, responses=IncidentSerializer)
+    @action(detail=True, methods=["post"])
+    def resolve(self, request, pk=None):
+        """A dispute's resolution: resolved inside the jurisdiction on a date, escalated, or
+        unresolved at the year's end."""
+        inc = self.get_object()
+        ser = Resolve(data=request.data)
+        ser.is_valid(raise_exception=True)
+        d = ser.validated_data
+        inc = incidents.dispute_resolve(
+            incident=inc, resolution=d["resolution"], resolved_on=d.get("resolved_on"), by=request.user
+        )
+        return Response(self.get_serializer(inc).data)

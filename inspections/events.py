@@ -4,10 +4,14 @@ roll-up recounts the unit's township). Sent after commit; inspections imports no
 assessment_decided(assessment_id, unit_id, campaign_id, year, action)
     action: "approved", "returned", "overturned" — whatever can change attainment.
 incident_changed(incident_id, unit_id, years, action)
-    action: "recorded", "confirmed", "dismissed"; years: the calendar years it touches.
+    action: "recorded", "confirmed", "dismissed", "referred_up", "resolution:…"; years: the
+    calendar years it touches.
+condition_changed(unit_id, year, kind, action)
+    a unit's condition (零盲区) confirmed or revoked for a year.
 """
 
 from django.dispatch import Signal
 
 assessment_decided = Signal()
 incident_changed = Signal()
+condition_changed = Signal()

@@ -7,4 +7,6 @@ urlpatterns = [
     path("", incident_views.incident_list, name="list"),
     path("new/", incident_views.incident_create, name="create"),
     path("<int:pk>/judge/", incident_views.incident_judge, name="judge"),
+    path("<int:pk>/refer-up/", incident_views.incident_refer_up, name="refer_up"),
+    path("<int:pk>/resolve/", incident_views.incident_resolve, name="resolve"),
 ]

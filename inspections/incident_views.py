@@ -18,14 +18,14 @@ from standards.models import IncidentKind
 from units import access
 
 from . import incidents, workflow
-from .models import Incident, IncidentSource, IncidentStatus, Severity
+from .models import DisputeResolution, Incident, IncidentSource, IncidentStatus, Severity
 
 
 class IncidentForm(forms.Form):
     unit_code = forms.CharField(label=gettext_lazy("单位代码"), max_length=15)
     kind = forms.ChoiceField(label=gettext_lazy("类型"), choices=IncidentKind.choices)
     severity = forms.ChoiceField(
-        label=gettext_lazy("等级"), choices=Severity.choices, initial=Severity.GENERAL, required=False
+        label=gettext_lazy("等级"), choices=[("", "——"), *Severity.choices], initial=Severity.GENERAL, required=False
     )
     occurred_on = forms.DateField(label=gettext_lazy("发生日期"), widget=forms.DateInput(attrs={"type": "date"}))
     description = forms.CharField(label=gettext_lazy("情况描述"), widget=forms.Textarea(attrs={"rows": 3}))
@@ -66,6 +66,7 @@ def incident_list(request):
             "kinds": IncidentKind.choices,
             "statuses": IncidentStatus.choices,
             "sources": IncidentSource.choices,
+            "resolutions": DisputeResolution.choices,
             "kind": kind,
             "status": status,
             "source": source,
@@ -89,7 +90,7 @@ def incident_create(request):
                 incidents.incident_record(
                     unit=unit,
                     kind=d["kind"],
-                    severity=d["severity"] or Severity.GENERAL,
+                    severity=d["severity"],
                     occurred_on=d["occurred_on"],
                     description=d["description"],
                     by=request.user,
@@ -130,4 +131,37 @@ def incident_judge(request, pk: int):
             messages.error(request, m)
     else:
         messages.success(request, _("已处理。"))
+    return redirect("incidents:list")
+
+
+@login_required
+@require_POST
+def incident_refer_up(request, pk: int):
+    try:
+        incidents.incident_refer_up(incident=pk, reason=request.POST.get("reason", ""), by=request.user)
+    except (ServiceError, PermissionDenied) as exc:
+        for m in getattr(exc, "messages", [str(exc)]):
+            messages.error(request, m)
+    else:
+        messages.success(request, _("已认定为须由上级部门解决的信访事项，不计入“零上访”。"))
+    return redirect("incidents:list")
+
+
+@login_required
+@require_POST
+def incident_resolve(request, pk: int):
+    raw = request.POST.get("resolved_on", "")
+    try:
+        try:
+            day = dt.date.fromisoformat(raw) if raw else None
+        except ValueError:
+            raise ServiceError({"resolved_on": [_("“%(d)s”不是有效日期。") % {"d": raw}]}) from None
+        incidents.dispute_resolve(
+            incident=pk, resolution=request.POST.get("resolution", ""), resolved_on=day, by=request.user
+        )
+    except (ServiceError, PermissionDenied) as exc:
+        for m in getattr(exc, "messages", [str(exc)]):
+            messages.error(request, m)
+    else:
+        messages.success(request, _("已登记化解情况。"))
     return redirect("incidents:list")

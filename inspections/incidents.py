@@ -14,13 +14,14 @@ from django.utils.translation import gettext as _
 
 from sanling.kernel.errors import ServiceError
 from sanling.kernel.events import send_after_commit
+from standards import kinds
 from standards.models import IncidentKind
 from units import access
 from units.audit import audit
 from units.models import DepartmentKind, Unit, User
 
 from .events import incident_changed
-from .models import Incident, IncidentSource, Severity
+from .models import DisputeResolution, Incident, IncidentSource, IncidentStatus, Severity
 from .workflow import INCIDENT, INCIDENT_ACTION_FOR
 
 
@@ -63,7 +64,7 @@ def incident_record(
     occurred_on: dt.date,
     description: str,
     by: User,
-    severity: str = Severity.GENERAL,
+    severity: str | None = None,
     source: str | None = None,
 ) -> Incident:
     if not access.can_record_incident(by):
@@ -72,7 +73,9 @@ def incident_record(
     errors = {}
     if kind not in IncidentKind.values:
         errors["kind"] = [_("未知的事件类型“%(k)s”。") % {"k": kind}]
-    if severity not in Severity.values:
+    if not severity:
+        errors["severity"] = [_("请选择事件等级（一般、较大、重大、特别重大）。")]
+    elif severity not in Severity.values:
         errors["severity"] = [_("未知的事件等级“%(s)s”。") % {"s": severity}]
     if occurred_on > timezone.localdate():
         errors["occurred_on"] = [_("发生日期 %(d)s 晚于今天，不能登记未来的事件。") % {"d": occurred_on.isoformat()}]
@@ -99,6 +102,83 @@ def incident_record(
     )
     _changed(incident, "recorded")
     return incident
+
+
+def _for_update(by: User, incident) -> Incident:
+    pk = incident.pk if isinstance(incident, Incident) else incident
+    return access.object_for(
+        by, Incident.objects.select_related("unit"), pk, department_field="department", for_update=True
+    )
+
+
+@transaction.atomic
+def incident_refer_up(*, incident: Incident | int, reason: str, by: User) -> Incident:
+    """零上访 exempts what only a higher level can decide (“除必须由上级部门解决的”): the
+    county marks such a petition, with its reason; it then breaks no zero."""
+    inc = _for_update(by, incident)
+    if not access.can_judge_incident(by):
+        raise PermissionDenied(_("只有县级审核人员可以认定须由上级部门解决的信访事项。"))
+    if inc.kind not in kinds.subtree([IncidentKind.PETITION]):
+        raise ServiceError(
+            {"kind": [_("只有上访事项可以认定为须由上级部门解决，本事件为“%(k)s”。") % {"k": inc.get_kind_display()}]}
+        )
+    if inc.status == IncidentStatus.DISMISSED:
+        raise ServiceError(_("已排除的事件不需要再认定。"))
+    if inc.higher_level:
+        raise ServiceError(_("该信访事项已认定为须由上级部门解决。"))
+    reason = (reason or "").strip()
+    if not reason:
+        raise ServiceError({"higher_level_reason": [_("请说明须由上级部门解决的理由。")]})
+    inc.higher_level, inc.higher_level_reason = True, reason
+    inc._history_user = by
+    inc.save(update_fields=["higher_level", "higher_level_reason"])
+    audit(actor=by, action="incident.referred_up", target=inc, detail={"reason": reason})
+    _changed(inc, "referred_up")
+    return inc
+
+
+@transaction.atomic
+def dispute_resolve(
+    *, incident: Incident | int, resolution: str, by: User, resolved_on: dt.date | None = None
+) -> Incident:
+    """A dispute's outcome: resolved inside the jurisdiction on a date (then it breaks no
+    zero), escalated, or unresolved at the year's end. The township or the county."""
+    inc = _for_update(by, incident)
+    if not (access.is_township_officer(by) or access.can_judge_incident(by)):
+        raise PermissionDenied(_("只有乡镇/街道或县级审核人员可以登记矛盾纠纷的化解情况。"))
+    if inc.kind not in kinds.subtree([IncidentKind.DISPUTE]):
+        raise ServiceError({"kind": [_("只有矛盾纠纷有化解情况，本事件为“%(k)s”。") % {"k": inc.get_kind_display()}]})
+    if inc.status == IncidentStatus.DISMISSED:
+        raise ServiceError(_("已排除的事件不需要登记化解情况。"))
+    if resolution not in DisputeResolution.values:
+        raise ServiceError({"resolution": [_("未知的化解情况“%(r)s”。") % {"r": resolution}]})
+    if resolution == DisputeResolution.RESOLVED:
+        if resolved_on is None:
+            raise ServiceError({"resolved_on": [_("请填写化解日期。")]})
+        if resolved_on < inc.occurred_on:
+            raise ServiceError(
+                {
+                    "resolved_on": [
+                        _("化解日期 %(r)s 早于纠纷发生日期 %(o)s。")
+                        % {"r": resolved_on.isoformat(), "o": inc.occurred_on.isoformat()}
+                    ]
+                }
+            )
+        if resolved_on > timezone.localdate():
+            raise ServiceError({"resolved_on": [_("化解日期 %(r)s 晚于今天。") % {"r": resolved_on.isoformat()}]})
+    else:
+        resolved_on = None
+    inc.resolution, inc.resolved_on = resolution, resolved_on
+    inc._history_user = by
+    inc.save(update_fields=["resolution", "resolved_on"])
+    audit(
+        actor=by,
+        action="incident.resolution",
+        target=inc,
+        detail={"resolution": resolution, "resolved_on": str(resolved_on) if resolved_on else None},
+    )
+    _changed(inc, f"resolution:{resolution}")
+    return inc
 
 
 @transaction.atomic

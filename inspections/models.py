@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from standards.models import REVIEW_LEVELS, Campaign, IncidentKind, Item, Standard
+from standards.models import REVIEW_LEVELS, Campaign, ConditionKind, IncidentKind, Item, Standard
 from units.models import Department, Unit
 
 from .evidence import extension_for
@@ -261,6 +261,15 @@ class Severity(models.TextChoices):
 MAJOR_SEVERITIES = (Severity.MAJOR, Severity.ESPECIALLY_MAJOR)
 
 
+class DisputeResolution(models.TextChoices):
+    """How a dispute ended: 零纠纷 means disputes resolved inside the jurisdiction (“矛盾纠纷
+    在辖区内闭环解决”); one escalated, or not resolved by the year's end, breaks it."""
+
+    RESOLVED = "resolved", _("已在辖区内化解")
+    ESCALATED = "escalated", _("矛盾上交（升级）")
+    UNRESOLVED = "unresolved", _("年底仍未化解")
+
+
 class Incident(models.Model):
     """A petition, accident or case against a unit. Unless dismissed, it breaks the zero
     of its kind for its calendar year in every campaign that names that kind."""
@@ -272,6 +281,13 @@ class Incident(models.Model):
     status = models.CharField(_("状态"), max_length=10, choices=IncidentStatus.choices, default=IncidentStatus.RECORDED)
     reason = models.TextField(_("确认/排除理由"), blank=True)
     severity = models.CharField(_("等级"), max_length=20, choices=Severity.choices, default=Severity.GENERAL)
+    # a petition only a higher level can decide (“除必须由上级部门解决的”), so marked by the
+    # county with its reason: it does not break 零上访
+    higher_level = models.BooleanField(_("须由上级部门解决"), default=False)
+    higher_level_reason = models.TextField(_("须由上级解决的理由"), blank=True)
+    # a dispute's outcome (blank while open)
+    resolution = models.CharField(_("化解情况"), max_length=12, choices=DisputeResolution.choices, blank=True)
+    resolved_on = models.DateField(_("化解日期"), null=True, blank=True)
     source = models.CharField(_("来源"), max_length=20, choices=IncidentSource.choices, default=IncidentSource.TOWNSHIP)
     # the department that recorded it (信访, 公安, 应急), if one did
     department = models.ForeignKey(
@@ -307,3 +323,51 @@ class Incident(models.Model):
 
     def __str__(self):
         return f"{self.unit.name} {self.get_kind_display()} {self.occurred_on}"
+
+
+class ConditionStatus(models.TextChoices):
+    CONFIRMED = "confirmed", _("已确认")
+    REVOKED = "revoked", _("已被抽查撤销")
+
+
+class UnitCondition(models.Model):
+    """A unit's zero that is a condition, for a year: 零盲区 — its grid coverage confirmed by
+    the township with evidence; revocable by a spot check (with its reason)."""
+
+    unit = models.ForeignKey(Unit, verbose_name=_("单位"), on_delete=models.PROTECT, related_name="conditions")
+    kind = models.CharField(_("条件"), max_length=20, choices=ConditionKind.choices)
+    year = models.PositiveIntegerField(_("年度"))
+    status = models.CharField(_("状态"), max_length=10, choices=ConditionStatus.choices)
+    note = models.TextField(_("说明"), blank=True)
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("确认人")
+    )
+    confirmed_at = models.DateTimeField(_("确认时间"))
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    revoked_at = models.DateTimeField(_("撤销时间"), null=True, blank=True)
+    revoke_reason = models.TextField(_("撤销理由"), blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("“零”条件")
+        verbose_name_plural = _("“零”条件")
+        constraints = [models.UniqueConstraint(fields=["unit", "kind", "year"], name="one_condition_per_unit_year")]
+
+    def __str__(self):
+        return f"{self.unit.name} {self.get_kind_display()} {self.year}"
+
+
+def condition_evidence_path(instance, filename):
+    return generated_name("conditions", instance.content_type)
+
+
+class ConditionEvidence(UploadedFile):
+    condition = models.ForeignKey(UnitCondition, on_delete=models.CASCADE, related_name="evidence")
+    file = models.FileField(_("文件"), upload_to=condition_evidence_path, max_length=200)
+
+    class Meta(UploadedFile.Meta):
+        verbose_name = _("条件佐证")
+        verbose_name_plural = _("条件佐证")

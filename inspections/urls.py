@@ -12,4 +12,6 @@ urlpatterns = [
     path("queue/", views.queue, name="queue"),
     path("queue/approve/", views.bulk_approve, name="bulk_approve"),
     path("evidence/<int:pk>/", views.evidence_download, name="evidence"),
+    path("conditions/", views.conditions, name="conditions"),
+    path("conditions/evidence/<int:pk>/", views.condition_evidence, name="condition_evidence"),
 ]

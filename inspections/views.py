@@ -240,3 +240,83 @@ def detail(request, pk: int):
 def evidence_download(request, pk: int):
     ev = access.object_for(request.user, Evidence.objects.all(), pk, unit_field="score__assessment__unit")
     return evidence_files.attachment(ev)
+
+
+# --- zeros that are conditions (零盲区) ------------------------------------------------
+
+
+@login_required
+def conditions(request):
+    """The units of the user's jurisdiction in a campaign with conditions, each with its
+    condition for the year: the township confirms with evidence, a spot check revokes."""
+    from django.core.paginator import Paginator
+
+    from . import conditions as condition_services
+    from .models import UnitCondition
+
+    with_conditions = [c for c in campaign_selectors.campaigns_for(request.user) if c.conditions]
+    if not with_conditions:
+        raise Http404
+    slug = request.GET.get("campaign") or request.POST.get("campaign")
+    campaign = next((c for c in with_conditions if c.slug == slug), with_conditions[0])
+    year = campaign_selectors.pick_year(campaign, request.GET.get("year") or request.POST.get("year"))
+    if request.method == "POST":
+        try:
+            if "revoke" in request.POST:
+                condition_services.condition_revoke(
+                    condition=request.POST.get("revoke", ""), reason=request.POST.get("reason", ""), by=request.user
+                )
+                messages.success(request, _("已撤销。"))
+            else:
+                unit = access.unit_for(request.user, request.POST.get("unit"))
+                condition_services.condition_confirm(
+                    unit=unit,
+                    kind=request.POST.get("kind", ""),
+                    year=year,
+                    uploads=request.FILES.getlist("file"),
+                    note=request.POST.get("note", ""),
+                    by=request.user,
+                )
+                messages.success(request, _("已确认“%(u)s”的“零”条件。") % {"u": unit.name})
+        except (services.ServiceError, PermissionDenied) as exc:
+            _show(request, exc)
+        return redirect(f"{reverse('inspections:conditions')}?campaign={campaign.slug}&year={year}")
+    units = access.visible_units(request.user).filter(campaign.unit_q()).select_related("township").order_by("code")
+    page = Paginator(units, 100).get_page(request.GET.get("page"))
+    held = {
+        (c.unit_id, c.kind): c
+        for c in UnitCondition.objects.filter(unit__in=list(page.object_list), year=year).prefetch_related("evidence")
+    }
+    from standards.models import ConditionKind
+
+    labels = dict(ConditionKind.choices)
+    rows = [
+        {
+            "unit": u,
+            "conditions": [(kind, labels.get(kind, kind), held.get((u.id, kind))) for kind in campaign.conditions],
+        }
+        for u in page.object_list
+    ]
+
+    return render(
+        request,
+        "inspections/conditions.html",
+        {
+            "campaign": campaign,
+            "year": year,
+            "campaigns": with_conditions,
+            "rows": rows,
+            "page": page,
+            "may_confirm": access.is_township_officer(request.user) or access.can_judge_incident(request.user),
+            "may_revoke": access.can_inspect(request.user),
+        },
+    )
+
+
+@login_required
+def condition_evidence(request, pk: int):
+    from .models import ConditionEvidence
+
+    return evidence_files.attachment(
+        access.object_for(request.user, ConditionEvidence.objects.all(), pk, unit_field="condition__unit")
+    )

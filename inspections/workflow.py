@@ -113,9 +113,26 @@ INCIDENT_ACTION_FOR = {IncidentStatus.CONFIRMED: "confirm", IncidentStatus.DISMI
 
 
 def incident_actions(incident, user: User) -> list[str]:
+    """The state machine's actions, and the outcomes a petition or a dispute may get
+    (`refer_up`: only a higher level can decide it; `resolve`: the dispute's resolution),
+    as inspections.incidents checks them."""
     if not access.can_see_region(user, incident.unit.township_id):
         return []
-    return INCIDENT.allowed(incident, user)
+    out = INCIDENT.allowed(incident, user)
+    if incident.status != IncidentStatus.DISMISSED:
+        from standards import kinds
+
+        if (
+            access.can_judge_incident(user)
+            and not incident.higher_level
+            and incident.kind in kinds.subtree(["petition"])
+        ):
+            out.append("refer_up")
+        if (access.is_township_officer(user) or access.can_judge_incident(user)) and incident.kind in kinds.subtree(
+            ["dispute"]
+        ):
+            out.append("resolve")
+    return out
 
 
 def allowed_actions(obj, user: User) -> list[str]:

@@ -8,7 +8,7 @@ class ReportsConfig(AppConfig):
 
     def ready(self):
         # The roll-up follows what the lower apps announce; they import nothing of reports.
-        from inspections.events import assessment_decided, incident_changed
+        from inspections.events import assessment_decided, condition_changed, incident_changed
         from standards.events import campaign_changed
         from units.events import tree_changed, units_changed
 
@@ -16,6 +16,7 @@ class ReportsConfig(AppConfig):
 
         assessment_decided.connect(tasks.on_assessment_decided, dispatch_uid="reports.rollup.assessment")
         incident_changed.connect(tasks.on_incident_changed, dispatch_uid="reports.rollup.incident")
+        condition_changed.connect(tasks.on_condition_changed, dispatch_uid="reports.rollup.condition")
         units_changed.connect(tasks.on_units_changed, dispatch_uid="reports.rollup.units")
         campaign_changed.connect(tasks.on_campaign_changed, dispatch_uid="reports.rollup.campaign")
         tree_changed.connect(tasks.on_tree_changed, dispatch_uid="reports.rollup.tree")

@@ -41,13 +41,14 @@ from django.db.models import (
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from inspections import scoring
-from inspections.models import Assessment, Incident, IncidentStatus, ItemScore, Status
-from standards.models import Campaign
+from inspections import scoring, zeros
+from inspections.models import Assessment, ConditionStatus, Incident, ItemScore, Status, UnitCondition
+from standards import kinds
+from standards.models import Campaign, ConditionKind
 from units import history
 from units.models import Unit
 
-CONDITIONS = ("assessed", "approved", "score", "veto", "no_incident")
+CONDITIONS = ("assessed", "approved", "score", "veto", "no_incident", "conditions")
 
 
 # how a failed condition reads in a list (the "why not" gives the details)
@@ -58,6 +59,7 @@ CONDITION_LABELS = {
     "score": gettext_lazy("得分未达分数线"),
     "veto": gettext_lazy("一票否决项未达标"),
     "no_incident": gettext_lazy("发生“零”事项"),
+    "conditions": gettext_lazy("“零”条件未确认"),
 }
 
 
@@ -123,11 +125,12 @@ def as_of_year(units: QuerySet[Unit], year: int) -> QuerySet[Unit]:
 
 
 def breaking_incidents(campaign: Campaign, year: int) -> QuerySet[Incident]:
+    """The incidents that break the campaign's zeros in the year (inspections.zeros)."""
     return Incident.objects.filter(
-        kind__in=campaign.zero_kinds,
+        zeros.breaking_q(campaign.zero_kinds, year_end=dt.date(year, 12, 31)),
         occurred_on__gte=dt.date(year, 1, 1),
         occurred_on__lte=dt.date(year, 12, 31),
-    ).exclude(status=IncidentStatus.DISMISSED)
+    )
 
 
 def with_assessment(qs: QuerySet[Unit], campaign: Campaign, year: int) -> QuerySet[Unit]:
@@ -146,7 +149,20 @@ def condition_q(campaign: Campaign, year: int) -> dict[str, Q]:
         "score": Q(a__final_score__gte=campaign.pass_mark),
         "veto": Q(a__veto_failed=False),
         "no_incident": ~Q(Exists(incident)),
+        "conditions": conditions_q(campaign, year),
     }
+
+
+def conditions_q(campaign: Campaign, year: int) -> Q:
+    """Each of the campaign's conditions (零盲区) confirmed and standing for the unit-year
+    (always true without conditions: an empty Q would read as false in an annotation)."""
+    q = Q(pk__isnull=False)
+    for kind in campaign.conditions or []:
+        standing = UnitCondition.objects.filter(
+            unit_id=OuterRef("pk"), kind=kind, year=year, status=ConditionStatus.CONFIRMED
+        )
+        q &= Q(Exists(standing))
+    return q
 
 
 def attained_q(campaign: Campaign, year: int) -> Q:
@@ -190,7 +206,7 @@ def reasons_for_units(units: QuerySet[Unit], campaign: Campaign, year: int) -> d
         .values("id", "in_scope", *[f"ok_{c}" for c in CONDITIONS], "a_status", "a_final", "a_id", "category_then")
     )
     out: dict[int, list[Reason]] = {r["id"]: [] for r in rows}
-    veto_check, incident_check, overturned = [], [], {}
+    veto_check, incident_check, overturned, condition_check = [], [], {}, []
     for r in rows:
         reasons = out[r["id"]]
         if not r["in_scope"]:
@@ -218,6 +234,8 @@ def reasons_for_units(units: QuerySet[Unit], campaign: Campaign, year: int) -> d
             veto_check.append(r)
         if not r["ok_no_incident"]:
             incident_check.append(r["id"])
+        if not r["ok_conditions"]:
+            condition_check.append(r["id"])
     if overturned:
         for a_id, why in Assessment.objects.filter(pk__in=overturned).values_list("id", "overturn_reason"):
             out[overturned[a_id]].insert(0, Reason("approved", _("被抽查否定：%(r)s") % {"r": why or "—"}))
@@ -237,13 +255,30 @@ def reasons_for_units(units: QuerySet[Unit], campaign: Campaign, year: int) -> d
                 )
             )
     if incident_check:
+        disputes = kinds.subtree(["dispute"])
         for inc in breaking_incidents(campaign, year).filter(unit_id__in=incident_check).order_by("occurred_on"):
-            out[inc.unit_id].append(
-                Reason(
-                    "no_incident",
-                    _("%(date)s 发生%(kind)s") % {"date": inc.occurred_on.isoformat(), "kind": inc.get_kind_display()},
-                )
-            )
+            text = _("%(date)s 发生%(kind)s") % {"date": inc.occurred_on.isoformat(), "kind": inc.get_kind_display()}
+            if inc.resolution:
+                text += _("（%(r)s）") % {"r": inc.get_resolution_display()}
+            elif inc.kind in disputes:
+                text += _("（尚未在辖区内化解）")
+            out[inc.unit_id].append(Reason("no_incident", text))
+    if condition_check:
+        held = {
+            (c.unit_id, c.kind): c
+            for c in UnitCondition.objects.filter(unit_id__in=condition_check, year=year, kind__in=campaign.conditions)
+        }
+        labels = dict(ConditionKind.choices)
+        for unit_id in condition_check:
+            for kind in campaign.conditions:
+                c = held.get((unit_id, kind))
+                if c is not None and c.status == ConditionStatus.CONFIRMED:
+                    continue
+                if c is None:
+                    text = _("%(c)s：尚未确认") % {"c": labels.get(kind, kind)}
+                else:
+                    text = _("%(c)s：已被抽查撤销（%(r)s）") % {"c": labels.get(kind, kind), "r": c.revoke_reason}
+                out[unit_id].append(Reason("conditions", text))
     return out
 
 

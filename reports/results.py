@@ -35,8 +35,10 @@ from django.utils.translation import gettext as _
 
 from inspections import evidence as evidence_check
 from inspections import services as assessments
-from inspections.models import Assessment, Incident, IncidentStatus, Status
+from inspections import zeros
+from inspections.models import Assessment, Incident, Status
 from sanling.kernel.errors import ServiceError
+from standards import kinds
 from standards.models import Campaign
 from units import access, history
 from units.audit import audit
@@ -735,16 +737,12 @@ def standing_causes(result: OfficialResult, unit_ids) -> dict[int, tuple[str, in
         unit_id__in=unit_ids, campaign=result.campaign, year=result.year, status=Status.OVERTURNED
     ):
         out[a.unit_id] = ("spot_check", a.pk, _("抽查否定：%(r)s") % {"r": a.overturn_reason[:200]})
-    incidents = (
-        Incident.objects.filter(
-            unit_id__in=unit_ids,
-            kind__in=result.campaign.zero_kinds,
-            occurred_on__gte=dt.date(result.year, 1, 1),
-            recorded_at__gte=result.closed_at,
-        )
-        .exclude(status=IncidentStatus.DISMISSED)
-        .order_by("occurred_on", "id")
-    )
+    incidents = Incident.objects.filter(
+        zeros.breaking_q(result.campaign.zero_kinds),
+        unit_id__in=unit_ids,
+        occurred_on__gte=dt.date(result.year, 1, 1),
+        recorded_at__gte=result.closed_at,
+    ).order_by("occurred_on", "id")
     for inc in incidents:
         out.setdefault(
             inc.unit_id,
@@ -770,9 +768,9 @@ def on_incident_changed(sender, *, incident_id: int, unit_id: int, action: str, 
     if inc is None:
         return
     for result in _published_for(unit_id):
-        if inc.kind not in result.campaign.zero_kinds or inc.occurred_on.year < result.year:
+        if inc.occurred_on.year < result.year or inc.kind not in kinds.subtree(result.campaign.zero_kinds):
             continue
-        if action == "dismissed" or inc.status == IncidentStatus.DISMISSED:
+        if action == "dismissed" or not zeros.breaks(inc, result.campaign.zero_kinds):
             lifted = False
             for rev in result.revocations.filter(unit_id=unit_id, source="incident", source_id=inc.pk, lifted_on=None):
                 rev.lifted_on, rev.lifted_reason = timezone.localdate(), inc.reason

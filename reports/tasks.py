@@ -93,6 +93,10 @@ def on_incident_changed(sender, *, unit_id: int, years: list[int], **kwargs) -> 
         schedule_unit_rollup(unit_id, None, year)
 
 
+def on_condition_changed(sender, *, unit_id: int, year: int, **kwargs) -> None:
+    schedule_unit_rollup(unit_id, None, year)
+
+
 def on_units_changed(sender, *, action: str, townships: list[str], effective_on=None, **kwargs) -> None:
     """A unit registered, archived, restored, re-kinded, moved or imported: the years of
     every campaign covering its townships from the year the change took effect (the years

@@ -73,6 +73,7 @@ def load_campaign(data: dict) -> tuple[Campaign | None, str]:
         start_year=data["start_year"],
         end_year=data["end_year"],
         zero_kinds=data["zero_kinds"],
+        conditions=data.get("conditions", []),
         categories=data["categories"],
         pass_mark=Decimal(str(data["pass_mark"])),
         city_grade_pass_mark=(
@@ -94,6 +95,9 @@ def load_all(stdout=None) -> None:
         std, created = load_standard(json.loads((DATA / name).read_text(encoding="utf-8")))
         if stdout:
             stdout.write(f"{std}: {'created' if created else 'already loaded'} ({std.items.count()} items)")
+    from .kinds import load_tree
+
+    load_tree()  # the incident-kind tree the campaigns' zero-kinds name
     for data in json.loads((DATA / "campaigns.json").read_text(encoding="utf-8")):
         c, what = load_campaign(data)
         if stdout:

@@ -14,13 +14,48 @@ from units.models import LEVEL_ORDER, Category, Level, Region, Unit
 
 
 class IncidentKind(models.TextChoices):
-    PETITION = "petition", _("越级访/集体访/非访")
+    """The names of the incident kinds (translated); how they nest is data
+    (IncidentKindNode, standards/data/incident-kinds.json): a campaign's zero-kind covers
+    its node's whole subtree."""
+
+    CASE = "case", _("案件")
+    CRIMINAL_CASE = "criminal_case", _("刑事案件")
+    HOMICIDE = "homicide", _("命案")
+    PUBLIC_ORDER_CASE = "public_order_case", _("治安案件")
+    ACCIDENT = "accident", _("事故")
     PUBLIC_SAFETY = "public_safety", _("公共安全事故")
     PRODUCTION_SAFETY = "production_safety", _("生产安全事故")
-    CRIMINAL_CASE = "criminal_case", _("刑事案件")
-    PUBLIC_ORDER_CASE = "public_order_case", _("治安案件")
-    HOMICIDE = "homicide", _("命案")
-    DISPUTE = "dispute", _("未化解矛盾纠纷")
+    PETITION = "petition", _("上访")
+    LEAPFROG_PETITION = "leapfrog_petition", _("越级访")
+    COLLECTIVE_PETITION = "collective_petition", _("集体访")
+    IRREGULAR_PETITION = "irregular_petition", _("进京赴省到市非访")
+    DISPUTE = "dispute", _("矛盾纠纷")
+    MASS_INCIDENT = "mass_incident", _("群体性事件")
+
+
+class ConditionKind(models.TextChoices):
+    """Zeros that are conditions, not incidents: checked per unit and year."""
+
+    GRID_COVERAGE = "grid_coverage", _("零盲区（网格化服务管理全覆盖）")
+
+
+class IncidentKindNode(models.Model):
+    """The tree of incident kinds (案件 › 刑事案件 › 命案 …), as data: loaded from
+    standards/data/incident-kinds.json by the migration and load_standards."""
+
+    code = models.CharField(_("类型"), max_length=20, choices=IncidentKind.choices, primary_key=True)
+    parent = models.ForeignKey(
+        "self", verbose_name=_("上级类型"), null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
+    order = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("事件类型")
+        verbose_name_plural = _("事件类型")
+        ordering = ["order"]
+
+    def __str__(self):
+        return self.get_code_display()
 
 
 class Standard(models.Model):
@@ -154,6 +189,8 @@ class Campaign(models.Model):
     start_year = models.PositiveIntegerField(_("起始年度"))
     end_year = models.PositiveIntegerField(_("结束年度"))
     zero_kinds = models.JSONField(_("“零”事项"), default=list, help_text=_("破坏本活动“零”目标的事件类型"))
+    # zeros that are conditions (零盲区): a unit attains only with each confirmed for the year
+    conditions = models.JSONField(_("“零”条件"), default=list, blank=True)
     categories = models.JSONField(_("参与类别"), default=list)
     pass_mark = models.DecimalField(
         _("达标分数线"),
@@ -231,9 +268,15 @@ class Campaign(models.Model):
     def clean(self):
         if self.start_year and self.end_year and self.end_year < self.start_year:
             raise ValidationError({"end_year": _("结束年度不能早于起始年度。")})
-        bad = [k for k in self.zero_kinds or [] if k not in IncidentKind.values]
+        nodes = set(IncidentKindNode.objects.values_list("code", flat=True))
+        bad = [str(k) for k in self.zero_kinds or [] if k not in nodes]
         if bad:
-            raise ValidationError({"zero_kinds": _("未知的事件类型：%(kinds)s") % {"kinds": "、".join(bad)}})
+            raise ValidationError(
+                {"zero_kinds": _("“零”事项须是事件类型树中的类型，以下不是：%(kinds)s") % {"kinds": "、".join(bad)}}
+            )
+        badk = [str(k) for k in self.conditions or [] if k not in ConditionKind.values]
+        if badk:
+            raise ValidationError({"conditions": _("未知的“零”条件：%(c)s") % {"c": "、".join(badk)}})
         if not self.categories:
             raise ValidationError({"categories": _("至少选择一个参与类别。")})
         badc = [c for c in self.categories or [] if c not in Category.values]

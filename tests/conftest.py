@@ -47,9 +47,13 @@ def tree(db):
     city2 = RegionFactory(code="140200000000", name="大同市", level=Level.CITY, parent=p)
     county2 = RegionFactory(code="140213000000", name="平城区", level=Level.COUNTY, parent=city2)
     t3 = RegionFactory(code="140213001000", name="南关街道", level=Level.TOWNSHIP, parent=county2)
+    from standards.kinds import load_tree
     from units.departments import load_sectors
 
+    # shipped data (the kind tree by a migration, sectors by load_departments): a
+    # transactional test's flush empties their tables
     load_sectors()
+    load_tree()
     return SimpleNamespace(
         province=p, city=city, county=county, t1=t1, t2=t2, city2=city2, county2=county2, canary_township=t3
     )

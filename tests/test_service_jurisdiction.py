@@ -48,7 +48,12 @@ def test_an_officer_cannot_write_another_townships_units_or_incidents(users, tre
         )
     with pytest.raises(Http404):
         incidents.incident_record(
-            unit=canary, kind="criminal_case", occurred_on=dt.date(2022, 3, 1), description="x", by=users.officer
+            severity="general",
+            unit=canary,
+            kind="criminal_case",
+            occurred_on=dt.date(2022, 3, 1),
+            description="x",
+            by=users.officer,
         )
     with pytest.raises(Http404):
         assessments.assessment_start(unit=canary, campaign=campaign, year=2022, by=users.officer)

@@ -30,7 +30,12 @@ BY_OBJECT = {
     "inspections:entry": "assessment",
     "inspections:review": "assessment",
     "inspections:evidence": "evidence",
+    "inspections:condition_evidence": "condition_evidence",
     "incidents:judge": "incident",
+    "incidents:refer_up": "incident",
+    "incidents:resolve": "incident",
+    "api:incident-refer-up": "incident",
+    "api:incident-resolve": "incident",
     "api:unit-detail": "unit",
     "api:unit-status": "unit",
     "api:assessment-detail": "assessment",
@@ -83,6 +88,7 @@ LISTS = {
     "inspections:queue",
     "inspections:bulk_approve",
     "inspections:start",
+    "inspections:conditions",
     "incidents:list",
     "incidents:create",
     "reports:dashboard",
@@ -211,6 +217,19 @@ def canary_objects(tree, users, campaign, canary, settings, tmp_path):
     datong = make_campaign(scope=tree.city2, standard=campaign.standard, slug="datong-sanling")
     datong_result = results.result_close(campaign=datong, year=2022, notice_days=7, by=users.admin)
     appeal = results.appeal_file(result=datong_result, unit=canary, reason="金丝雀村申诉", by=users.canary_officer)
+    # the canary's 零盲区 for 2022 (a campaign of 大同 with the condition), with evidence
+    from inspections.conditions import condition_confirm
+
+    datong.conditions = ["grid_coverage"]
+    datong.save(update_fields=["conditions"])
+    cond = condition_confirm(
+        unit=canary,
+        kind="grid_coverage",
+        year=2022,
+        uploads=[SimpleUploadedFile("grid.pdf", b"%PDF-1.4\n%%EOF\n")],
+        by=users.canary_officer,
+    )
+    condition_evidence = cond.evidence.get().pk
     # a special action of 大同's campaign, with progress reported by 平城区's police
     from supervision.models import ActionTarget, SpecialAction
     from supervision.services import progress_record
@@ -257,6 +276,7 @@ def canary_objects(tree, users, campaign, canary, settings, tmp_path):
         "result": datong_result.pk,
         "appeal": appeal.pk,
         "action": action.pk,
+        "condition_evidence": condition_evidence,
         "progress_evidence": progress.evidence.get().pk,
     }
 

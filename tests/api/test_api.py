@@ -98,6 +98,7 @@ def test_external_client_end_to_end(api, users, tree, campaign):
         {
             "unit": unit_id,
             "kind": "criminal_case",
+            "severity": "general",
             "occurred_on": timezone.localdate().isoformat(),
             "description": "盗窃",
         },
@@ -146,7 +147,7 @@ def test_bad_input_gives_field_errors_and_changes_nothing(api, users, tree, camp
     tomorrow = (timezone.localdate() + dt.timedelta(days=1)).isoformat()
     resp = officer.post(
         "/api/v1/incidents/",
-        {"unit": unit.id, "kind": "criminal_case", "occurred_on": tomorrow, "description": "x"},
+        {"unit": unit.id, "kind": "criminal_case", "severity": "general", "occurred_on": tomorrow, "description": "x"},
         format="json",
     )
     assert resp.status_code == 400 and "occurred_on" in resp.json()["error"]["fields"]

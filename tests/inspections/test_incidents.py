@@ -29,6 +29,7 @@ def record(client, **data):
         {
             "unit_code": "140105001777",
             "kind": "criminal_case",
+            "severity": "general",
             "occurred_on": f"{YEAR}-04-01",
             "description": "盗窃案",
             **data,
@@ -117,8 +118,8 @@ def test_five_zero_kinds_count_only_where_named(tree, campaign, standard, attain
     )
     Target.objects.filter(campaign=wuling).delete()
     make_assessment(unit=attained, campaign=wuling, status="approved")
-    Incident.objects.create(unit=attained, kind="homicide", occurred_on=dt.date(YEAR, 6, 1), description="命案")
-    # then: it breaks 五零 but not 三零
+    Incident.objects.create(unit=attained, kind="dispute", occurred_on=dt.date(YEAR, 6, 1), description="邻里纠纷")
+    # then: an open dispute breaks 五零 (零纠纷) but not 三零
     assert reasons_for(attained, campaign, YEAR) == []
     assert [r.code for r in reasons_for(attained, wuling, YEAR)] == ["no_incident"]
     rollup.run(campaign_id=wuling.id, year=YEAR)

@@ -65,11 +65,36 @@ def unit_attains(unit: Unit, campaign, year: int, cat: str) -> bool:
         if item.veto and value < item.max_score:
             veto_failed = True
     final = (total / maximum * 100).quantize(Decimal("0.01"), ROUND_HALF_UP) if maximum else Decimal(0)
-    breaking = any(
-        i.kind in campaign.zero_kinds and i.occurred_on.year == year and i.status != "dismissed"
-        for i in Incident.objects.filter(unit=unit)
-    )
-    return final >= campaign.pass_mark and not veto_failed and not breaking
+    breaking = any(_breaks(i, campaign, year) for i in Incident.objects.filter(unit=unit))
+    from inspections.models import UnitCondition
+
+    held = {c.kind for c in UnitCondition.objects.filter(unit=unit, year=year) if c.status == "confirmed"}
+    conditions_met = all(k in held for k in campaign.conditions or [])
+    return final >= campaign.pass_mark and not veto_failed and not breaking and conditions_met
+
+
+def _lineage(kind: str) -> list[str]:
+    """The kind and its ancestors in the kind tree, read node by node."""
+    from standards.models import IncidentKindNode
+
+    out = []
+    node = IncidentKindNode.objects.filter(code=kind).first()
+    while node is not None:
+        out.append(node.code)
+        node = node.parent
+    return out
+
+
+def _breaks(i, campaign, year: int) -> bool:
+    if i.occurred_on.year != year or i.status == "dismissed":
+        return False
+    lineage = _lineage(i.kind)
+    if not set(lineage) & set(campaign.zero_kinds):
+        return False
+    if "petition" in lineage and i.higher_level:
+        return False
+    resolved_in_year = i.resolution == "resolved" and i.resolved_on is not None and i.resolved_on.year <= year
+    return not ("dispute" in lineage and resolved_in_year)
 
 
 def _ancestors(region: Region) -> list[Region]:

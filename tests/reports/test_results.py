@@ -126,7 +126,12 @@ def test_later_changes_and_roll_ups_leave_the_official_result_as_it_was(world, u
     a = Assessment.objects.get(unit=world["short"])
     assessments.assessment_return(assessment=a, reason="重新评", by=users.reviewer)
     incidents.incident_record(
-        unit=world["ok"], kind="criminal_case", occurred_on=dt.date(2022, 5, 1), description="盗窃", by=users.officer
+        severity="general",
+        unit=world["ok"],
+        kind="criminal_case",
+        occurred_on=dt.date(2022, 5, 1),
+        description="盗窃",
+        by=users.officer,
     )
     rollup.run(campaign_id=campaign.pk, year=YEAR)  # the nightly roll-up
     assert stored(result) == before
@@ -294,6 +299,7 @@ def test_after_publication_an_incident_revokes_the_title_and_a_dismissal_lifts_i
     assert not Revocation.objects.exists()
     with django_capture_on_commit_callbacks(execute=True):
         inc = incidents.incident_record(
+            severity="general",
             unit=world["ok"],
             kind="criminal_case",
             occurred_on=timezone.localdate(),
@@ -306,13 +312,23 @@ def test_after_publication_an_incident_revokes_the_title_and_a_dismissal_lifts_i
     # an incident of a kind the campaign does not count: nothing
     with django_capture_on_commit_callbacks(execute=True):
         incidents.incident_record(
-            unit=world["ok2"], kind="dispute", occurred_on=timezone.localdate(), description="纠纷", by=users.officer2
+            severity="general",
+            unit=world["ok2"],
+            kind="dispute",
+            occurred_on=timezone.localdate(),
+            description="纠纷",
+            by=users.officer2,
         )
     assert Revocation.objects.count() == 1
     # a second case at the same unit: dismissing the first does not give the title back
     with django_capture_on_commit_callbacks(execute=True):
         second = incidents.incident_record(
-            unit=world["ok"], kind="petition", occurred_on=timezone.localdate(), description="越级访", by=users.officer
+            severity="general",
+            unit=world["ok"],
+            kind="petition",
+            occurred_on=timezone.localdate(),
+            description="越级访",
+            by=users.officer,
         )
         incidents.incident_judge(incident=inc, status="dismissed", reason="经查不属实", by=users.reviewer)
     rev.refresh_from_db()
@@ -332,7 +348,12 @@ def test_what_happened_during_the_notice_is_not_hidden_by_the_publication(world,
     not named in the published notice, and its revocation dates from the publication."""
     result = close(campaign, users, days=0)
     incidents.incident_record(
-        unit=world["ok2"], kind="petition", occurred_on=dt.date(2022, 12, 1), description="越级访", by=users.officer2
+        severity="general",
+        unit=world["ok2"],
+        kind="petition",
+        occurred_on=dt.date(2022, 12, 1),
+        description="越级访",
+        by=users.officer2,
     )
     assessments.assessment_overturn(
         assessment=Assessment.objects.get(unit=canary), reason="台账不实", by=users.province

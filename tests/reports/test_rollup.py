@@ -11,7 +11,7 @@ from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from inspections.models import Assessment
+from inspections.models import Assessment, UnitCondition
 from reports import rollup
 from reports.attainment import reasons_for
 from reports.models import AttainmentHistory, AttainmentSnapshot
@@ -106,7 +106,7 @@ def test_incident_dismissed_and_other_year_and_kind(tree, campaign):
     make_incident(unit=units[0], kind="criminal_case", occurred_on=dt.date(YEAR, 3, 1))
     make_incident(unit=units[1], kind="criminal_case", occurred_on=dt.date(YEAR, 3, 1), status="dismissed")
     make_incident(unit=units[2], kind="criminal_case", occurred_on=dt.date(YEAR - 1, 12, 31))
-    make_incident(unit=units[3], kind="homicide", occurred_on=dt.date(YEAR, 5, 1))  # not a 三零 kind
+    make_incident(unit=units[3], kind="mass_incident", occurred_on=dt.date(YEAR, 5, 1))  # not a zero of this campaign
     # when
     rollup.run(campaign_id=campaign.id, year=YEAR)
     # then: only the confirmed/recorded incident of a campaign kind in that year revokes
@@ -295,11 +295,18 @@ unit_spec = st.fixed_dictionaries(
             st.sampled_from([Decimal(0), Decimal(5), Decimal("19.5"), None, "max"]), min_size=4, max_size=4
         ),
         "reviewer": st.booleans(),
+        # 零盲区 for the year: none, confirmed, revoked by a spot check, confirmed for another year
+        "grid": st.sampled_from([None, "confirmed", "revoked", "other_year"]),
         "incidents": st.lists(
             st.tuples(
-                st.sampled_from(["criminal_case", "homicide", "petition"]),
+                st.sampled_from(
+                    ["criminal_case", "homicide", "petition", "collective_petition", "dispute", "mass_incident"]
+                ),
                 st.sampled_from([YEAR - 1, YEAR]),
                 st.sampled_from(["recorded", "confirmed", "dismissed"]),
+                st.booleans(),  # a petition only a higher level can decide
+                st.sampled_from(["", "resolved", "escalated", "unresolved"]),
+                st.sampled_from([None, dt.date(YEAR, 6, 30), dt.date(YEAR + 1, 1, 15)]),  # resolved on
             ),
             max_size=2,
         ),
@@ -314,12 +321,20 @@ class _Rollback(Exception):
 @settings(
     max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
 )
-@given(specs=st.lists(unit_spec, min_size=0, max_size=12), pass_mark=st.sampled_from([60, 85, 100]))
-def test_rollup_matches_oracle(tree, campaign, specs, pass_mark):
+@given(
+    specs=st.lists(unit_spec, min_size=0, max_size=12),
+    pass_mark=st.sampled_from([60, 85, 100]),
+    zero_kinds=st.sampled_from([None, ["case", "petition", "dispute"], ["criminal_case", "accident"]]),
+    conditions=st.sampled_from([[], ["grid_coverage"]]),
+)
+def test_rollup_matches_oracle(tree, campaign, specs, pass_mark, zero_kinds, conditions):
     try:
         with transaction.atomic():
             campaign.pass_mark = Decimal(pass_mark)
-            campaign.save(update_fields=["pass_mark"])
+            if zero_kinds:
+                campaign.zero_kinds = zero_kinds
+            campaign.conditions = conditions
+            campaign.save(update_fields=["pass_mark", "zero_kinds", "conditions"])
             townships = [tree.t1, tree.t2, tree.canary_township]
             items = {it.code: it for it in campaign.standard.items.all()}
             for spec in specs:
@@ -338,8 +353,19 @@ def test_rollup_matches_oracle(tree, campaign, specs, pass_mark):
                             from inspections.scoring import rescore
 
                             rescore(a)
-                for kind, year, status in spec["incidents"]:
-                    make_incident(unit=unit, kind=kind, occurred_on=dt.date(year, 6, 1), status=status)
+                if spec["grid"]:
+                    UnitCondition.objects.create(
+                        unit=unit,
+                        kind="grid_coverage",
+                        year=YEAR - 1 if spec["grid"] == "other_year" else YEAR,
+                        status="revoked" if spec["grid"] == "revoked" else "confirmed",
+                        confirmed_at=timezone.now(),
+                    )
+                for kind, year, status, higher, resolution, resolved_on in spec["incidents"]:
+                    i = make_incident(unit=unit, kind=kind, occurred_on=dt.date(year, 6, 1), status=status)
+                    type(i).objects.filter(pk=i.pk).update(
+                        higher_level=higher, resolution=resolution, resolved_on=resolved_on if resolution else None
+                    )
             RegionFactory(code="140105003000", name="空乡", level=Level.TOWNSHIP, parent=tree.county)
             rollup.run(campaign_id=campaign.id, year=YEAR)
             want = oracle.assert_snapshot_matches(campaign, YEAR)
@@ -404,7 +430,12 @@ def _apply(change, units, townships, campaign, admin):
         assessments.assessment_overturn(assessment=a, reason="抽查不实", by=admin)
     elif what == "incident":
         incidents.incident_record(
-            unit=unit, kind="criminal_case", occurred_on=timezone.localdate(), description="盗窃", by=admin
+            severity="general",
+            unit=unit,
+            kind="criminal_case",
+            occurred_on=timezone.localdate(),
+            description="盗窃",
+            by=admin,
         )
     elif what == "dismiss":
         # this year's: dismissing an incident of 2022 is a judgment about 2022, which rightly
@@ -445,8 +476,19 @@ def test_each_change_updates_this_year_and_leaves_a_past_year_as_it_was(
                 make_assessment(unit=unit, campaign=campaign, year=YEAR, status="approved")
                 if spec["status"]:
                     make_assessment(unit=unit, campaign=campaign, year=THIS_YEAR, status=spec["status"])
-                for kind, year, status in spec["incidents"]:
-                    make_incident(unit=unit, kind=kind, occurred_on=dt.date(year, 6, 1), status=status)
+                if spec["grid"]:
+                    UnitCondition.objects.create(
+                        unit=unit,
+                        kind="grid_coverage",
+                        year=YEAR - 1 if spec["grid"] == "other_year" else YEAR,
+                        status="revoked" if spec["grid"] == "revoked" else "confirmed",
+                        confirmed_at=timezone.now(),
+                    )
+                for kind, year, status, higher, resolution, resolved_on in spec["incidents"]:
+                    i = make_incident(unit=unit, kind=kind, occurred_on=dt.date(year, 6, 1), status=status)
+                    type(i).objects.filter(pk=i.pk).update(
+                        higher_level=higher, resolution=resolution, resolved_on=resolved_on if resolution else None
+                    )
             for year in (YEAR, THIS_YEAR):
                 rollup.run(campaign_id=campaign.id, year=year)
             past = oracle.assert_snapshot_matches(campaign, YEAR)

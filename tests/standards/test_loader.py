@@ -49,9 +49,14 @@ def test_campaign_targets_as_data(regions):
         "0.90"
     )
     assert rates[(2022, "enterprise_institution")] == Decimal("0.95")
-    assert set(xs.zero_kinds) >= {"homicide", "dispute"}
+    # 五零: cases (命案 among them, by the kind tree), disputes, and 零盲区 as a condition
+    from standards.kinds import subtree
+
+    assert {"homicide", "dispute"} <= subtree(xs.zero_kinds) and xs.conditions == ["grid_coverage"]
     sx = Campaign.objects.get(slug="shanxi-sanling")
-    assert "homicide" not in sx.zero_kinds and sx.years == [2020, 2021, 2022]
+    # 三零: no dispute, no condition; a homicide is a criminal case, which it names
+    assert "dispute" not in subtree(sx.zero_kinds) and "homicide" in subtree(sx.zero_kinds)
+    assert sx.conditions == [] and sx.years == [2020, 2021, 2022]
     assert Target.objects.get(campaign=sx, year=2022, category="village_community").rate == Decimal("0.8")
 
 

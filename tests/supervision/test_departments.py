@@ -161,17 +161,33 @@ def test_police_record_incidents_for_any_unit_of_their_county(users, sector, tre
     # not for a unit of another county; the 教育局 records nothing
     with pytest.raises(Http404):
         incidents.incident_record(
-            unit=sector["other_school"], kind="petition", occurred_on=TODAY, description="x", by=users.police
+            severity="general",
+            unit=sector["other_school"],
+            kind="petition",
+            occurred_on=TODAY,
+            description="x",
+            by=users.police,
         )
     with pytest.raises(PermissionDenied):
         incidents.incident_record(
-            unit=sector["school"], kind="petition", occurred_on=TODAY, description="x", by=users.education
+            severity="general",
+            unit=sector["school"],
+            kind="petition",
+            occurred_on=TODAY,
+            description="x",
+            by=users.education,
         )
     # a township cannot pass its report off as the police's; a bad severity is named
     before = Incident.objects.count()
     with pytest.raises(ServiceError) as exc:
         incidents.incident_record(
-            unit=village, kind="petition", occurred_on=TODAY, description="x", source="petition", by=users.officer
+            severity="general",
+            unit=village,
+            kind="petition",
+            occurred_on=TODAY,
+            description="x",
+            source="petition",
+            by=users.officer,
         )
     assert "只能由相应部门登记" in str(exc.value)
     with pytest.raises(ServiceError) as exc:
