@@ -24,6 +24,17 @@ class ScoreSerializer(serializers.Serializer):
         max_digits=5, decimal_places=1, allow_null=True, required=False, coerce_to_string=False
     )
     note = serializers.CharField(allow_blank=True, required=False, default="")
+    numerator = serializers.DecimalField(
+        max_digits=12,
+        decimal_places=2,
+        allow_null=True,
+        required=False,
+        coerce_to_string=False,
+        help_text="a measured item's figures (知晓 28 / 抽样 30): the score is computed from them",
+    )
+    denominator = serializers.DecimalField(
+        max_digits=12, decimal_places=2, allow_null=True, required=False, coerce_to_string=False
+    )
     reviewer_score = serializers.DecimalField(
         max_digits=5,
         decimal_places=1,
@@ -99,6 +110,8 @@ class AssessmentSerializer(serializers.ModelSerializer):
                 "item": s.item.code,
                 "score": s.self_score,
                 "note": s.note,
+                "numerator": s.numerator,
+                "denominator": s.denominator,
                 "reviewer_score": s.reviewer_score,
                 "levels": {ls.level: {"score": ls.value, "reason": ls.reason} for ls in s.level_scores.all()},
             }
@@ -135,7 +148,10 @@ def _scores_by_item(assessment: Assessment, scores: list[dict]) -> dict:
     unknown = [s["item"] for s in scores if s["item"] not in by_code]
     if unknown:
         raise serializers.ValidationError({"scores": [_("本自评没有这些条目：%(c)s") % {"c": "、".join(unknown)}]})
-    return {by_code[s["item"]]: (s.get("score"), s.get("note", "")) for s in scores}
+    return {
+        by_code[s["item"]]: (s.get("score"), s.get("note", ""), (s.get("numerator"), s.get("denominator")))
+        for s in scores
+    }
 
 
 class AssessmentViewSet(WriteViewSet):

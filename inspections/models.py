@@ -119,6 +119,9 @@ class ItemScore(models.Model):
     assessment = models.ForeignKey(Assessment, on_delete=models.CASCADE, related_name="scores")
     item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="+")
     self_score = models.DecimalField(_("自评分"), max_digits=5, decimal_places=1, null=True, blank=True)
+    # a measured item's figures (知晓 28 / 抽样 30): the self-score is computed from them
+    numerator = models.DecimalField(_("分子"), max_digits=12, decimal_places=2, null=True, blank=True)
+    denominator = models.DecimalField(_("分母"), max_digits=12, decimal_places=2, null=True, blank=True)
     reviewer_score = models.DecimalField(_("审核分"), max_digits=5, decimal_places=1, null=True, blank=True)
     note = models.TextField(_("说明"), blank=True)
     reviewer_note = models.TextField(_("审核意见"), blank=True)

@@ -6,7 +6,7 @@ judged against the same pass mark. A veto item (一票否决) is met only at ful
 """
 
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django.utils.translation import gettext as _
 
@@ -55,6 +55,83 @@ def parse_score(raw, item) -> Decimal | None:
     if value.as_tuple().exponent < -1:
         raise ServiceError(_("%(code)s：得分最多保留一位小数。") % {"code": item.code})
     return value
+
+
+FIGURE_MOST = Decimal("9999999999.99")
+
+
+def _figure(raw, label: str, item) -> Decimal | None:
+    if raw is None or (isinstance(raw, str) and raw.strip() == ""):
+        return None
+    try:
+        value = Decimal(str(raw).strip())
+    except (InvalidOperation, ValueError):
+        value = None
+    if value is None or not value.is_finite():
+        raise ServiceError(_("%(code)s：%(f)s“%(raw)s”不是数字。") % {"code": item.code, "f": label, "raw": raw})
+    if value < 0:
+        raise ServiceError(_("%(code)s：%(f)s不能为负数。") % {"code": item.code, "f": label})
+    if value > FIGURE_MOST or value != value.quantize(Decimal("0.01")):
+        raise ServiceError(
+            _("%(code)s：%(f)s %(raw)s 超出范围或多于两位小数。") % {"code": item.code, "f": label, "raw": raw}
+        )
+    return value
+
+
+def parse_figures(raw_num, raw_den, item) -> tuple[Decimal | None, Decimal | None]:
+    """A measured item's figures as typed: both blank (not entered yet), or a numerator
+    and a denominator above 0 with the numerator not above it (a share: 知晓 28 / 抽样 30)."""
+    num = _figure(raw_num, item.indicator_numerator or _("分子"), item)
+    den = _figure(raw_den, item.indicator_denominator or _("分母"), item)
+    if num is None and den is None:
+        return None, None
+    if num is None or den is None:
+        raise ServiceError(
+            _("%(code)s：请同时填写%(n)s和%(d)s。")
+            % {
+                "code": item.code,
+                "n": item.indicator_numerator or _("分子"),
+                "d": item.indicator_denominator or _("分母"),
+            }
+        )
+    if den == 0:
+        raise ServiceError(
+            _("%(code)s：%(d)s不能为 0。") % {"code": item.code, "d": item.indicator_denominator or _("分母")}
+        )
+    if item.indicator_unit == "%" and num > den:
+        raise ServiceError(
+            _("%(code)s：%(n)s %(a)s 大于%(d)s %(b)s。")
+            % {
+                "code": item.code,
+                "n": item.indicator_numerator or _("分子"),
+                "a": f"{num.normalize():f}",
+                "d": item.indicator_denominator or _("分母"),
+                "b": f"{den.normalize():f}",
+            }
+        )
+    return num, den
+
+
+def measure(item, numerator: Decimal, denominator: Decimal) -> tuple[Decimal, Decimal]:
+    """A measured item's (value, score): the value is numerator ÷ denominator (× 100 for a
+    percentage); full marks when it reaches the threshold (≥, or ≤ for a ceiling), else
+    proportional (max × value ÷ threshold, or threshold ÷ value for a ceiling) or zero, as
+    the item's rule says; one decimal, rounded down so a score never exceeds what was met."""
+    value = numerator / denominator * (100 if item.indicator_unit == "%" else 1)
+    threshold = item.indicator_threshold
+    if item.indicator_comparison == "<=":
+        met, share = value <= threshold, (threshold / value if value else Decimal(1))
+    elif item.indicator_comparison == "=":
+        met, share = value == threshold, Decimal(0)
+    else:
+        met, share = value >= threshold, (value / threshold if threshold else Decimal(1))
+    if met:
+        score = item.max_score
+    elif item.indicator_rule == "proportional":
+        score = (item.max_score * min(Decimal(1), share)).quantize(Decimal("0.1"), rounding=ROUND_DOWN)
+    else:
+        score = Decimal(0)
+    return value.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP), score
 
 
 def compute(items, scores: dict[int, Decimal | None]) -> Result:

@@ -127,8 +127,10 @@ def assessment_start(*, unit: Unit, campaign: Campaign, year: int, by: User) -> 
 def assessment_save_scores(
     *, assessment: Assessment | int, scores: dict, lock_version, by: User, reviewer: bool = False
 ) -> Assessment:
-    """scores: {item_id: (score, note)}. All valid or nothing saved. `reviewer=True` writes
-    the reviewer's adjusted scores beside the self-scores (while submitted)."""
+    """scores: {item_id: (score, note)} or {item_id: (score, note, (numerator, denominator))}
+    — for a measured item the figures, from which the self-score is computed (a score typed
+    for it is ignored). All valid or nothing saved. `reviewer=True` writes the reviewer's
+    adjusted scores beside the self-scores (while submitted)."""
     a = _lock(assessment, by)
     action = "adjust" if reviewer else "edit"
     ASSESSMENT.require_role(a, action, by)
@@ -141,11 +143,18 @@ def assessment_save_scores(
         raise ServiceError(_("提交了不属于本自评的条目。")) from None
     if set(asked) - set(rows):
         raise ServiceError(_("提交了不属于本自评的条目。"))
-    errors, parsed = [], {}
-    for item_id, (raw, note) in asked.items():
+    errors, parsed, figures = [], {}, {}
+    for item_id, entry in asked.items():
+        raw, note, *rest = entry
         row = rows[item_id]
         try:
-            parsed[item_id] = (scoring.parse_score(raw, row.item), (note or "").strip())
+            if row.item.measured and not reviewer:
+                num, den = scoring.parse_figures(*(rest[0] if rest and rest[0] else (None, None)), row.item)
+                figures[item_id] = (num, den)
+                value = None if num is None else scoring.measure(row.item, num, den)[1]
+                parsed[item_id] = (value, (note or "").strip())
+            else:
+                parsed[item_id] = (scoring.parse_score(raw, row.item), (note or "").strip())
         except ServiceError as exc:
             errors.extend(exc.messages)
     if errors:
@@ -155,10 +164,11 @@ def assessment_save_scores(
     else:
         for item_id, (value, note) in parsed.items():
             row = rows[item_id]
-            if row.self_score != value or row.note != note:
-                row.self_score, row.note = value, note
+            num, den = figures.get(item_id, (row.numerator, row.denominator))
+            if row.self_score != value or row.note != note or (row.numerator, row.denominator) != (num, den):
+                row.self_score, row.note, row.numerator, row.denominator = value, note, num, den
                 row._history_user = by
-                row.save(update_fields=["self_score", "note"])
+                row.save(update_fields=["self_score", "note", "numerator", "denominator"])
     _save(a, by)
     scoring.rescore(a)
     return a

@@ -12,7 +12,7 @@ from standards.models import Campaign
 from units import access
 
 from . import evidence as evidence_files
-from . import selectors, services, workflow
+from . import scoring, selectors, services, workflow
 from .models import REVIEW_LEVEL_CHOICES, Evidence
 
 
@@ -67,6 +67,15 @@ def _grouped(a, posted=None):
             else ("" if score.self_score is None else score.self_score)
         )
         score.shown_note = posted.get(f"note_{score.item_id}", "") if posted else score.note
+        if score.item.measured:
+            if posted:
+                score.shown_num = posted.get(f"num_{score.item_id}", "")
+                score.shown_den = posted.get(f"den_{score.item_id}", "")
+            else:
+                score.shown_num = "" if score.numerator is None else f"{score.numerator.normalize():f}"
+                score.shown_den = "" if score.denominator is None else f"{score.denominator.normalize():f}"
+            if score.numerator is not None and score.denominator:
+                score.measured_value = scoring.measure(score.item, score.numerator, score.denominator)[0]
         if not areas or areas[-1]["area"].pk != score.item.area_id:
             areas.append({"area": score.item.area, "scores": []})
         areas[-1]["scores"].append(score)
@@ -91,7 +100,11 @@ def entry(request, pk: int):
     if request.method == "POST":
         access.require(access.can_self_assess(request.user))
         scores = {
-            s.item_id: (request.POST.get(f"score_{s.item_id}"), request.POST.get(f"note_{s.item_id}", ""))
+            s.item_id: (
+                request.POST.get(f"score_{s.item_id}"),
+                request.POST.get(f"note_{s.item_id}", ""),
+                (request.POST.get(f"num_{s.item_id}"), request.POST.get(f"den_{s.item_id}")),
+            )
             for s in a.scores.all()
         }
         submit = request.POST.get("action") == "submit"

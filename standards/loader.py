@@ -52,6 +52,9 @@ def load_standard(data: dict) -> tuple[Standard, bool]:
                 indicator_comparison=ind.get("comparison", ""),
                 indicator_threshold=Decimal(str(ind["threshold"])) if ind else None,
                 indicator_unit=ind.get("unit", ""),
+                indicator_rule=ind.get("rule", ""),
+                indicator_numerator=ind.get("numerator", ""),
+                indicator_denominator=ind.get("denominator", ""),
             )
     return std, True
 

@@ -131,6 +131,18 @@ class Item(models.Model):
     )
     indicator_threshold = models.DecimalField(_("阈值"), max_digits=6, decimal_places=2, null=True, blank=True)
     indicator_unit = models.CharField(_("单位"), max_length=10, blank=True)
+    # a measured item: the officer enters the figures, the score is computed (scoring.measure)
+    indicator_rule = models.CharField(
+        _("计分规则"),
+        max_length=12,
+        blank=True,
+        choices=[
+            ("proportional", _("达到阈值得满分，否则按比例计分")),
+            ("full_or_zero", _("达到阈值得满分，否则不得分")),
+        ],
+    )
+    indicator_numerator = models.CharField(_("分子"), max_length=30, blank=True)
+    indicator_denominator = models.CharField(_("分母"), max_length=30, blank=True)
     order = models.PositiveIntegerField(default=0)
 
     history = HistoricalRecords()
@@ -152,6 +164,10 @@ class Item(models.Model):
 
     def applies_to(self, category: str) -> bool:
         return category in self.categories
+
+    @property
+    def measured(self) -> bool:
+        return bool(self.indicator_rule and self.indicator_threshold is not None)
 
     @property
     def indicator_text(self) -> str:
