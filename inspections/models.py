@@ -45,6 +45,11 @@ class Assessment(models.Model):
     final_score = models.DecimalField(_("折算得分"), max_digits=6, decimal_places=2, default=0)
     veto_failed = models.BooleanField(_("否决项未达标"), default=False)
     return_reason = models.TextField(_("退回原因"), blank=True)
+    # carried over from the local implementation's assessment (inspections.carry): shown
+    # as such, never edited here
+    derived_from = models.ForeignKey(
+        "self", verbose_name=_("转换自"), null=True, blank=True, on_delete=models.CASCADE, related_name="carried"
+    )
     overturn_reason = models.TextField(_("抽查否定原因"), blank=True)
     submitted_at = models.DateTimeField(_("提交时间"), null=True, blank=True)
     # 层层审核: while submitted, the level whose decision it awaits (Campaign.review_levels),

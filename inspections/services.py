@@ -26,8 +26,8 @@ from units import access, history
 from units.audit import audit
 from units.models import Unit, User
 
+from . import carry, scoring
 from . import evidence as evidence_check
-from . import scoring
 from .events import assessment_decided
 from .models import Assessment, Decision, Evidence, ItemScore, LevelScore, ReviewDecision, Status
 from .workflow import ASSESSMENT
@@ -38,8 +38,14 @@ __all__ = ["ServiceError"]
 def _lock(assessment: Assessment | int, by: User) -> Assessment:
     """The assessment, row-locked, if `by` may see it (the same 404 as a missing one)."""
     pk = assessment.pk if isinstance(assessment, Assessment) else assessment
-    qs = Assessment.objects.select_related("unit", "standard", "campaign")
-    return access.object_for(by, qs, pk, for_update=True)
+    qs = Assessment.objects.select_related("unit", "standard", "campaign", "derived_from__campaign")
+    a = access.object_for(by, qs, pk, for_update=True)
+    if a.derived_from_id:
+        raise ServiceError(
+            _("此评估由“%(c)s”的评估按对应关系转换而来，不能在此修改；请在“%(c)s”中办理。")
+            % {"c": a.derived_from.campaign.name}
+        )
+    return a
 
 
 def _save(a: Assessment, by: User, *fields: str) -> None:
@@ -50,6 +56,10 @@ def _save(a: Assessment, by: User, *fields: str) -> None:
 
 
 def _decided(a: Assessment, action: str) -> None:
+    if a.campaign.implements_id:  # one assessment, two campaigns: the wider one follows
+        derived = carry.sync(a, a.reviewed_by)
+        if derived is not None:
+            _decided(derived, f"carried:{action}")
     send_after_commit(
         assessment_decided,
         sender=Assessment,
@@ -110,6 +120,12 @@ def assessment_start(*, unit: Unit, campaign: Campaign, year: int, by: User) -> 
             )
         raise ServiceError(
             _("单位“%(unit)s”不在“%(campaign)s”的创建范围内。") % {"unit": unit.name, "campaign": campaign.name}
+        )
+    local = next((c for c in campaign.implementations.filter(active=True) if c.covers(unit)), None)
+    if local is not None:
+        raise ServiceError(
+            _("“%(u)s”参加“%(l)s”：其审核通过的评估按对应关系计入“%(c)s”，无需重复自评。")
+            % {"u": unit.name, "l": local.name, "c": campaign.name}
         )
     existing = Assessment.objects.filter(unit=unit, campaign=campaign, year=year).first()
     if existing:

@@ -84,8 +84,8 @@ ASSESSMENT = Machine(
 
 def assessment_actions(assessment, user: User) -> list[str]:
     """What `user` may do to this assessment now (nothing outside their jurisdiction)."""
-    if not access.can_see_region(user, assessment.unit.township_id):
-        return []
+    if not access.can_see_region(user, assessment.unit.township_id) or assessment.derived_from_id:
+        return []  # a carried-over assessment changes only with the one it comes from
     return ASSESSMENT.allowed(assessment, user)
 
 

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from units.models import Region
 
-from .models import Area, Campaign, Item, Standard, Target
+from .models import Area, Campaign, Item, ItemMapping, Standard, Target
 
 DATA = Path(__file__).resolve().parent / "data"
 STANDARD_FILES = ["shanxi-sanling-v1.json", "jinzhong-sanzhi-sanling-v1.json"]
@@ -105,3 +105,39 @@ def load_all(stdout=None) -> None:
         c, what = load_campaign(data)
         if stdout:
             stdout.write(f"campaign {data['slug']}: {what}")
+    for data in json.loads((DATA / "mappings.json").read_text(encoding="utf-8"))["mappings"]:
+        what = load_mapping(data)
+        if stdout:
+            stdout.write(f"mapping {data['campaign']} → {data['implements']}: {what}")
+
+
+@transaction.atomic
+def load_mapping(data: dict) -> str:
+    """Declare `campaign` the local implementation of `implements` and store its item
+    mapping (each row validated: items of the right standards, weights in (0, 1], no cycle
+    of implementations). A campaign that already has a mapping is left as it is."""
+    local = Campaign.objects.filter(slug=data["campaign"]).first()
+    wider = Campaign.objects.filter(slug=data["implements"]).first()
+    if local is None or wider is None:
+        return "skipped: campaign not loaded"
+    if local.mappings.exists():
+        return "exists"
+    local.implements = wider
+    local.full_clean()
+    local.save(update_fields=["implements"])
+    wider_items = {i.code: i for i in wider.standard.items.all()}
+    local_items = {i.code: i for i in local.standard.items.all()}
+    for code, rule in data["items"].items():
+        if rule == "full":
+            rows = [ItemMapping(campaign=local, wider_item=wider_items[code], full=True)]
+        else:
+            rows = [
+                ItemMapping(
+                    campaign=local, wider_item=wider_items[code], local_item=local_items[lc], weight=Decimal(str(w))
+                )
+                for lc, w in rule
+            ]
+        for m in rows:
+            m.full_clean()
+            m.save()
+    return "created"

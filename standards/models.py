@@ -207,6 +207,16 @@ class Campaign(models.Model):
     zero_kinds = models.JSONField(_("“零”事项"), default=list, help_text=_("破坏本活动“零”目标的事件类型"))
     # zeros that are conditions (零盲区): a unit attains only with each confirmed for the year
     conditions = models.JSONField(_("“零”条件"), default=list, blank=True)
+    # the local implementation of a wider campaign (Jinzhong's of Shanxi's): a unit's
+    # approved assessment here counts there through the item mapping (inspections.carry)
+    implements = models.ForeignKey(
+        "self",
+        verbose_name=_("实施的上级活动"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="implementations",
+    )
     categories = models.JSONField(_("参与类别"), default=list)
     pass_mark = models.DecimalField(
         _("达标分数线"),
@@ -299,6 +309,12 @@ class Campaign(models.Model):
         if badc:
             raise ValidationError({"categories": _("未知的单位类别：%(c)s") % {"c": "、".join(badc)}})
         self._clean_review_levels()
+        seen, wider = {self.pk}, self.implements
+        while wider is not None:
+            if wider.pk in seen:
+                raise ValidationError({"implements": _("活动之间的实施关系不能成环（%(c)s）。") % {"c": wider.name}})
+            seen.add(wider.pk)
+            wider = wider.implements
 
     def _clean_review_levels(self):
         levels = self.review_levels
@@ -357,3 +373,50 @@ class Target(models.Model):
 
     def __str__(self):
         return f"{self.campaign.slug} {self.year} {self.region_id} {self.category} {self.rate:.0%}"
+
+
+class ItemMapping(models.Model):
+    """How a local campaign's items carry over to the wider campaign's (one assessment,
+    two campaigns): the wider item's score is its maximum × the weighted share of the local
+    items' scores (over those that apply to the unit), or full marks where the wider item
+    is a zero the incident ledger judges in both (零案件、零上访、零事故)."""
+
+    campaign = models.ForeignKey(
+        Campaign, verbose_name=_("地方活动"), on_delete=models.CASCADE, related_name="mappings"
+    )
+    wider_item = models.ForeignKey(Item, verbose_name=_("上级标准条目"), on_delete=models.PROTECT, related_name="+")
+    local_item = models.ForeignKey(
+        Item, verbose_name=_("本地标准条目"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    weight = models.DecimalField(_("权重"), max_digits=4, decimal_places=3, default=1)
+    full = models.BooleanField(_("按满分计"), default=False)
+
+    class Meta:
+        verbose_name = _("条目对应关系")
+        verbose_name_plural = _("条目对应关系")
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "wider_item", "local_item"], name="item_mapping_unique")
+        ]
+
+    def clean(self):
+        errors = {}
+        wider = self.campaign.implements if self.campaign_id else None
+        if wider is None:
+            raise ValidationError(_("活动“%(c)s”未声明实施哪个上级活动。") % {"c": self.campaign.name})
+        if self.wider_item_id and self.wider_item.standard_id != wider.standard_id:
+            errors["wider_item"] = _("条目 %(i)s 属于“%(s)s”，不是上级活动“%(c)s”的标准。") % {
+                "i": self.wider_item.code,
+                "s": self.wider_item.standard.name,
+                "c": wider.name,
+            }
+        if self.local_item_id and self.local_item.standard_id != self.campaign.standard_id:
+            errors["local_item"] = _("条目 %(i)s 不属于本地活动的标准“%(s)s”。") % {
+                "i": self.local_item.code,
+                "s": self.campaign.standard.name,
+            }
+        if not self.full and not self.local_item_id:
+            errors["local_item"] = _("请指定本地条目，或标明按满分计。")
+        if not (0 < self.weight <= 1):
+            errors["weight"] = _("权重应大于 0、不超过 1。")
+        if errors:
+            raise ValidationError(errors)
