@@ -19,11 +19,25 @@ def bulk_insert(model, rows: Iterable[dict], fields: list[str]) -> int:
         model.objects.bulk_create([model(**r) for r in rows], batch_size=2000)
         return len(rows)
     opts = model._meta
+    # COPY takes no model defaults (PostgreSQL has no column defaults for them): a column
+    # the rows leave out gets its field's default ("" for text), as bulk_create gives it
+    given = {opts.get_field(f).attname for f in fields}
+    defaults = {}
+    for f in opts.concrete_fields:
+        if f.attname in given or f.primary_key:
+            continue
+        value = f.get_default()
+        if value is not None or f.null:
+            defaults[f.attname] = value
+    fields = [*fields, *defaults]
     cols = [opts.get_field(f).column for f in fields]
     buf = io.StringIO()
     w = csv.writer(buf)
     for r in rows:
-        w.writerow(["\\N" if (v := r[f]) is None else (json.dumps(v) if isinstance(v, dict) else v) for f in fields])
+        r = {**defaults, **r}
+        w.writerow(
+            ["\\N" if (v := r[f]) is None else (json.dumps(v) if isinstance(v, (dict, list)) else v) for f in fields]
+        )
     # Table and column names come from model metadata, never from input.
     sql = (
         f"COPY {connection.ops.quote_name(opts.db_table)} ({', '.join(map(connection.ops.quote_name, cols))}) "
