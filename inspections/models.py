@@ -379,3 +379,36 @@ class ConditionEvidence(UploadedFile):
     class Meta(UploadedFile.Meta):
         verbose_name = _("条件佐证")
         verbose_name_plural = _("条件佐证")
+
+
+class RegionIndicatorValue(models.Model):
+    """A region's figures for a region-level indicator in a year: the latest counts."""
+
+    indicator = models.ForeignKey(
+        "standards.RegionIndicator", verbose_name=_("区域指标"), on_delete=models.PROTECT, related_name="values"
+    )
+    region = models.ForeignKey("units.Region", verbose_name=_("区划"), on_delete=models.PROTECT, related_name="+")
+    year = models.PositiveIntegerField(_("年度"))
+    numerator = models.DecimalField(_("分子"), max_digits=12, decimal_places=2)
+    denominator = models.DecimalField(_("分母"), max_digits=12, decimal_places=2)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("填报人")
+    )
+    recorded_at = models.DateTimeField(_("填报时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("区域指标数值")
+        verbose_name_plural = _("区域指标数值")
+        ordering = ["-recorded_at", "-id"]
+
+    def __str__(self):
+        return f"{self.region_id} {self.indicator.name} {self.year}"
+
+    @property
+    def value(self):
+        return self.numerator / self.denominator * (100 if self.indicator.unit == "%" else 1)
+
+    @property
+    def met(self) -> bool:
+        v = self.value
+        return v <= self.indicator.threshold if self.indicator.comparison == "<=" else v >= self.indicator.threshold

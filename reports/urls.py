@@ -7,6 +7,7 @@ urlpatterns = [
     path("", views.dashboard, name="dashboard"),
     path("township/", views.township_units, name="township"),
     path("sector/", views.sector, name="sector"),
+    path("region-indicator/", views.region_indicator, name="region_indicator"),
     path("appraisal/", appraisal_views.appraisal_page, name="appraisal"),
     path("appraisal/circular.<str:fmt>", appraisal_views.circular, name="circular"),
     path("appraisal/scheme/", appraisal_views.scheme, name="appraisal_scheme"),

@@ -11,6 +11,7 @@ from django.utils.html import escape
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from inspections import region_indicators
 from sanling.kernel import exports as table_exports
 from sanling.kernel.errors import ServiceError
 from standards import selectors as campaign_selectors
@@ -114,8 +115,41 @@ def dashboard(request):
             "can_recompute": access.is_staff_reader(request.user),
             "child_level": selectors.child_level(region.level),
             "tasks": supervision_selectors.task_counts(request.user, region),
+            "region_indicators": region_indicators.latest(campaign, region, year),
         },
     )
+
+
+@login_required
+@require_POST
+def region_indicator(request):
+    """A region-level indicator's figures, entered by the region's staff (县级以上文明村镇
+    创建率 …); back to the dashboard with the outcome."""
+    from django.contrib import messages
+    from django.shortcuts import redirect
+
+    campaign = campaign_selectors.pick_campaign(request.user, request.POST.get("campaign"))
+    year = campaign_selectors.pick_year(campaign, request.POST.get("year"))
+    region = access.region_for(request.user, request.POST.get("region", ""))
+    raw = request.POST.get("indicator", "")
+    ind = campaign.region_indicators.filter(pk=raw).first() if raw.isdigit() else None
+    if ind is None:
+        raise Http404
+    try:
+        region_indicators.region_indicator_record(
+            indicator=ind,
+            region=region,
+            year=year,
+            numerator=request.POST.get("numerator", ""),
+            denominator=request.POST.get("denominator", ""),
+            by=request.user,
+        )
+    except (ServiceError, PermissionDenied) as exc:
+        for m in getattr(exc, "messages", [str(exc)]):
+            messages.error(request, m)
+    else:
+        messages.success(request, _("已填报“%(i)s”。") % {"i": ind.name})
+    return redirect(reverse("reports:dashboard") + _qs(campaign, year, region))
 
 
 def _category_labels():

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from units.models import Region
 
-from .models import Area, Campaign, Item, ItemMapping, Standard, Target
+from .models import Area, Campaign, Item, ItemMapping, RegionIndicator, Standard, Target
 
 DATA = Path(__file__).resolve().parent / "data"
 STANDARD_FILES = ["shanxi-sanling-v1.json", "jinzhong-sanzhi-sanling-v1.json"]
@@ -90,6 +90,8 @@ def load_campaign(data: dict) -> tuple[Campaign | None, str]:
         Target.objects.create(
             campaign=c, region_id=t["region"], category=t["category"], year=t["year"], rate=Decimal(str(t["rate"]))
         )
+    for ind in data.get("region_indicators", []):
+        RegionIndicator.objects.create(campaign=c, **{**ind, "threshold": Decimal(str(ind["threshold"]))})
     return c, "created"
 
 

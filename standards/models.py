@@ -420,3 +420,33 @@ class ItemMapping(models.Model):
             errors["weight"] = _("权重应大于 0、不超过 1。")
         if errors:
             raise ValidationError(errors)
+
+
+class RegionIndicator(models.Model):
+    """A measurable indicator of a region, not of a unit (县级以上文明村镇创建率 ≥ 60 %):
+    entered for the region by its staff (inspections.region_indicators), never recast as
+    a unit item."""
+
+    campaign = models.ForeignKey(
+        Campaign, verbose_name=_("创建活动"), on_delete=models.CASCADE, related_name="region_indicators"
+    )
+    code = models.SlugField(_("标识"), max_length=40)
+    name = models.CharField(_("指标"), max_length=60)
+    level = models.CharField(_("层级"), max_length=10, choices=Level.choices, default=Level.COUNTY)
+    unit = models.CharField(_("单位"), max_length=10, blank=True, default="%")
+    comparison = models.CharField(_("比较"), max_length=2, default=">=", choices=[(">=", "≥"), ("<=", "≤")])
+    threshold = models.DecimalField(_("阈值"), max_digits=6, decimal_places=2)
+    numerator = models.CharField(_("分子"), max_length=30)
+    denominator = models.CharField(_("分母"), max_length=30)
+
+    class Meta:
+        verbose_name = _("区域指标")
+        verbose_name_plural = _("区域指标")
+        constraints = [models.UniqueConstraint(fields=["campaign", "code"], name="region_indicator_code_unique")]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def text(self) -> str:
+        return f"{self.name} {self.get_comparison_display()} {self.threshold:g}{self.unit}"

@@ -128,6 +128,7 @@ LISTS = {
     "supervision:actions",
     "supervision:action_progress",
     "reports:sector",
+    "reports:region_indicator",
     "reports:appraisal",
     "reports:circular",
     "reports:appraisal_scheme",

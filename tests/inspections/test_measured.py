@@ -111,3 +111,53 @@ def test_officers_enter_figures_and_the_score_is_computed(tree, users, jinzhong,
     assert resp.status_code == 200, resp.json()
     row = next(s for s in resp.json()["scores"] if s["item"] == "1.5")
     assert (row["score"], row["numerator"], row["denominator"]) == (6.0, 28.0, 30.0)
+
+
+def test_region_level_indicators_are_entered_for_the_region(tree, users, client, standard):
+    """县级以上文明村镇创建率 is the county's figure, not a unit item."""
+    from inspections.models import RegionIndicatorValue
+    from inspections.region_indicators import latest, region_indicator_record
+    from standards.models import RegionIndicator
+
+    c = make_campaign(scope=tree.province, standard=standard, slug="jz-region")
+    ind = RegionIndicator.objects.create(
+        campaign=c,
+        code="civilised",
+        name="县级以上文明村镇创建率",
+        level="county",
+        threshold=Decimal(60),
+        numerator="县级以上文明村镇数",
+        denominator="村镇总数",
+    )
+    with pytest.raises(ServiceError) as exc:
+        region_indicator_record(indicator=ind, region=tree.t1, year=YEAR, numerator=1, denominator=2, by=users.reviewer)
+    assert "按县" in str(exc.value)
+    with pytest.raises(ServiceError) as exc:
+        region_indicator_record(
+            indicator=ind, region=tree.county, year=YEAR, numerator=9, denominator=8, by=users.reviewer
+        )
+    assert "大于村镇总数" in str(exc.value)
+    assert not RegionIndicatorValue.objects.exists()
+    from django.core.exceptions import PermissionDenied
+
+    with pytest.raises(PermissionDenied):
+        region_indicator_record(
+            indicator=ind, region=tree.county, year=YEAR, numerator=1, denominator=2, by=users.officer
+        )
+    client.force_login(users.reviewer)
+    resp = client.post(
+        "/reports/region-indicator/",
+        {
+            "campaign": c.slug,
+            "year": YEAR,
+            "region": tree.county.code,
+            "indicator": ind.pk,
+            "numerator": "7",
+            "denominator": "10",
+        },
+    )
+    assert resp.status_code == 302
+    ((got, v),) = latest(c, tree.county, YEAR)
+    assert got == ind and v.value == 70 and v.met
+    page = client.get("/reports/", {"campaign": c.slug, "year": YEAR, "region": tree.county.code}).content.decode()
+    assert 'data-indicator="civilised"' in page and "70.00%" in page
