@@ -49,7 +49,15 @@ SELECT u.township_id, u.category, count(*) AS total,
                           AND NOT EXISTS (SELECT 1 FROM inspections_incident i
                                           WHERE i.unit_id = u.id AND i.kind = ANY(%(kinds)s)
                                             AND i.occurred_on BETWEEN %(d0)s AND %(d1)s
-                                            AND i.status <> 'dismissed')) AS attained
+                                            AND i.status <> 'dismissed'
+                                            AND NOT (i.kind = ANY(%(petitions)s) AND i.higher_level)
+                                            AND NOT (i.kind = ANY(%(disputes)s) AND i.resolution = 'resolved'
+                                                     AND i.resolved_on <= %(d1)s))
+                          AND NOT EXISTS (SELECT 1 FROM unnest(%(conds)s::text[]) AS k(kind)
+                                          WHERE NOT EXISTS (SELECT 1 FROM inspections_unitcondition c
+                                                            WHERE c.unit_id = u.id AND c.kind = k.kind
+                                                              AND c.year = %(y)s AND c.status = 'confirmed'))
+                         ) AS attained
 FROM units_unit u
 LEFT JOIN inspections_assessment a ON a.unit_id = u.id AND a.campaign_id = %(c)s AND a.year = %(y)s
 WHERE u.active AND u.township_id LIKE %(prefix)s AND u.category = ANY(%(cats)s)
@@ -73,6 +81,8 @@ def floor(campaign, sql=None, jit=True):
 
     from django.db import connection, transaction
 
+    from standards import kinds
+
     with transaction.atomic(), connection.cursor() as cur:
         if not jit:
             cur.execute("SET LOCAL jit = off")
@@ -80,7 +90,12 @@ def floor(campaign, sql=None, jit=True):
             sql or FLOOR_SQL,
             {
                 "pass": campaign.pass_mark,
-                "kinds": campaign.zero_kinds,
+                # the zeros as the rule reads them (inspections.zeros): the kinds' subtrees,
+                # referred petitions and resolved disputes exempt; and the conditions
+                "kinds": sorted(kinds.subtree(campaign.zero_kinds)),
+                "petitions": sorted(kinds.subtree(["petition"])),
+                "disputes": sorted(kinds.subtree(["dispute"])),
+                "conds": list(campaign.conditions or []),
                 "c": campaign.id,
                 "y": YEAR,
                 "d0": dt.date(YEAR, 1, 1),
@@ -123,6 +138,9 @@ def first_write_of_a_day(campaign, run):
 
 def naive_sample(campaign, sample: int):
     """What one would write without thinking: a loop over units with the ORM."""
+    import datetime as dt
+
+    from inspections import zeros
     from inspections.models import Assessment, Incident
     from inspections.scoring import applicable_items, compute
     from units.models import Unit
@@ -140,10 +158,10 @@ def naive_sample(campaign, sample: int):
         if a is not None and a.status == "approved":
             items = list(applicable_items(a.standard, unit.category))
             res = compute(items, {s.item_id: s.effective_score for s in a.scores.all()})
-            incident = (
-                Incident.objects.filter(unit=unit, kind__in=campaign.zero_kinds, occurred_on__year=YEAR)
-                .exclude(status="dismissed")
-                .exists()
+            year_end = dt.date(YEAR, 12, 31)
+            incident = any(
+                zeros.breaks(i, campaign.zero_kinds, year_end=year_end)
+                for i in Incident.objects.filter(unit=unit, occurred_on__year=YEAR)
             )
             ok = res.final >= campaign.pass_mark and not res.veto_failed and not incident
         out[unit.id] = ok

@@ -184,3 +184,25 @@ def test_breaking_is_one_rule_for_querysets_and_one_incident(tree, attained):
         one_by_one = {i.pk for i in made if zeros.breaks(i, zero_kinds, year_end=year_end)}
         assert by_query == one_by_one, zero_kinds
         assert by_query  # the combinations include breaking ones
+
+
+def test_every_incident_has_a_severity(tree, users, attained, client):
+    for missing in (None, ""):
+        with pytest.raises(ServiceError) as exc:
+            incidents.incident_record(
+                unit=attained,
+                kind="criminal_case",
+                occurred_on=dt.date(YEAR, 3, 1),
+                description="盗窃",
+                severity=missing,
+                by=users.officer,
+            )
+        assert "请选择事件等级" in str(exc.value)
+    client.force_login(users.officer)
+    resp = client.post(
+        "/api/v1/incidents/",
+        {"unit": attained.pk, "kind": "mass_incident", "occurred_on": f"{YEAR}-03-01", "description": "聚集"},
+        content_type="application/json",
+    )
+    assert resp.status_code == 400 and "severity" in resp.json()["error"]["fields"]
+    assert not Incident.objects.exists()
