@@ -149,7 +149,11 @@ def _scores_by_item(assessment: Assessment, scores: list[dict]) -> dict:
     if unknown:
         raise serializers.ValidationError({"scores": [_("本自评没有这些条目：%(c)s") % {"c": "、".join(unknown)}]})
     return {
-        by_code[s["item"]]: (s.get("score"), s.get("note", ""), (s.get("numerator"), s.get("denominator")))
+        by_code[s["item"]]: (
+            s.get("score"),
+            s.get("note", ""),
+            (s.get("numerator"), s.get("denominator")) if "numerator" in s or "denominator" in s else None,
+        )
         for s in scores
     }
 

@@ -19,7 +19,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from standards.models import Campaign, ItemMapping
+from units import history
 from units.audit import audit
+from units.models import Unit
 
 from . import scoring
 from .models import Assessment, ItemScore, Status
@@ -51,12 +53,16 @@ def wider_scores(local: Assessment, wider: Campaign) -> dict[int, Decimal]:
 def sync(local: Assessment, by=None) -> Assessment | None:
     """Bring the derived assessment of the wider campaign in line with `local`."""
     wider = local.campaign.implements
-    if wider is None or not wider.covers_year(local.year) or not wider.covers(local.unit):
+    if wider is None or not wider.covers_year(local.year):
         return None
     derived = Assessment.objects.filter(unit=local.unit, campaign=wider, year=local.year).first()
     if derived is not None and derived.derived_from_id != local.pk:
         return None  # the unit assessed under the wider campaign itself: that one counts
     if derived is None:
+        # in the wider campaign's scope as the unit stood at the year's end (units.history)
+        then = history.units_as_of(history.year_end(local.year), Unit.objects.filter(pk=local.unit_id))
+        if not then.filter(wider.unit_q(as_of=True)).exists():
+            return None
         derived = Assessment.objects.create(
             unit=local.unit, campaign=wider, year=local.year, standard=wider.standard, derived_from=local
         )

@@ -5,8 +5,10 @@ score is obtained ÷ the maximum of the applicable items × 100, so every catego
 judged against the same pass mark. A veto item (一票否决) is met only at full score.
 """
 
+import math
 from dataclasses import dataclass
-from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from fractions import Fraction
 
 from django.utils.translation import gettext as _
 
@@ -117,21 +119,23 @@ def measure(item, numerator: Decimal, denominator: Decimal) -> tuple[Decimal, De
     percentage); full marks when it reaches the threshold (≥, or ≤ for a ceiling), else
     proportional (max × value ÷ threshold, or threshold ÷ value for a ceiling) or zero, as
     the item's rule says; one decimal, rounded down so a score never exceeds what was met."""
-    value = numerator / denominator * (100 if item.indicator_unit == "%" else 1)
-    threshold = item.indicator_threshold
+    # exact rational arithmetic, so 6 × 12 % ÷ 90 % is 0.8, not 0.7999… rounded down
+    value = Fraction(numerator) / Fraction(denominator) * (100 if item.indicator_unit == "%" else 1)
+    threshold = Fraction(item.indicator_threshold)
     if item.indicator_comparison == "<=":
-        met, share = value <= threshold, (threshold / value if value else Decimal(1))
+        met, share = value <= threshold, (threshold / value if value else Fraction(1))
     elif item.indicator_comparison == "=":
-        met, share = value == threshold, Decimal(0)
+        met, share = value == threshold, Fraction(0)
     else:
-        met, share = value >= threshold, (value / threshold if threshold else Decimal(1))
+        met, share = value >= threshold, (value / threshold if threshold else Fraction(1))
     if met:
         score = item.max_score
     elif item.indicator_rule == "proportional":
-        score = (item.max_score * min(Decimal(1), share)).quantize(Decimal("0.1"), rounding=ROUND_DOWN)
+        score = Decimal(math.floor(Fraction(item.max_score) * min(Fraction(1), share) * 10)) / 10
     else:
         score = Decimal(0)
-    return value.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP), score
+    shown = Decimal(value.numerator) / Decimal(value.denominator)
+    return shown.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP), score.quantize(Decimal("0.1"))
 
 
 def compute(items, scores: dict[int, Decimal | None]) -> Result:

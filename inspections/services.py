@@ -55,11 +55,17 @@ def _save(a: Assessment, by: User, *fields: str) -> None:
     a.save(update_fields=[*fields, "lock_version", "updated_at"])
 
 
-def _decided(a: Assessment, action: str) -> None:
-    if a.campaign.implements_id:  # one assessment, two campaigns: the wider one follows
-        derived = carry.sync(a, a.reviewed_by)
+def _follow(a: Assessment, action: str) -> None:
+    """One assessment, two campaigns: the wider campaign's derived assessment follows
+    (inspections.carry), and is announced like the local one, with the same action."""
+    if a.campaign.implements_id:
+        derived = carry.sync(a, getattr(a, "_history_user", None))
         if derived is not None:
-            _decided(derived, f"carried:{action}")
+            _decided(derived, action)
+
+
+def _decided(a: Assessment, action: str) -> None:
+    _follow(a, action)
     send_after_commit(
         assessment_decided,
         sender=Assessment,
@@ -121,15 +127,20 @@ def assessment_start(*, unit: Unit, campaign: Campaign, year: int, by: User) -> 
         raise ServiceError(
             _("单位“%(unit)s”不在“%(campaign)s”的创建范围内。") % {"unit": unit.name, "campaign": campaign.name}
         )
-    local = next((c for c in campaign.implementations.filter(active=True) if c.covers(unit)), None)
-    if local is not None:
-        raise ServiceError(
-            _("“%(u)s”参加“%(l)s”：其审核通过的评估按对应关系计入“%(c)s”，无需重复自评。")
-            % {"u": unit.name, "l": local.name, "c": campaign.name}
-        )
-    existing = Assessment.objects.filter(unit=unit, campaign=campaign, year=year).first()
-    if existing:
+    existing = Assessment.objects.filter(unit=unit, campaign=campaign, year=year).select_related("derived_from").first()
+    if existing and not existing.derived_from_id:
         return existing
+    for local in campaign.implementations.filter(active=True):
+        if local.covers_year(year) and then.filter(local.unit_q(as_of=True)).exists():
+            raise ServiceError(
+                _("“%(u)s”参加“%(l)s”：其审核通过的评估按对应关系计入“%(c)s”，无需重复自评。")
+                % {"u": unit.name, "l": local.name, "c": campaign.name}
+            )
+    if existing:  # carried over from a local campaign that no longer runs that year
+        raise ServiceError(
+            _("此评估由“%(c)s”的评估按对应关系转换而来，不能在此修改；请在“%(c)s”中办理。")
+            % {"c": existing.derived_from.campaign.name}
+        )
     a = Assessment.objects.create(unit=unit, campaign=campaign, year=year, standard=campaign.standard, created_by=by)
     ItemScore.objects.bulk_create(
         [ItemScore(assessment=a, item=i) for i in scoring.applicable_items(campaign.standard, unit.category)]
@@ -165,7 +176,20 @@ def assessment_save_scores(
         row = rows[item_id]
         try:
             if row.item.measured and not reviewer:
-                num, den = scoring.parse_figures(*(rest[0] if rest and rest[0] else (None, None)), row.item)
+                sent = rest[0] if rest else None
+                if sent is None:  # figures not sent (a note only): the stored ones stand
+                    if raw not in (None, "") and str(raw).strip() != str(row.self_score or ""):
+                        raise ServiceError(
+                            _("%(code)s：该项按%(n)s和%(d)s计算得分，请填写这两个数字，不能直接填分。")
+                            % {
+                                "code": row.item.code,
+                                "n": row.item.indicator_numerator,
+                                "d": row.item.indicator_denominator,
+                            }
+                        )
+                    parsed[item_id] = (row.self_score, (note or "").strip())
+                    continue
+                num, den = scoring.parse_figures(*sent, row.item)
                 figures[item_id] = (num, den)
                 value = None if num is None else scoring.measure(row.item, num, den)[1]
                 parsed[item_id] = (value, (note or "").strip())
@@ -389,6 +413,8 @@ def assessment_return(*, assessment: Assessment | int, reason: str, by: User) ->
     audit(actor=by, action="assessment.returned", target=a, detail={"reason": reason, "level": level})
     if was_approved:
         _decided(a, "returned")  # the unit loses its attainment
+    else:
+        _follow(a, "returned")
     return a
 
 
@@ -448,6 +474,8 @@ def assessment_reopen(*, assessment: Assessment | int, reason: str, by: User) ->
     audit(actor=by, action="assessment.reopened", target=a, detail={"reason": reason})
     if was_approved:
         _decided(a, "reopened")  # no longer approved: the live figures follow
+    else:
+        _follow(a, "reopened")
     return a
 
 

@@ -273,6 +273,11 @@ def conditions(request):
     slug = request.GET.get("campaign") or request.POST.get("campaign")
     campaign = next((c for c in with_conditions if c.slug == slug), with_conditions[0])
     year = campaign_selectors.pick_year(campaign, request.GET.get("year") or request.POST.get("year"))
+    if request.method == "POST" and str(year) != request.POST.get("year", ""):
+        messages.error(
+            request, _("年度“%(y)s”不在“%(c)s”之内。") % {"y": request.POST.get("year", ""), "c": campaign.name}
+        )
+        return redirect(f"{reverse('inspections:conditions')}?campaign={campaign.slug}")
     if request.method == "POST":
         try:
             if "revoke" in request.POST:

@@ -23,3 +23,4 @@ class ReportsConfig(AppConfig):
         # the official result: amendments after an upheld appeal's review, and 摘牌
         assessment_decided.connect(results.on_assessment_decided, dispatch_uid="reports.results.assessment")
         incident_changed.connect(results.on_incident_changed, dispatch_uid="reports.results.incident")
+        condition_changed.connect(results.on_condition_changed, dispatch_uid="reports.results.condition")

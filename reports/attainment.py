@@ -258,7 +258,9 @@ def reasons_for_units(units: QuerySet[Unit], campaign: Campaign, year: int) -> d
         disputes = kinds.subtree(["dispute"])
         for inc in breaking_incidents(campaign, year).filter(unit_id__in=incident_check).order_by("occurred_on"):
             text = _("%(date)s 发生%(kind)s") % {"date": inc.occurred_on.isoformat(), "kind": inc.get_kind_display()}
-            if inc.resolution:
+            if inc.resolution == "resolved" and inc.resolved_on and inc.resolved_on.year > year:
+                text += _("（化解于 %(d)s，晚于当年年底）") % {"d": inc.resolved_on.isoformat()}
+            elif inc.resolution:
                 text += _("（%(r)s）") % {"r": inc.get_resolution_display()}
             elif inc.kind in disputes:
                 text += _("（尚未在辖区内化解）")

@@ -36,7 +36,7 @@ from django.utils.translation import gettext as _
 from inspections import evidence as evidence_check
 from inspections import services as assessments
 from inspections import zeros
-from inspections.models import Assessment, Incident, Status
+from inspections.models import Assessment, ConditionStatus, Incident, Status, UnitCondition
 from sanling.kernel.errors import ServiceError
 from standards import kinds
 from standards.models import Campaign
@@ -743,6 +743,22 @@ def standing_causes(result: OfficialResult, unit_ids) -> dict[int, tuple[str, in
         occurred_on__gte=dt.date(result.year, 1, 1),
         recorded_at__gte=result.closed_at,
     ).order_by("occurred_on", "id")
+    if result.campaign.conditions:
+        for c in UnitCondition.objects.filter(
+            unit_id__in=unit_ids,
+            kind__in=result.campaign.conditions,
+            year=result.year,
+            status=ConditionStatus.REVOKED,
+            revoked_at__gte=result.closed_at,
+        ):
+            out.setdefault(
+                c.unit_id,
+                (
+                    "condition",
+                    c.pk,
+                    _("%(c)s被抽查撤销：%(r)s") % {"c": c.get_kind_display(), "r": c.revoke_reason[:200]},
+                ),
+            )
     for inc in incidents:
         out.setdefault(
             inc.unit_id,
@@ -773,7 +789,8 @@ def on_incident_changed(sender, *, incident_id: int, unit_id: int, action: str, 
         if action == "dismissed" or not zeros.breaks(inc, result.campaign.zero_kinds):
             lifted = False
             for rev in result.revocations.filter(unit_id=unit_id, source="incident", source_id=inc.pk, lifted_on=None):
-                rev.lifted_on, rev.lifted_reason = timezone.localdate(), inc.reason
+                why = inc.reason or inc.higher_level_reason or (inc.get_resolution_display() if inc.resolution else "")
+                rev.lifted_on, rev.lifted_reason = timezone.localdate(), why
                 rev.save(update_fields=["lifted_on", "lifted_reason"])
                 audit(actor=inc.judged_by, action="result.revocation_lifted", target=rev, detail={"incident": inc.pk})
                 lifted = True
@@ -789,6 +806,36 @@ def on_incident_changed(sender, *, incident_id: int, unit_id: int, action: str, 
             source_id=inc.pk,
             by=inc.recorded_by,
         )
+
+
+def on_condition_changed(sender, *, unit_id: int, year: int, kind: str, action: str, **kwargs) -> None:
+    """After publication, a spot check revoking a named unit's condition (零盲区) of the
+    result's year takes its title away; confirming it again lifts that revocation (and
+    another standing cause revokes anew)."""
+    c = UnitCondition.objects.filter(unit_id=unit_id, year=year, kind=kind).first()
+    if c is None:
+        return
+    for result in _published_for(unit_id).filter(year=year):
+        if kind not in (result.campaign.conditions or []):
+            continue
+        if action == "revoked":
+            revoke(
+                result=result,
+                unit_id=unit_id,
+                reason=_("%(c)s被抽查撤销：%(r)s") % {"c": c.get_kind_display(), "r": c.revoke_reason[:200]},
+                source="condition",
+                source_id=c.pk,
+                by=c.revoked_by,
+            )
+            continue
+        lifted = False
+        for rev in result.revocations.filter(unit_id=unit_id, source="condition", source_id=c.pk, lifted_on=None):
+            rev.lifted_on, rev.lifted_reason = timezone.localdate(), _("已重新确认")
+            rev.save(update_fields=["lifted_on", "lifted_reason"])
+            audit(actor=c.confirmed_by, action="result.revocation_lifted", target=rev, detail={"condition": c.pk})
+            lifted = True
+        if lifted:
+            _revoke_for_causes(result, [unit_id], c.confirmed_by)
 
 
 def on_assessment_decided(sender, *, assessment_id: int, unit_id: int, campaign_id: int, year: int, action, **kw):

@@ -129,8 +129,12 @@ def region_indicator(request):
     from django.shortcuts import redirect
 
     campaign = campaign_selectors.pick_campaign(request.user, request.POST.get("campaign"))
-    year = campaign_selectors.pick_year(campaign, request.POST.get("year"))
+    raw_year = request.POST.get("year", "")
+    year = int(raw_year) if raw_year.isdigit() else None
     region = access.region_for(request.user, request.POST.get("region", ""))
+    if year is None or not campaign.covers_year(year):
+        messages.error(request, services.year_error(campaign))
+        return redirect(reverse("reports:dashboard") + _qs(campaign, campaign.end_year, region))
     raw = request.POST.get("indicator", "")
     ind = campaign.region_indicators.filter(pk=raw).first() if raw.isdigit() else None
     if ind is None:

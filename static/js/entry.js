@@ -1,24 +1,44 @@
 /* The self-assessment entry page: the running total and the veto warning while typing;
-   a measured item's score computed from its figures as they are typed (the same rule as
-   inspections.scoring.measure, which decides on saving). */
+   a measured item's score computed from its figures as they are typed — the same rule as
+   inspections.scoring.measure (which decides on saving), in exact integer arithmetic. */
 (function () {
   "use strict";
   var form = document.getElementById("assessment-form");
+
+  // a decimal as typed ("28", "28.5", "90.00") -> [BigInt numerator, BigInt denominator]
+  function ratio(text) {
+    var m = /^\s*(\d+)(?:\.(\d{1,2}))?\s*$/.exec(String(text));
+    if (!m) return null;
+    var frac = m[2] || "";
+    return [BigInt(m[1] + frac), 10n ** BigInt(frac.length)];
+  }
+  function cmp(a, b) { var l = a[0] * b[1], r = b[0] * a[1]; return l < r ? -1 : l > r ? 1 : 0; }
+
+  // the score in tenths (a Number), or null when the figures cannot give one
+  function measure(d, numText, denText) {
+    var num = ratio(numText), den = ratio(denText), max = ratio(d.max), th = ratio(d.threshold);
+    if (!num || !den || !max || !th || den[0] === 0n) return null;
+    var pct = d.pct === "1" ? 100n : 1n;
+    if (pct === 100n && cmp(num, den) > 0) return null;  // a share above its whole: refused on saving
+    var value = [num[0] * den[1] * pct, num[1] * den[0]];
+    var met = d.cmp === "<=" ? cmp(value, th) <= 0 : d.cmp === "=" ? cmp(value, th) === 0 : cmp(value, th) >= 0;
+    var tenths = [max[0] * 10n, max[1]];
+    if (met) return Number(tenths[0] / tenths[1]);
+    if (d.rule !== "proportional" || d.cmp === "=") return 0;
+    var share = d.cmp === "<=" ? (value[0] === 0n ? [1n, 1n] : [th[0] * value[1], th[1] * value[0]])
+                               : [value[0] * th[1], value[1] * th[0]];
+    if (cmp(share, [1n, 1n]) > 0) share = [1n, 1n];
+    return Number((tenths[0] * share[0]) / (tenths[1] * share[1]));  // floor of tenths
+  }
+  window.sanlingMeasure = measure;  // read by the browser test that compares it with the server's
   if (!form) return;
   var maxTotal = parseFloat(form.dataset.maxTotal) || 0;
+
   function measured(box) {
-    var num = parseFloat(box.querySelector("input[name^=num_]").value);
-    var den = parseFloat(box.querySelector("input[name^=den_]").value);
     var out = box.querySelector("input[name^=score_]");
-    var max = parseFloat(box.dataset.max), th = parseFloat(box.dataset.threshold);
-    if (isNaN(num) || isNaN(den) || den <= 0 || num < 0) { out.value = ""; return; }
-    var v = num / den * (box.dataset.pct === "1" ? 100 : 1), met, share;
-    if (box.dataset.cmp === "<=") { met = v <= th; share = v ? th / v : 1; }
-    else if (box.dataset.cmp === "=") { met = v === th; share = 0; }
-    else { met = v >= th; share = th ? v / th : 1; }
-    var score = met ? max : (box.dataset.rule === "proportional" ? Math.floor(max * Math.min(1, share) * 10) / 10 : 0);
-    out.value = score.toFixed(1);
-    box.querySelector("[data-computed]").textContent = score.toFixed(1);
+    var t = measure(box.dataset, box.querySelector("input[name^=num_]").value, box.querySelector("input[name^=den_]").value);
+    out.value = t === null ? "" : (t / 10).toFixed(1);
+    box.querySelector("[data-computed]").textContent = t === null ? "—" : (t / 10).toFixed(1);
   }
   function update() {
     var total = 0, veto = false;

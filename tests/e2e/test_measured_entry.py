@@ -34,6 +34,23 @@ def test_the_jinzhong_entry_page_computes_scores_from_figures(page, live_server,
     rentals.locator("input[name^=num_]").fill("99")
     rentals.locator("input[name^=den_]").fill("100")
     assert rentals.locator("[data-computed]").inner_text() == "0.0"  # 100 % or nothing
+    # the page's rule and the server's agree on a grid of figures for every measured item
+    from inspections.scoring import measure
+
+    for it in std.items.filter(indicator_rule__gt=""):
+        data = {
+            "max": str(it.max_score),
+            "threshold": str(it.indicator_threshold),
+            "cmp": it.indicator_comparison,
+            "rule": it.indicator_rule,
+            "pct": "1" if it.indicator_unit == "%" else "0",
+        }
+        grid = [(n, d) for d in (1, 3, 7, 25, 30, 50, 99, 100, 300) for n in range(0, d + 1, max(1, d // 12))]
+        js = page.evaluate(
+            "([d, grid]) => grid.map(([n, m]) => window.sanlingMeasure(d, String(n), String(m)))", [data, grid]
+        )
+        py = [int(measure(it, Decimal(n), Decimal(d))[1] * 10) for n, d in grid]
+        assert js == py, it.code
     with page.expect_navigation():
         page.click("button[value=save]")
     # (the full-page shot after the click: taken before it, Chromium then misses the button)

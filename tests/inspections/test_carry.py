@@ -121,3 +121,52 @@ def test_bad_mappings_are_refused(two, tree, standard):
         shanxi.full_clean()
     assert "成环" in str(exc.value)
     assert other.implements is None
+
+
+def _publish(campaign, by):
+    from django.utils import timezone
+
+    from reports import results
+    from reports.models import OfficialResult
+
+    result = results.result_close(campaign=campaign, year=YEAR, notice_days=0, by=by, count_pending=True)
+    OfficialResult.objects.filter(pk=result.pk).update(notice_ends_on=timezone.localdate())
+    result.refresh_from_db()
+    return results.result_publish(
+        result=result, document_number="晋三零〔2023〕9号", issued_on=timezone.localdate(), issuer="领导小组", by=by
+    )
+
+
+def test_an_overturn_in_jinzhong_takes_the_published_shanxi_title(two, tree, django_capture_on_commit_callbacks):
+    from reports.models import Revocation
+
+    province = UserFactory(username="sx_prov", role=Role.PROVINCE_STAFF, region=tree.province)
+    village = UnitFactory(township=two["town"], name="锦纶村")
+    with django_capture_on_commit_callbacks(execute=True):
+        local = assess(two, village)
+    result = _publish(two["shanxi"], province)
+    assert result.unit_rows.get(unit=village).attained
+    with django_capture_on_commit_callbacks(execute=True):
+        services.assessment_overturn(assessment=local, reason="台账造假", by=two["reviewer"])
+    rev = Revocation.objects.get(result=result, unit=village)
+    assert rev.source == "spot_check" and rev.lifted_on is None
+
+
+def test_a_derived_assessment_follows_even_when_the_unit_has_left_since(two):
+    village = UnitFactory(township=two["town"], name="锦纶村")
+    local = assess(two, village)
+    from units.services import unit_set_active
+
+    unit_set_active(unit=village, active=False, by=two["officer"])  # today; 2022 still counts it
+    services.assessment_overturn(assessment=local, reason="台账造假", by=two["reviewer"])
+    derived = Assessment.objects.get(unit=village, campaign=two["shanxi"])
+    assert derived.status == "overturned"
+
+
+def test_the_wider_campaign_is_assessed_directly_in_years_the_local_one_does_not_run(two):
+    jinzhong = two["jinzhong"]
+    jinzhong.end_year = 2021
+    jinzhong.save(update_fields=["end_year"])
+    village = UnitFactory(township=two["town"], name="锦纶村")
+    a = services.assessment_start(unit=village, campaign=two["shanxi"], year=YEAR, by=two["officer"])
+    assert a.derived_from is None

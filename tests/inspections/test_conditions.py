@@ -112,3 +112,34 @@ def test_the_conditions_page(client, users, wuling, enterprise, settings, tmp_pa
     client.force_login(users.reviewer)
     page = client.get("/assessments/conditions/", {"campaign": wuling.slug, "year": YEAR}).content.decode()
     assert 'name="revoke"' in page
+
+
+def test_a_condition_revoked_after_publication_takes_the_title(
+    tree, users, wuling, enterprise, settings, tmp_path, django_capture_on_commit_callbacks
+):
+    from django.utils import timezone
+
+    from reports import results
+    from reports.models import OfficialResult, Revocation
+
+    settings.MEDIA_ROOT = tmp_path
+    c = condition_confirm(unit=enterprise, kind="grid_coverage", year=YEAR, uploads=grid_map(), by=users.officer)
+    result = results.result_close(campaign=wuling, year=YEAR, notice_days=0, by=users.reviewer)
+    OfficialResult.objects.filter(pk=result.pk).update(notice_ends_on=timezone.localdate())
+    result.refresh_from_db()
+    result = results.result_publish(
+        result=result,
+        document_number="西三零〔2023〕1号",
+        issued_on=timezone.localdate(),
+        issuer="区委政法委",
+        by=users.reviewer,
+    )
+    assert result.unit_rows.get(unit=enterprise).attained
+    with django_capture_on_commit_callbacks(execute=True):
+        condition_revoke(condition=c, reason="抽查发现网格空白", by=users.reviewer)
+    rev = Revocation.objects.get(result=result, unit=enterprise)
+    assert rev.source == "condition" and "网格空白" in rev.reason
+    with django_capture_on_commit_callbacks(execute=True):
+        condition_confirm(unit=enterprise, kind="grid_coverage", year=YEAR, uploads=grid_map(), by=users.officer)
+    rev.refresh_from_db()
+    assert rev.lifted_on is not None

@@ -161,3 +161,32 @@ def test_region_level_indicators_are_entered_for_the_region(tree, users, client,
     assert got == ind and v.value == 70 and v.met
     page = client.get("/reports/", {"campaign": c.slug, "year": YEAR, "region": tree.county.code}).content.decode()
     assert 'data-indicator="civilised"' in page and "70.00%" in page
+
+
+def test_exact_proportions_and_a_note_only_patch_keeps_the_figures(tree, users, jinzhong, client):
+    awareness = item(jinzhong, "1.5")
+    # 3 of 25 = 12 %: 6 × 12 ÷ 90 = 0.8 exactly (not 0.7 from a rounded-down quotient)
+    assert scoring.measure(awareness, Decimal(3), Decimal(25))[1] == Decimal("0.8")
+    assert scoring.measure(awareness, Decimal(33), Decimal(50))[1] == Decimal("4.4")
+    a = services.assessment_start(unit=UnitFactory(township=tree.t1), campaign=jinzhong, year=YEAR, by=users.officer)
+    a = services.assessment_save_scores(
+        assessment=a,
+        scores={item(jinzhong, "1.5").id: ("", "", ("28", "30"))},
+        lock_version=a.lock_version,
+        by=users.officer,
+    )
+    client.force_login(users.officer)
+    note_only = client.patch(
+        f"/api/v1/assessments/{a.pk}/",
+        {"lock_version": a.lock_version, "scores": [{"item": "1.5", "note": "抽样 30 人"}]},
+        content_type="application/json",
+    )
+    assert note_only.status_code == 200
+    row = next(s for s in note_only.json()["scores"] if s["item"] == "1.5")
+    assert (row["score"], row["numerator"], row["note"]) == (6.0, 28.0, "抽样 30 人")
+    typed = client.patch(
+        f"/api/v1/assessments/{a.pk}/",
+        {"lock_version": note_only.json()["lock_version"], "scores": [{"item": "1.5", "score": 3}]},
+        content_type="application/json",
+    )
+    assert typed.status_code == 400 and "不能直接填分" in typed.json()["error"]["message"]

@@ -206,3 +206,40 @@ def test_every_incident_has_a_severity(tree, users, attained, client):
     )
     assert resp.status_code == 400 and "severity" in resp.json()["error"]["fields"]
     assert not Incident.objects.exists()
+
+
+def test_a_dispute_resolved_after_the_years_end_still_takes_that_years_title(
+    tree, users, xishan, django_capture_on_commit_callbacks
+):
+    from reports import results
+    from reports.models import OfficialResult, Revocation
+
+    u = UnitFactory(township=tree.t1, name="西山村")
+    make_assessment(unit=u, campaign=xishan, status="approved")
+    result = results.result_close(campaign=xishan, year=YEAR, notice_days=0, by=users.reviewer)
+    OfficialResult.objects.filter(pk=result.pk).update(notice_ends_on=timezone.localdate())
+    result.refresh_from_db()
+    results.result_publish(
+        result=result,
+        document_number="西五零〔2023〕1号",
+        issued_on=timezone.localdate(),
+        issuer="区委政法委",
+        by=users.reviewer,
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        d = incidents.incident_record(
+            unit=u,
+            kind="dispute",
+            occurred_on=dt.date(YEAR, 6, 1),
+            description="土地纠纷",
+            severity="general",
+            by=users.officer,
+        )
+    assert Revocation.objects.get(result=result, unit=u).lifted_on is None
+    with django_capture_on_commit_callbacks(execute=True):
+        incidents.dispute_resolve(
+            incident=d, resolution="resolved", resolved_on=dt.date(YEAR + 1, 3, 1), by=users.officer
+        )
+    # resolved in 2023: 2022 still ended with it unresolved — the revocation stands
+    assert Revocation.objects.get(result=result, unit=u).lifted_on is None
+    assert "晚于当年年底" in reasons_for(u, xishan, YEAR)[0].text
