@@ -59,7 +59,10 @@ def seed_assessments(*, campaign, year: int, seed: int, log=print) -> tuple[int,
                     s = item.max_score if rng.random() < 0.8 else (item.max_score * Decimal(rng.randint(7, 9)) / 10)
                 else:
                     s = item.max_score * Decimal(rng.randint(4, 10)) / 10
-                scores[item.id] = s = s.quantize(Decimal("0.1"), ROUND_HALF_UP)
+                s = s.quantize(Decimal("0.1"), ROUND_HALF_UP)
+                if item.veto and s < item.max_score:
+                    s = Decimal(0)  # a veto item counts full marks or nothing
+                scores[item.id] = s
                 s_rows.append(
                     {
                         "id": s_id,

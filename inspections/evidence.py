@@ -19,6 +19,7 @@ from defusedxml import ElementTree as SafeET
 from django.conf import settings
 from django.http import FileResponse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from PIL import Image
 
 PDF = "application/pdf"
@@ -264,6 +265,14 @@ def _text(data: bytes, name: str) -> str:
     return ALLOWED_TEXT
 
 
+# what a file's extension claims, when its content turns out to be plain text
+BINARY_EXTENSIONS = {
+    **dict.fromkeys(("png", "jpg", "jpeg", "gif", "webp", "bmp"), gettext_lazy("图片")),
+    "pdf": gettext_lazy("PDF 文件"),
+    **dict.fromkeys(("doc", "docx", "xls", "xlsx", "ppt", "pptx"), gettext_lazy("Office 文档")),
+}
+
+
 def sniff(data: bytes, name: str = "") -> str:
     """The accepted content type of the whole file `data`, or EvidenceError saying why not."""
     if MARKUP.search(data):
@@ -283,7 +292,14 @@ def sniff(data: bytes, name: str = "") -> str:
         return PDF
     if kind is not None:  # an executable, an archive, audio... whatever its name says
         raise _refused(name)
-    return _text(data, name)
+    ctype = _text(data, name)
+    claimed = name.rsplit(".", 1)[-1].lower() if "." in name else ""
+    if claimed in BINARY_EXTENSIONS:  # fake.png that is text: not what it claims to be
+        raise EvidenceError(
+            _("文件“%(name)s”的扩展名是 .%(ext)s，但内容不是%(what)s，请上传真实的文件。")
+            % {"name": name, "ext": claimed, "what": BINARY_EXTENSIONS[claimed]}
+        )
+    return ctype
 
 
 def attachment(stored) -> FileResponse:

@@ -56,6 +56,11 @@ def parse_score(raw, item) -> Decimal | None:
         )
     if value.as_tuple().exponent < -1:
         raise ServiceError(_("%(code)s：得分最多保留一位小数。") % {"code": item.code})
+    if item.veto and value not in (0, item.max_score):
+        raise ServiceError(
+            _("%(code)s 是一票否决项，只计满分（%(max)s）或 0 分，不能填 %(v)s。")
+            % {"code": item.code, "max": f"{item.max_score.normalize():f}", "v": f"{value.normalize():f}"}
+        )
     return value
 
 

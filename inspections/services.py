@@ -402,7 +402,6 @@ def assessment_return(*, assessment: Assessment | int, reason: str, by: User) ->
     if not reason:
         raise ServiceError(_("退回时必须填写原因。"))
     to = ASSESSMENT.require(a, "return", by)
-    was_approved = a.status == Status.APPROVED
     level = a.deciding_level
     _record(a, level, Decision.RETURNED, by, reason)
     # the levels' adjustments stay in sight while the township corrects (with the return
@@ -411,10 +410,9 @@ def assessment_return(*, assessment: Assessment | int, reason: str, by: User) ->
     a.review_level, a.waiting_since = "", None
     _save(a, by, "status", "return_reason", "reviewed_by", "approved_at", "review_level", "waiting_since")
     audit(actor=by, action="assessment.returned", target=a, detail={"reason": reason, "level": level})
-    if was_approved:
-        _decided(a, "returned")  # the unit loses its attainment
-    else:
-        _follow(a, "returned")
+    # announced either way: the township is told (supervision notifies), and an approved
+    # one loses its attainment
+    _decided(a, "returned")
     return a
 
 

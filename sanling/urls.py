@@ -1,12 +1,21 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
+from django.shortcuts import redirect
+from django.templatetags.static import static
 from django.urls import include, path
 
 from units import views as unit_views
 from units.forms import LoginForm
 
+
+def favicon(request):
+    """Browsers ask for /favicon.ico whatever the page says: the static file."""
+    return redirect(static("favicon.ico"), permanent=True)
+
+
 urlpatterns = [
     path("", unit_views.home, name="home"),
+    path("favicon.ico", favicon, name="favicon"),
     path("accounts/login/", auth_views.LoginView.as_view(authentication_form=LoginForm), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -346,8 +346,19 @@ def task_action(request, pk: int, action: str):
     except (ServiceError, PermissionDenied) as exc:
         _flash(request, exc)
     else:
-        messages.success(request, _("已保存。"))
+        messages.success(request, str(TASK_DONE[action]))
     return redirect("supervision:task", t.pk)
+
+
+# what each action did, said after it
+TASK_DONE = {
+    "start": gettext_lazy("已开始整改。"),
+    "evidence": gettext_lazy("已上传整改佐证。"),
+    "report": gettext_lazy("已报告整改完成，等待交办单位验收。"),
+    "milestone": gettext_lazy("已标记该进度节点完成。"),
+    "verify": gettext_lazy("已验收销号。"),
+    "reopen": gettext_lazy("已退回重整，并通知责任乡镇/街道和牵头部门。"),
+}
 
 
 @login_required

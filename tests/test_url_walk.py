@@ -19,7 +19,17 @@ from tests.factories import UnitFactory, dept, make_assessment, make_incident
 
 pytestmark = pytest.mark.django_db
 
-PUBLIC = {"login", "logout", "set_language", "api:token", "api:schema", "api:docs", "api:redoc", "api:api-root"}
+PUBLIC = {
+    "login",
+    "logout",
+    "set_language",
+    "favicon",
+    "api:token",
+    "api:schema",
+    "api:docs",
+    "api:redoc",
+    "api:api-root",
+}
 ADMIN_ONLY = {"api:tokens", "api:token-revoke"}
 # name -> which canary object its id/code argument names
 BY_OBJECT = {

@@ -26,7 +26,7 @@ from xml.parsers import expat
 
 from defusedxml.common import DefusedXmlException
 from django.conf import settings
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -38,7 +38,7 @@ from simple_history.utils import bulk_create_with_history
 
 from . import access, services
 from .audit import audit
-from .models import Level, Region, Unit, UnitKind, User, category_of
+from .models import Level, Region, Unit, UnitKind, User, category_of, phone_validator
 
 COLUMNS = [  # (field, header)
     ("code", "单位代码"),
@@ -555,6 +555,12 @@ def parse_sheet(*, user: User, name: str, data: bytes) -> ParseResult:
             err("code", _("单位代码 %(c)s 与第 %(r)s 行重复") % {"c": _clip(code), "r": seen[code]})
         if code:
             seen.setdefault(code, n)
+        phone = values.get("contact_phone", "")
+        if phone:
+            try:
+                phone_validator(phone)
+            except ValidationError:
+                err("contact_phone", _("联系电话“%(p)s”不是有效的电话号码") % {"p": _clip(phone)})
         if errs:
             result.errors.extend(errs)
         else:

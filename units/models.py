@@ -174,6 +174,14 @@ class RegionChange(models.Model):
         return f"{self.effective_on} {self.get_kind_display()}"
 
 
+# a telephone number as officers write one: 0351-1234567, 13812345678, +86 351 1234567, with
+# an extension (转 123): digits with spaces, hyphens, brackets, a leading +
+phone_validator = RegexValidator(
+    r"^\+?[0-9（）() -]{7,20}(?:\s*(?:转|-|ext\.?)\s*[0-9]{1,6})?$",
+    _("请输入有效的电话号码（数字，可含区号、空格或连字符），如 0351-1234567 或 13812345678。"),
+)
+
+
 class UnitKind(models.TextChoices):
     VILLAGE = "village", _("村")
     COMMUNITY = "community", _("社区")
@@ -263,7 +271,7 @@ class Unit(models.Model):
     category = models.CharField(_("类别"), max_length=25, choices=Category.choices, editable=False)
     address = models.CharField(_("地址"), max_length=300, blank=True)
     contact_person = models.CharField(_("联系人"), max_length=50, blank=True)
-    contact_phone = models.CharField(_("联系电话"), max_length=30, blank=True)
+    contact_phone = models.CharField(_("联系电话"), max_length=30, blank=True, validators=[phone_validator])
     active = models.BooleanField(_("有效"), default=True, help_text=_("归档的单位不再参与创建统计"))
     is_demo = models.BooleanField(_("演示数据"), default=False)
     created_at = models.DateTimeField(_("登记时间"), auto_now_add=True)

@@ -49,8 +49,11 @@ def test_officer_and_reviewer_round_trip(page, live_server, tree, users, campaig
     assert not page.is_visible("#veto-warning")
     page.set_input_files("tr[data-item='1.1'] input[type=file]", str(evidence))
     page.screenshot(path=str(ART / "assessment-entry.png"), full_page=True)
+    asked = []
+    page.on("dialog", lambda d: (asked.append(d.message), d.accept()))
     page.click("button[value=submit]")
     page.wait_for_selector("text=已提交，等待县/区审核")
+    assert asked and "确定提交审核" in asked[0]  # 提交审核 asks first
     a = Assessment.objects.get(unit__name="杏花村")
     assert a.status == Status.SUBMITTED and a.scores.get(item__code="1.1").evidence.count() == 1
 

@@ -50,6 +50,8 @@ def test_the_chain_the_close_an_appeal_the_publication_and_the_revocation(
     page.click("tr:has-text('杏花村') >> text=开始自评")
     page.wait_for_selector("table.entry")
     fill_all(page)
+    asked = []
+    page.on("dialog", lambda d: (asked.append(d.message), d.accept()))
     page.click("button[value=submit]")
     page.wait_for_selector("text=已提交，等待县/区审核")
     a = Assessment.objects.get(unit__name="杏花村")

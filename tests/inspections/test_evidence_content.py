@@ -313,9 +313,13 @@ def test_service_stores_under_the_detected_extension(draft, users, settings, tmp
     assert ev.content_type == "image/png" and ev.original_name == "a.html"
     assert ev.file.name.endswith(".png") and ".html" not in ev.file.name
     txt = services.evidence_add(
-        assessment=draft, item_id=item, upload=upload("说明.png", "说明".encode()), by=users.officer
+        assessment=draft, item_id=item, upload=upload("说明.txt", "说明".encode()), by=users.officer
     )
     assert txt.content_type == "text/plain" and txt.file.name.endswith(".txt")
+    # text named as an image (“MZ…” in fake.png) is not what it claims: refused
+    for name, body in (("fake.png", b"MZ this is text"), ("说明.png", "说明".encode()), ("报告.pdf", b"plain words")):
+        with pytest.raises(services.ServiceError, match="但内容不是|类型不允许"):
+            services.evidence_add(assessment=draft, item_id=item, upload=upload(name, body), by=users.officer)
     with pytest.raises(services.ServiceError, match="网页或脚本"):
         services.evidence_add(
             assessment=draft, item_id=item, upload=upload("a.gif", image("GIF") + b"<html>"), by=users.officer

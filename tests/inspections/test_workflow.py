@@ -121,8 +121,12 @@ def test_reasonable_omission_and_veto(tree, campaign, users):
     ent = UnitFactory(township=tree.t1, kind="hospital")
     a = services.assessment_start(unit=ent, campaign=campaign, year=YEAR, by=users.officer)
     assert sorted(s.item.code for s in a.scores.all()) == ["1.1", "1.2", "2.2"]  # 2.1 is villages only
-    a = fill(a, users.officer, **{"1.2": Decimal(29)})
-    assert (a.total_score, a.max_score, a.final_score, a.veto_failed) == (89, 90, Decimal("98.89"), True)
+    # a veto item counts full marks or nothing: 29 of 30 is refused, 0 fails the veto
+    with pytest.raises(services.ServiceError) as exc:
+        fill(a, users.officer, **{"1.2": Decimal(29)})
+    assert "一票否决项，只计满分（30）或 0 分" in str(exc.value)
+    a = fill(a, users.officer, **{"1.2": Decimal(0)})
+    assert (a.total_score, a.max_score, a.final_score, a.veto_failed) == (60, 90, Decimal("66.67"), True)
 
 
 def test_reviewer_score_is_kept_beside_and_counts(draft, users):

@@ -1,0 +1,75 @@
+"""Found in daily use (the phone-and-province-scale issue): a veto item takes full marks
+or nothing; the township is told of a return (tests/supervision/test_decision_notifications.py);
+evidence named as an image must be one; Redoc loads nothing from the internet; the
+favicon is served; a telephone number must look like one, on the form and in the import;
+each rectification action says what it did; 提交审核 asks first (the browser walk)."""
+
+import datetime as dt
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
+
+from supervision import services as supervision
+from tests.factories import UnitFactory, dept
+from units.models import Unit
+from units.services import unit_register
+
+pytestmark = pytest.mark.django_db
+
+
+def test_redoc_and_the_favicon_need_no_internet(client, users):
+    client.force_login(users.reviewer)
+    redoc = client.get("/api/v1/redoc/").content.decode()
+    assert "googleapis" not in redoc and "gstatic" not in redoc and "cdn." not in redoc
+    assert "/static/" in redoc  # Redoc itself from the sidecar's static files
+    fav = client.get("/favicon.ico")
+    assert fav.status_code == 301 and fav["Location"].endswith("favicon.ico") and "/static/" in fav["Location"]
+    assert 'rel="icon"' in client.get("/units/").content.decode()
+
+
+@pytest.mark.parametrize(
+    "phone", ["0351-1234567", "13812345678", "+86 351 1234567", "(0351) 1234567", "0351-1234567 转 123"]
+)
+def test_real_telephone_numbers_are_accepted(tree, users, phone):
+    u = unit_register(
+        township=tree.t1, code="140105001777", name="甲村", kind="village", contact_phone=phone, by=users.officer
+    )
+    assert u.contact_phone == phone
+
+
+@pytest.mark.parametrize("phone", ["abc", "12", "电话 123456", "0351-abc-1234"])
+def test_a_telephone_number_that_is_none_is_refused(tree, users, phone, login):
+    with pytest.raises(ValidationError) as exc:
+        unit_register(
+            township=tree.t1, code="140105001777", name="甲村", kind="village", contact_phone=phone, by=users.officer
+        )
+    assert "有效的电话号码" in str(exc.value)
+    text = f"单位代码,单位名称,类型,所属乡镇代码,联系电话\n140105001778,乙村,村,{tree.t1.code},{phone}\n"
+    f = SimpleUploadedFile("units.csv", text.encode("utf-8"), content_type="text/csv")
+    resp = login(users.officer).post("/units/import/", {"file": f})
+    assert "不是有效的电话号码" in resp.content.decode()
+    assert not Unit.objects.exists()
+
+
+def test_each_rectification_action_says_what_it_did(tree, users, login, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    unit = UnitFactory(township=tree.t1)
+    t = supervision.task_open(
+        unit=unit,
+        title="消防通道",
+        leader="甲",
+        lead_department=dept(unit),
+        deadline=timezone.localdate() + dt.timedelta(days=3),
+        by=users.reviewer,
+    )
+    officer = login(users.officer)
+    page = officer.post(f"/supervision/rectifications/{t.pk}/start/", follow=True).content.decode()
+    assert "已开始整改" in page
+    page = officer.post(
+        f"/supervision/rectifications/{t.pk}/evidence/",
+        {"file": SimpleUploadedFile("现场.pdf", b"%PDF-1.4\n%%EOF\n")},
+        follow=True,
+    ).content.decode()
+    assert "已上传整改佐证" in page and "已保存" not in page
