@@ -41,6 +41,9 @@ class Inspection(models.Model):
     sample_size = models.PositiveIntegerField(_("抽样数量"), null=True, blank=True)
     pool_size = models.PositiveIntegerField(_("抽样总体"), null=True, blank=True)
     pool_digest = models.CharField(_("总体指纹"), max_length=64, blank=True)
+    # the pool as it was at the draw (unit codes, one per line, in draw order): a later
+    # overturn or approval changes today's pool, never the one the sample came from
+    pool_codes = models.TextField(_("抽样总体（单位代码）"), blank=True, editable=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("创建人")
     )

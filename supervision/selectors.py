@@ -232,3 +232,30 @@ def action_progress(campaign, year: int, region: Region) -> list[dict]:
             }
         )
     return out
+
+
+def with_current_scores(checks: list[SpotCheck], inspection: Inspection) -> list[SpotCheck]:
+    """A check not concluded yet shows the unit's scores as they stand — its self-assessed
+    and its approved final — instead of “—” (a concluded one keeps those of its moment)."""
+    from inspections import scoring
+    from inspections.models import Assessment
+
+    pending = [c for c in checks if c.self_final is None]
+    if not pending:
+        return checks
+    found = {
+        a.unit_id: a
+        for a in Assessment.objects.filter(
+            unit_id__in=[c.unit_id for c in pending], campaign=inspection.campaign_id, year=inspection.year
+        )
+        .select_related("standard")
+        .prefetch_related("scores")
+    }
+    for c in pending:
+        a = found.get(c.unit_id)
+        if a is None:
+            continue
+        items = list(scoring.applicable_items(a.standard, c.unit.category))
+        c.self_final = scoring.compute(items, {s.item_id: s.self_score for s in a.scores.all()}).final
+        c.reviewer_final = a.final_score
+    return checks

@@ -473,7 +473,10 @@ def inspection_detail(request, pk: int):
         "supervision/inspection.html",
         {
             "ins": ins,
-            "checks": access.scope(request.user, ins.checks.select_related("unit__township", "assessment")),
+            "checks": selectors.with_current_scores(
+                list(access.scope(request.user, ins.checks.select_related("unit__township", "assessment"))),
+                ins,
+            ),
             "verify": verify,
         },
     )

@@ -73,3 +73,16 @@ def test_each_rectification_action_says_what_it_did(tree, users, login, settings
         follow=True,
     ).content.decode()
     assert "已上传整改佐证" in page and "已保存" not in page
+
+
+def test_an_api_client_account_gets_no_web_menu_and_the_portals_own_404(client, users, settings):
+    settings.DEBUG = True  # make run: Django would show its English technical page
+    client.force_login(users.api)
+    home = client.get("/").content.decode()
+    assert "接口文档" in home and 'href="/units/"' not in home and 'href="/reports/"' not in home
+    for url in ("/reports/", "/assessments/queue/"):
+        resp = client.get(url)
+        body = resp.content.decode()
+        assert resp.status_code == 404 and "页面不存在或不在您的权限范围内" in body, url
+        assert "Page not found" not in body and "URLconf" not in body and "退出" in body
+    assert client.get("/api/v1/units/999999/").json()["error"]["code"] in ("not_found", "permission_denied")

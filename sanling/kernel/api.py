@@ -170,7 +170,7 @@ def bad_request(request, exception=None):
 
 
 def not_found(request, exception=None):
-    """handler404: the API's error shape under /api/, Django's page elsewhere."""
+    """handler404: the API's error shape under /api/, the portal's page (404.html) elsewhere."""
     from django.http import JsonResponse
     from django.views.defaults import page_not_found
 

@@ -67,6 +67,7 @@ MIDDLEWARE = [
     "simple_history.middleware.HistoryRequestMiddleware",
     "axes.middleware.AxesMiddleware",
     "csp.middleware.CSPMiddleware",
+    "sanling.kernel.pages.PortalNotFoundMiddleware",
 ]
 
 ROOT_URLCONF = "sanling.urls"

@@ -216,6 +216,7 @@ def inspection_draw_sample(
         sample_size=k,
         pool_size=len(pool),
         pool_digest=pool_digest(pool),
+        pool_codes="\n".join(pool),
         created_by=by,
     )
     _add_checks(ins, list(Unit.objects.filter(code__in=codes)))
@@ -235,18 +236,25 @@ def inspection_draw_sample(
 
 
 def sample_verify(inspection: Inspection) -> tuple[bool, str]:
-    """Redraw a sample from its seed. Reproducible as long as the pool is unchanged
-    (the fingerprint tells); the answer says which."""
-    pool = sample_pool(inspection.region, inspection.campaign, inspection.year)
+    """Redraw a sample from its seed and the pool as it was at the draw (kept with the
+    inspection, its fingerprint checked first): the sample's own checks — an overturn —
+    change today's pool, not that one. A sample drawn before the pool was kept is
+    redrawn from today's pool when that one still matches the fingerprint."""
     drawn = sorted(inspection.checks.values_list("unit__code", flat=True))
-    if pool_digest(pool) != inspection.pool_digest:
-        return False, _("抽样总体已变化（当时 %(a)s 个，现在 %(b)s 个审核通过的单位），无法按原总体复核。") % {
-            "a": inspection.pool_size,
-            "b": len(pool),
-        }
+    pool = inspection.pool_codes.split("\n") if inspection.pool_codes else None
+    if pool is None:
+        pool = sample_pool(inspection.region, inspection.campaign, inspection.year)
+        if pool_digest(pool) != inspection.pool_digest:
+            return False, _("抽样总体已变化（当时 %(a)s 个，现在 %(b)s 个审核通过的单位），无法按原总体复核。") % {
+                "a": inspection.pool_size,
+                "b": len(pool),
+            }
+    elif pool_digest(pool) != inspection.pool_digest or len(pool) != inspection.pool_size:
+        return False, _("保存的抽样总体与其指纹不符，记录可能被改动。")
     if draw(pool, inspection.sample_size, inspection.sample_seed) == drawn:
-        return True, _("按种子 %(s)s 重新抽取，结果与记录一致（%(k)s 个单位）。") % {
+        return True, _("按种子 %(s)s 从抽样时的总体（%(n)s 个单位）重新抽取，结果与记录一致（%(k)s 个单位）。") % {
             "s": inspection.sample_seed,
+            "n": len(pool),
             "k": len(drawn),
         }
     return False, _("按种子重新抽取的结果与记录不一致。")

@@ -11,7 +11,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 from openpyxl import load_workbook
 
-from inspections.models import Status
+from inspections.models import Assessment, Status
 from inspections.services import ServiceError
 from reports import attainment, rollup
 from supervision import selectors, services
@@ -79,11 +79,24 @@ def test_sample_stays_within_the_region_and_jurisdiction(users, tree, campaign, 
     assert "不在您的管辖范围内" in str(exc.value)
 
 
-def test_sample_records_a_generated_seed_and_detects_a_changed_pool(users, tree, campaign, approved):
+def test_a_sample_verifies_from_its_pool_as_drawn_whatever_happens_since(users, tree, campaign, approved):
     ins = sample(users.city, tree.city, campaign)
     assert ins.sample_seed is not None
     assert AuditEvent.objects.filter(action="inspection.sampled", detail__seed=ins.sample_seed).exists()
+    # the pool changes after the draw: a new approval, and one of the sample overturned
     make_assessment(unit=UnitFactory(township=tree.t1), campaign=campaign, status="approved")
+    check = ins.checks.select_related("assessment").first()
+    Assessment.objects.filter(unit=check.unit, campaign=campaign).update(status="overturned")
+    ok, message = services.sample_verify(ins)
+    assert ok and "从抽样时的总体" in message, message
+    # the kept pool is checked against its fingerprint
+    Inspection.objects.filter(pk=ins.pk).update(pool_codes=ins.pool_codes.replace(check.unit.code, "140105001000"))
+    ins.refresh_from_db()
+    ok, message = services.sample_verify(ins)
+    assert not ok and "与其指纹不符" in message
+    # a sample drawn before the pool was kept: today's pool, if it still matches
+    Inspection.objects.filter(pk=ins.pk).update(pool_codes="")
+    ins.refresh_from_db()
     ok, message = services.sample_verify(ins)
     assert not ok and "抽样总体已变化" in message
 
@@ -581,3 +594,12 @@ def test_spot_check_of_a_unit_assessed_after_planning(users, tree, campaign, log
     assert resp.status_code == 302
     c.refresh_from_db()
     assert c.status == CheckStatus.CONFIRMED and c.assessment_id == a.pk
+
+
+def test_a_pending_check_shows_the_units_scores_as_they_stand(users, tree, campaign, approved, login):
+    ins = sample(users.reviewer, tree.county, campaign, count=3, seed=5)
+    page = login(users.reviewer).get(f"/supervision/inspections/{ins.pk}/").content.decode()
+    table = page.split('<table class="checks"')[1].split("</table>")[0]
+    assert (
+        table.count("100.00") >= 6
+    )  # self and approved finals of the three, not “—”  # the full-score approved assessments, not “—”
