@@ -351,7 +351,10 @@ def published_list(request):
             "campaign": campaign,
             "year": year,
             "region": region,
-            "era": selectors.era(request.user, region, year),
+            "era": (era := selectors.era(request.user, region, year)),
+            # “山西省2022年度山西省“三零”单位创建…”: the region once, when the campaign's
+            # name already begins with it
+            "title_region": "" if campaign.name.startswith(era["name"]) else era["name"],
             "units": attained,
             "qs": _qs(campaign, year, region),
         },

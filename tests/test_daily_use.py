@@ -86,3 +86,35 @@ def test_an_api_client_account_gets_no_web_menu_and_the_portals_own_404(client, 
         assert resp.status_code == 404 and "页面不存在或不在您的权限范围内" in body, url
         assert "Page not found" not in body and "URLconf" not in body and "退出" in body
     assert client.get("/api/v1/units/999999/").json()["error"]["code"] in ("not_found", "permission_denied")
+
+
+def test_the_published_list_names_its_region_once_and_no_overdue_is_not_red(client, users, tree, standard):
+    from tests.factories import make_campaign
+
+    c = make_campaign(scope=tree.province, standard=standard, slug="sx-title")
+    c.name = "山西省“三零”单位创建"
+    c.save(update_fields=["name"])
+    client.force_login(users.province)
+    page = client.get("/reports/published/", {"campaign": c.slug, "year": 2022}).content.decode()
+    assert "2022年度山西省“三零”单位创建达标单位名单" in page and "山西省2022年度山西省" not in page
+    city = client.get(
+        "/reports/published/", {"campaign": c.slug, "year": 2022, "region": tree.city.code}
+    ).content.decode()
+    assert "太原市2022年度山西省“三零”单位创建达标单位名单" in city
+    dash = client.get("/reports/", {"campaign": c.slug, "year": 2022}).content.decode()
+    assert 'class="figure ok" data-overdue>0<' in dash
+
+
+def test_the_review_form_says_what_is_wrong_in_chinese(tree, users, campaign, login):
+    from tests.factories import make_assessment
+
+    a = make_assessment(unit=UnitFactory(township=tree.t1), campaign=campaign, status="submitted")
+    reviewer = login(users.reviewer)
+    page = reviewer.get(f"/assessments/{a.pk}/review/").content.decode()
+    assert '<form method="post" novalidate>' in page  # no browser tooltip in the browser's language
+    item = a.scores.get(item__code="1.1").item_id
+    resp = reviewer.post(
+        f"/assessments/{a.pk}/review/",
+        {"action": "approve", "lock_version": a.lock_version, f"review_{item}": "99", f"review_note_{item}": "x"},
+    )
+    assert "超过该项满分" in resp.content.decode()
