@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from django.db.models import Count, F, Min, QuerySet
+from django.db.models import Count, F, Min, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from standards import selectors as campaign_selectors
@@ -10,12 +10,28 @@ from units.models import AuditEvent, Unit, User
 
 from .models import REVIEW_LEVEL_CHOICES, Assessment, LevelScore, Status
 
+WORKLIST_STATES = ("not_started", "draft", "submitted", "returned", "approved", "overturned")
 
-def worklist(*, user: User, campaign: Campaign, year: int) -> list[tuple[Unit, Assessment | None]]:
-    """The user's in-scope units with this year's assessment (two queries)."""
-    units = list(
-        access.visible_units(user).filter(campaign.unit_q()).select_related("township").order_by("code")[:2000]
-    )
+
+def worklist_units(*, user: User, campaign: Campaign, year: int, state: str = "", q: str = "", region: str = ""):
+    """The user's in-scope units, filtered by this year's assessment state, a name or code
+    and a region (any level): a queryset, for a paginated page — never cut silently."""
+    units = access.visible_units(user).filter(campaign.unit_q()).select_related("township").order_by("code")
+    if region:
+        units = units.filter(township__code__startswith=region)
+    if q:
+        units = units.filter(Q(name__icontains=q) | Q(code__startswith=q))
+    of_year = Assessment.objects.filter(campaign=campaign, year=year)
+    if state == "not_started":
+        units = units.exclude(pk__in=of_year.values("unit_id"))
+    elif state in WORKLIST_STATES:
+        units = units.filter(pk__in=of_year.filter(status=state).values("unit_id"))
+    return units
+
+
+def worklist(*, units, campaign: Campaign, year: int) -> list[tuple[Unit, Assessment | None]]:
+    """A page of units with this year's assessment (one more query)."""
+    units = list(units)
     by_unit = {a.unit_id: a for a in Assessment.objects.filter(campaign=campaign, year=year, unit__in=units)}
     return [(u, by_unit.get(u.id)) for u in units]
 

@@ -13,7 +13,7 @@ from units import access
 
 from . import evidence as evidence_files
 from . import scoring, selectors, services, workflow
-from .models import REVIEW_LEVEL_CHOICES, Evidence
+from .models import REVIEW_LEVEL_CHOICES, Evidence, Status
 
 
 def _show(request, exc):
@@ -23,8 +23,15 @@ def _show(request, exc):
 
 @login_required
 def worklist(request):
+    from django.core.paginator import Paginator
+
     campaign, year = selectors.pick(request.user, request.GET.get("campaign"), request.GET.get("year"))
-    rows = selectors.worklist(user=request.user, campaign=campaign, year=year)
+    state, q = request.GET.get("state", ""), request.GET.get("q", "").strip()[:50]
+    region = request.GET.get("region", "")
+    region = region if region.isdigit() and access.can_see_region(request.user, region) else ""
+    units = selectors.worklist_units(user=request.user, campaign=campaign, year=year, state=state, q=q, region=region)
+    page = Paginator(units, 100).get_page(request.GET.get("page"))
+    rows = selectors.worklist(units=page.object_list, campaign=campaign, year=year)
     for unit, a in rows:
         if a is not None:
             a.unit = unit  # loaded already: the actions need the unit's township
@@ -32,7 +39,16 @@ def worklist(request):
     return render(
         request,
         "inspections/worklist.html",
-        {"campaign": campaign, "year": year, "rows": rows, "campaigns": campaign_selectors.campaigns_for(request.user)},
+        {
+            "campaign": campaign,
+            "year": year,
+            "rows": rows,
+            "page": page,
+            "state": state,
+            "q": q,
+            "states": [("not_started", _("未开始")), *[(s, Status(s).label) for s in selectors.WORKLIST_STATES[1:]]],
+            "campaigns": campaign_selectors.campaigns_for(request.user),
+        },
     )
 
 
@@ -157,9 +173,14 @@ def queue(request):
     """What waits for the user's level, oldest first, with the counts per township; the
     unadjusted ones can be approved together with one confirmation."""
     access.require(access.can_see_review_queue(request.user))
+    from django.core.paginator import Paginator
+
     queue = selectors.review_queue(user=request.user)
     township = request.GET.get("township", "")
-    shown = list((queue.filter(unit__township_id=township) if township else queue)[:500])
+    page = Paginator(queue.filter(unit__township_id=township) if township else queue, 100).get_page(
+        request.GET.get("page")
+    )
+    shown = list(page.object_list)
     unadjusted = selectors.unadjusted(shown)
     for a in shown:
         a.unadjusted = a.pk in unadjusted
@@ -170,6 +191,7 @@ def queue(request):
         "inspections/queue.html",
         {
             "assessments": shown,
+            "page": page,
             "townships": selectors.queue_by_township(queue),
             "township": township,
             "level_label": dict(REVIEW_LEVEL_CHOICES).get(level, "") if level else "",

@@ -118,3 +118,25 @@ def test_the_review_form_says_what_is_wrong_in_chinese(tree, users, campaign, lo
         {"action": "approve", "lock_version": a.lock_version, f"review_{item}": "99", f"review_note_{item}": "x"},
     )
     assert "超过该项满分" in resp.content.decode()
+
+
+def test_lists_are_paginated_with_counts_not_cut(tree, users, campaign, login):
+    from inspections.models import Assessment
+    from tests.factories import make_assessment
+
+    units = [UnitFactory(township=tree.t1, name=f"第{i:03d}村") for i in range(130)]
+    for u in units[:105]:
+        make_assessment(unit=u, campaign=campaign, status="submitted")
+    officer = login(users.officer)
+    page = officer.get("/assessments/", {"campaign": campaign.slug, "year": 2022}).content.decode()
+    assert "共 130 个单位" in page and "第 1 / 2 页" in page
+    assert "第129村" in officer.get("/assessments/", {"campaign": campaign.slug, "year": 2022, "page": 2}).content.decode()
+    started = officer.get("/assessments/", {"campaign": campaign.slug, "year": 2022, "state": "not_started"}).content.decode()
+    assert "共 25 个单位" in started and "第000村" not in started
+    found = officer.get("/assessments/", {"campaign": campaign.slug, "year": 2022, "q": "第042"}).content.decode()
+    assert "共 1 个单位" in found
+    reviewer = login(users.reviewer)
+    queue = reviewer.get("/assessments/queue/").content.decode()
+    assert "共 105 份待审核" in queue and "第 1 / 2 页" in queue
+    assert queue.count("data-assessment=") == 100
+    assert Assessment.objects.filter(status="submitted").count() == 105

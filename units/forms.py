@@ -25,7 +25,7 @@ class UnitFilterForm(forms.Form):
         super().__init__(*args, **kwargs)
         regions = access.visible_regions(user).filter(level__in=[Level.COUNTY, Level.TOWNSHIP]).order_by("code")
         self.fields["region"].choices = [("", _("全部"))] + [
-            (r.code, ("　" if r.level == Level.TOWNSHIP else "") + r.name) for r in regions[:2000]
+            (r.code, ("　" if r.level == Level.TOWNSHIP else "") + r.name) for r in regions
         ]
 
 
