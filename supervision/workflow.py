@@ -1,6 +1,6 @@
 """The state machine of rectification tasks (a sanling.kernel.workflow.Machine):
 open → in progress → reported (a note and evidence) → closed (销号), and reopened with a
-reason from reported or closed. The responsible township works a task; only the level that
+reason from reported; closed is final (a problem found again is a new task). The responsible township works a task; only the level that
 opened it verifies or reopens it. `allowed_actions(task, user)` is what the services
 enforce and what the pages and the API offer."""
 
@@ -34,7 +34,7 @@ TASK = Machine(
         (TaskStatus.IN_PROGRESS, "report"): TaskStatus.REPORTED,
         (TaskStatus.REPORTED, "verify"): TaskStatus.CLOSED,
         (TaskStatus.REPORTED, "reopen"): TaskStatus.OPEN,
-        (TaskStatus.CLOSED, "reopen"): TaskStatus.OPEN,
+        # 销号 is final (对账销号): a problem found again is a new task
     },
     in_place={
         "evidence": (TaskStatus.OPEN, TaskStatus.IN_PROGRESS),

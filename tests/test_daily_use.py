@@ -130,8 +130,12 @@ def test_lists_are_paginated_with_counts_not_cut(tree, users, campaign, login):
     officer = login(users.officer)
     page = officer.get("/assessments/", {"campaign": campaign.slug, "year": 2022}).content.decode()
     assert "共 130 个单位" in page and "第 1 / 2 页" in page
-    assert "第129村" in officer.get("/assessments/", {"campaign": campaign.slug, "year": 2022, "page": 2}).content.decode()
-    started = officer.get("/assessments/", {"campaign": campaign.slug, "year": 2022, "state": "not_started"}).content.decode()
+    assert (
+        "第129村" in officer.get("/assessments/", {"campaign": campaign.slug, "year": 2022, "page": 2}).content.decode()
+    )
+    started = officer.get(
+        "/assessments/", {"campaign": campaign.slug, "year": 2022, "state": "not_started"}
+    ).content.decode()
     assert "共 25 个单位" in started and "第000村" not in started
     found = officer.get("/assessments/", {"campaign": campaign.slug, "year": 2022, "q": "第042"}).content.decode()
     assert "共 1 个单位" in found
@@ -140,3 +144,26 @@ def test_lists_are_paginated_with_counts_not_cut(tree, users, campaign, login):
     assert "共 105 份待审核" in queue and "第 1 / 2 页" in queue
     assert queue.count("data-assessment=") == 100
     assert Assessment.objects.filter(status="submitted").count() == 105
+
+
+def test_a_closed_task_is_not_offered_for_rework(tree, users, login, settings, tmp_path):
+    from sanling.kernel.errors import ServiceError
+    from supervision import workflow
+
+    settings.MEDIA_ROOT = tmp_path
+    unit = UnitFactory(township=tree.t1)
+    t = supervision.task_open(
+        unit=unit,
+        title="消防通道",
+        leader="甲",
+        lead_department=dept(unit),
+        deadline=timezone.localdate(),
+        by=users.reviewer,
+    )
+    supervision.task_add_evidence(task=t, upload=SimpleUploadedFile("a.pdf", b"%PDF-1.4\n%%EOF\n"), by=users.officer)
+    supervision.task_report(task=t, note="已清理", root_cause="无人管", lasting_measure="每日巡查", by=users.officer)
+    t = supervision.task_verify(task=t, by=users.reviewer)
+    assert "reopen" not in workflow.allowed_actions(t, users.reviewer)
+    assert "退回重整" not in login(users.reviewer).get(f"/supervision/rectifications/{t.pk}/").content.decode()
+    with pytest.raises(ServiceError):
+        supervision.task_reopen(task=t, reason="再查", by=users.reviewer)
