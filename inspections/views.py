@@ -13,7 +13,7 @@ from units import access
 
 from . import evidence as evidence_files
 from . import scoring, selectors, services, workflow
-from .models import REVIEW_LEVEL_CHOICES, Evidence, Status
+from .models import REVIEW_LEVEL_CHOICES, Evidence, Incident, Status
 
 
 def _show(request, exc):
@@ -251,7 +251,13 @@ def review(request, pk: int):
     return render(
         request,
         "inspections/review.html",
-        {"a": a, "areas": _grouped(a), "actions": workflow.assessment_actions(a, request.user)},
+        {
+            "a": a,
+            "areas": _grouped(a),
+            "actions": workflow.assessment_actions(a, request.user),
+            # the reviewer sees what else concerns the unit's year: its incidents
+            "incidents": Incident.objects.filter(unit=a.unit, occurred_on__year=a.year).order_by("occurred_on"),
+        },
     )
 
 

@@ -111,6 +111,7 @@ def dashboard(request):
             "state": state,
             "campaigns": campaign_selectors.campaigns_for(request.user),
             "qs": _qs(campaign, year, region),
+            "qs_base": _qs(campaign, year),
             "is_township": region.level == Level.TOWNSHIP,
             "can_recompute": access.is_staff_reader(request.user),
             "child_level": selectors.child_level(region.level),
@@ -255,7 +256,22 @@ def unit_status(request, unit_id: int):
                 "" if reasons else attainment.grades_for_units(Unit.objects.filter(pk=unit.pk), c, y).get(unit.pk, "")
             )
             statuses.append({"campaign": c, "year": y, "reasons": reasons, "grade": grades.get(grade, "")})
-    return render(request, "reports/unit_status.html", {"unit": unit, "statuses": statuses})
+    # what the statuses come from: each campaign-year's assessment, the unit's incidents
+    from inspections.models import Assessment, Incident
+
+    assessments = {(a.campaign_id, a.year): a for a in Assessment.objects.filter(unit=unit)}
+    for s in statuses:
+        s["assessment"] = assessments.get((s["campaign"].pk, s["year"]))
+    return render(
+        request,
+        "reports/unit_status.html",
+        {
+            "unit": unit,
+            "statuses": statuses,
+            "incidents": Incident.objects.filter(unit=unit).order_by("-occurred_on", "-id")[:50],
+            "can_edit": access.can_edit_units(request.user),
+        },
+    )
 
 
 @login_required

@@ -118,6 +118,11 @@ def test_the_review_form_says_what_is_wrong_in_chinese(tree, users, campaign, lo
         {"action": "approve", "lock_version": a.lock_version, f"review_{item}": "99", f"review_note_{item}": "x"},
     )
     assert "超过该项满分" in resp.content.decode()
+    from tests.factories import make_incident
+
+    make_incident(unit=a.unit, kind="criminal_case", occurred_on=dt.date(2022, 4, 1))
+    assert 'id="unit-incidents"' in reviewer.get(f"/assessments/{a.pk}/review/").content.decode()
+    assert "刑事案件" in reviewer.get(f"/assessments/{a.pk}/review/").content.decode()
 
 
 def test_lists_are_paginated_with_counts_not_cut(tree, users, campaign, login):
@@ -167,3 +172,28 @@ def test_a_closed_task_is_not_offered_for_rework(tree, users, login, settings, t
     assert "退回重整" not in login(users.reviewer).get(f"/supervision/rectifications/{t.pk}/").content.decode()
     with pytest.raises(ServiceError):
         supervision.task_reopen(task=t, reason="再查", by=users.reviewer)
+
+
+def test_issuing_a_token_for_a_person_says_why_not(client, users):
+    client.force_login(users.admin)
+    resp = client.post("/api/v1/auth/tokens/", {"username": users.officer.username}, content_type="application/json")
+    assert resp.status_code == 400
+    assert "令牌只发给接口客户端账号" in resp.json()["error"]["message"]
+    ok = client.post("/api/v1/auth/tokens/", {"username": users.api.username}, content_type="application/json")
+    assert ok.status_code == 201
+    missing = client.post("/api/v1/auth/tokens/", {"username": "nobody"}, content_type="application/json")
+    assert missing.status_code == 404
+
+
+def test_the_unit_page_links_its_assessment_and_shows_its_incidents_and_laggards_link(tree, users, campaign, login):
+    from reports import rollup
+    from tests.factories import make_assessment, make_incident
+
+    unit = UnitFactory(township=tree.t1, name="杏花村")
+    a = make_assessment(unit=unit, campaign=campaign, status="approved")
+    make_incident(unit=unit, kind="petition", occurred_on=dt.date(2022, 5, 1))
+    page = login(users.reviewer).get(f"/reports/unit/{unit.pk}/").content.decode()
+    assert f'href="/assessments/{a.pk}/"' in page and "data-incident=" in page and "上访" in page
+    rollup.run(campaign_id=campaign.id, year=2022)
+    dash = login(users.city).get("/reports/", {"campaign": campaign.slug, "year": 2022}).content.decode()
+    assert f'data-laggard="{tree.county.code}"' in dash

@@ -310,7 +310,17 @@ def token_issue(
         raise ServiceError(
             {"scope": [_("未知的令牌范围“%(s)s”，可选：%(all)s。") % {"s": scope, "all": "、".join(TokenScope.values)}]}
         )
-    user = _token_subject(by, username, role=Role.API_CLIENT)
+    user = _token_subject(by, username)
+    if user.role != Role.API_CLIENT:
+        # an account the administrator may manage, so nothing is revealed by saying why
+        raise ServiceError(
+            {
+                "username": [
+                    _("“%(u)s”是%(r)s账号：令牌只发给接口客户端账号；人员登录后可用 auth/token/ 换取自己的令牌。")
+                    % {"u": user.username, "r": Role(user.role).label}
+                ]
+            }
+        )
     ApiToken.objects.filter(user=user).delete()
     _token, raw = ApiToken.objects.create(user=user, scope=scope, expiry=timedelta(days=settings.API_CLIENT_TOKEN_DAYS))
     audit(actor=by, action="token.issued", target=user, detail={"scope": scope}, ip=ip)

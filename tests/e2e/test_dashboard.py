@@ -67,7 +67,8 @@ def test_city_dashboard_drill_down_and_export(page, live_server, tree, users, ca
     assert "未开展自评" in page.locator("tr", has_text="槐树村").inner_text()
     page.screenshot(path=str(ART / "township-units.png"), full_page=True)
     page.click("a:has-text('柳林社区')")
-    assert "治安案件" in page.locator("table").inner_text()
+    assert "治安案件" in page.locator("table").first.inner_text()
+    assert "治安案件" in page.locator("table.incidents").inner_text()  # and the incident itself
 
     # when: downloading the attainment table
     page.goto(f"{live_server.url}/reports/?campaign={campaign.slug}&year={YEAR}")
