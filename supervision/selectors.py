@@ -9,7 +9,7 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from units import access
-from units.models import Department, Region, User
+from units.models import Department, Level, Region, User
 
 from .models import (
     CLOSED_Q,
@@ -133,17 +133,33 @@ def task_counts(user: User, region: Region) -> dict:
     )
 
 
-def task_counts_by_township(qs: QuerySet[Rectification]) -> list[dict]:
-    return list(
+def task_counts_by_child(qs: QuerySet[Rectification], region: Region | None) -> list[dict]:
+    """Open, overdue and closed tasks per child region of `region` — a province's cities,
+    a city's counties, a county's townships — in one grouped query; each row with the
+    child's code and name."""
+    from django.db.models.functions import Substr
+
+    from units.models import LEVEL_ORDER, PREFIX_LENGTH
+
+    level = region.level if region is not None else Level.PROVINCE
+    child = LEVEL_ORDER[min(LEVEL_ORDER.index(level) + 1, len(LEVEL_ORDER) - 1)]
+    length = PREFIX_LENGTH[child]
+    rows = list(
         qs.order_by()
-        .values("township_id", "township__name")
+        .annotate(child=Substr("township_id", 1, length))
+        .values("child")
         .annotate(
             open=Count("id", filter=OPEN_Q),
             overdue=Count("id", filter=OVERDUE_Q),
             closed=Count("id", filter=CLOSED_Q),
         )
-        .order_by("-overdue", "-open", "township_id")
+        .order_by("-overdue", "-open", "child")
     )
+    names = dict(Region.objects.filter(code__in=[r["child"].ljust(12, "0") for r in rows]).values_list("code", "name"))
+    for r in rows:
+        r["code"] = r["child"].ljust(12, "0")
+        r["name"] = names.get(r["code"], r["code"])
+    return rows
 
 
 def inspections(user: User) -> QuerySet[Inspection]:
@@ -174,13 +190,21 @@ def checks(user: User, region: Region, campaign, year: int) -> QuerySet[SpotChec
     )
 
 
-def deviation_by_township(qs: QuerySet[SpotCheck]) -> list[dict]:
+def deviation_by_township(qs: QuerySet[SpotCheck], region: Region | None = None) -> list[dict]:
     """Mean self − inspector, each review level − inspector and the approval that counted
-    − inspector, per township, largest
-    over-scoring first, so townships that inflate their self-assessments stand out."""
-    return list(
+    − inspector, per township — or, given a city or the province, per child region (a
+    city's counties) — largest over-scoring first, so those that inflate their
+    self-assessments stand out. Rows carry `code` and `name`."""
+    from django.db.models.functions import Substr
+
+    from units.models import LEVEL_ORDER, PREFIX_LENGTH
+
+    level = Level.COUNTY if region is None else region.level
+    child = LEVEL_ORDER[min(LEVEL_ORDER.index(level) + 1, len(LEVEL_ORDER) - 1)]
+    rows = list(
         qs.order_by()
-        .values("unit__township_id", "unit__township__name")
+        .annotate(child=Substr("unit__township_id", 1, PREFIX_LENGTH[child]))
+        .values("child")
         .annotate(
             n=Count("id"),
             overturned=Count("id", filter=Q(status=CheckStatus.OVERTURNED)),
@@ -190,8 +214,13 @@ def deviation_by_township(qs: QuerySet[SpotCheck]) -> list[dict]:
             city_dev=Avg(F("city_final") - F("inspector_final")),
             province_dev=Avg(F("province_final") - F("inspector_final")),
         )
-        .order_by("-self_dev", "unit__township_id")
+        .order_by("-self_dev", "child")
     )
+    names = dict(Region.objects.filter(code__in=[r["child"].ljust(12, "0") for r in rows]).values_list("code", "name"))
+    for r in rows:
+        r["code"] = r["unit__township_id"] = r["child"].ljust(12, "0")
+        r["name"] = names.get(r["code"], r["code"])
+    return rows
 
 
 def visible_progress(user: User) -> QuerySet[ActionProgress]:

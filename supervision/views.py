@@ -112,7 +112,7 @@ def ledger(request):
             "sort": sort,
             "counts": counts,
             "statuses": TaskStatus.choices,
-            "by_township": selectors.task_counts_by_township(visible),
+            "by_child": selectors.task_counts_by_child(visible, region),
             "by_department": selectors.task_counts_by_department(visible),
             "departments": selectors.task_departments(request.user, region),
             "department": _department_param(request),
@@ -555,7 +555,7 @@ def deviation(request):
             "year": year,
             "region": region,
             "campaigns": campaign_selectors.campaigns_for(request.user),
-            "townships": selectors.deviation_by_township(qs),
+            "townships": selectors.deviation_by_township(qs, region),
             "checks": qs.order_by("unit__township_id", "unit__code")[:500],
             "threshold": 5,
             # the campaign's review levels, each with its column (层层审核)

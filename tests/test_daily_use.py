@@ -197,3 +197,20 @@ def test_the_unit_page_links_its_assessment_and_shows_its_incidents_and_laggards
     rollup.run(campaign_id=campaign.id, year=2022)
     dash = login(users.city).get("/reports/", {"campaign": campaign.slug, "year": 2022}).content.decode()
     assert f'data-laggard="{tree.county.code}"' in dash
+
+
+def test_a_citys_ledger_counts_its_counties_a_countys_its_townships(tree, users, login):
+    for town in (tree.t1, tree.t2):
+        unit = UnitFactory(township=town)
+        supervision.task_open(
+            unit=unit,
+            title="隐患",
+            leader="甲",
+            lead_department=dept(unit),
+            deadline=timezone.localdate(),
+            by=users.reviewer,
+        )
+    city = login(users.city).get("/supervision/rectifications/").content.decode()
+    assert f'data-child="{tree.county.code}"' in city and f'data-child="{tree.t1.code}"' not in city
+    county = login(users.reviewer).get("/supervision/rectifications/").content.decode()
+    assert f'data-child="{tree.t1.code}"' in county and f'data-child="{tree.t2.code}"' in county
