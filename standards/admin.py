@@ -1,11 +1,14 @@
+from django import forms
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
 from sanling.kernel.events import send_after_commit
 from units import access
 from units.admin import AuditedAdmin, ReadOnlyHistoryAdmin
+from units.models import Category
 
 from .events import campaign_changed
-from .models import Area, Campaign, Item, Standard, Target
+from .models import Area, Campaign, ConditionKind, IncidentKind, Item, Standard, Target
 
 
 class ProvinceWideAdmin(ReadOnlyHistoryAdmin, AuditedAdmin):
@@ -61,8 +64,44 @@ class TargetInline(admin.TabularInline):
     raw_id_fields = ["region"]
 
 
+class CampaignForm(forms.ModelForm):
+    """Zero-kinds, conditions, categories and review levels as choices with their Chinese
+    names, not raw JSON (the model's clean still checks them)."""
+
+    zero_kinds = forms.MultipleChoiceField(
+        label=_("“零”事项"), choices=IncidentKind.choices, widget=forms.CheckboxSelectMultiple, required=False
+    )
+    conditions = forms.MultipleChoiceField(
+        label=_("“零”条件"), choices=ConditionKind.choices, widget=forms.CheckboxSelectMultiple, required=False
+    )
+    categories = forms.MultipleChoiceField(
+        label=_("参与类别"), choices=Category.choices, widget=forms.CheckboxSelectMultiple
+    )
+
+    class Meta:
+        model = Campaign
+        fields = [
+            "slug",
+            "name",
+            "scope",
+            "standard",
+            "start_year",
+            "end_year",
+            "zero_kinds",
+            "conditions",
+            "categories",
+            "pass_mark",
+            "city_grade_pass_mark",
+            "review_levels",
+            "implements",
+            "active",
+        ]
+
+
 @admin.register(Campaign)
 class CampaignAdmin(ProvinceWideAdmin):
+    form = CampaignForm
+
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
         # scope, categories, pass mark or targets may have changed: every year's figures

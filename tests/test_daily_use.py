@@ -214,3 +214,20 @@ def test_a_citys_ledger_counts_its_counties_a_countys_its_townships(tree, users,
     assert f'data-child="{tree.county.code}"' in city and f'data-child="{tree.t1.code}"' not in city
     county = login(users.reviewer).get("/supervision/rectifications/").content.decode()
     assert f'data-child="{tree.t1.code}"' in county and f'data-child="{tree.t2.code}"' in county
+
+
+def test_the_admin_speaks_chinese_choices_codes_and_names(client, users, campaign):
+    from units.models import AuditEvent
+
+    users.officer.first_name = "张三"
+    users.officer.save(update_fields=["first_name"])
+    assert str(users.officer) == "张三（officer1）"
+    client.force_login(users.admin)
+    page = client.get(f"/admin/standards/campaign/{campaign.pk}/change/").content.decode()
+    assert 'type="checkbox" name="zero_kinds"' in page and "命案" in page and '["petition"' not in page
+    from units.audit import audit
+
+    audit(actor=users.officer, action="assessment.returned")
+    assert AuditEvent.objects.filter(action="assessment.returned").exists()
+    audit = client.get("/admin/units/auditevent/").content.decode()
+    assert "退回自评（assessment.returned）" in audit

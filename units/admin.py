@@ -24,7 +24,7 @@ from import_export.admin import ExportMixin
 from simple_history.admin import SimpleHistoryAdmin
 
 from . import access, services
-from .audit import audit, client_ip
+from .audit import action_label, audit, client_ip
 from .forms import AdminLoginForm
 from .models import ApiToken, AuditEvent, Department, Level, Region, RegionChange, Sector, Unit, User
 
@@ -471,7 +471,12 @@ class ApiTokenAdmin(AuditedAdmin):
 
 @admin.register(AuditEvent)
 class AuditEventAdmin(ReadOnlyAdmin):
-    list_display = ["at", "actor", "actor_name", "action", "target_type", "target_id", "ip"]
+    list_display = ["at", "actor", "actor_name", "what", "target_type", "target_id", "ip"]
+
+    @admin.display(description=_("操作"), ordering="action")
+    def what(self, obj):
+        return f"{action_label(obj.action)}（{obj.action}）" if action_label(obj.action) != obj.action else obj.action
+
     list_filter = ["action"]
     search_fields = ["target_id", "actor_name"]
     readonly_fields = [f.name for f in AuditEvent._meta.fields]

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from django.db import connection, models, transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from sanling.kernel.http import client_ip  # noqa: F401 - the one client address, re-exported for the apps
 
@@ -84,3 +85,81 @@ def axes_lockout(request, original_response=None, credentials=None):
     if request.path.startswith("/api/"):
         return JsonResponse({"error": {"code": "locked_out", "message": message, "fields": {}}}, status=429)
     return render(request, "registration/locked_out.html", {"message": message}, status=429)
+
+
+# How an audit action reads in the admin (the code stays the record's; unknown codes show
+# as they are): the object first, then what happened to it.
+ACTION_LABELS = {
+    "auth.login": _("登录"),
+    "auth.login_failed": _("登录失败"),
+    "admin.added": _("管理后台新增"),
+    "admin.changed": _("管理后台修改"),
+    "admin.deleted": _("管理后台删除"),
+    "admin.exported": _("管理后台导出"),
+    "user.created": _("新增用户"),
+    "user.deactivated": _("停用用户"),
+    "token.issued": _("签发令牌"),
+    "token.revoked": _("吊销令牌"),
+    "region.created": _("新增区划"),
+    "regions.loaded": _("导入区划"),
+    "departments.loaded": _("导入部门"),
+    "unit.registered": _("登记单位"),
+    "unit.updated": _("修改单位"),
+    "unit.moved": _("单位迁移"),
+    "unit.imported": _("批量导入单位"),
+    "unit.archived": _("归档单位"),
+    "unit.restored": _("恢复单位"),
+    "assessment.started": _("开始自评"),
+    "assessment.submitted": _("提交自评"),
+    "assessment.passed": _("审核通过并上报"),
+    "assessment.approved": _("审核通过"),
+    "assessment.returned": _("退回自评"),
+    "assessment.overturned": _("抽查否定"),
+    "assessment.reopened": _("重新审核"),
+    "assessment.carried_over": _("按对应关系转换评估"),
+    "evidence.uploaded": _("上传佐证"),
+    "incident.recorded": _("登记事件"),
+    "incident.confirmed": _("确认事件"),
+    "incident.dismissed": _("排除事件"),
+    "incident.referred_up": _("认定须由上级解决"),
+    "incident.resolution": _("登记化解情况"),
+    "condition.confirmed": _("确认“零”条件"),
+    "condition.revoked": _("撤销“零”条件"),
+    "inspection.planned": _("安排检查"),
+    "inspection.sampled": _("随机抽样"),
+    "spot_check.confirmed": _("抽查确认"),
+    "spot_check.overturned": _("抽查否定"),
+    "rectification.opened": _("交办整改任务"),
+    "rectification.started": _("开始整改"),
+    "rectification.evidence": _("上传整改佐证"),
+    "rectification.milestone": _("完成进度节点"),
+    "rectification.reported": _("报告整改完成"),
+    "rectification.closed": _("验收销号"),
+    "rectification.reopened": _("退回重整"),
+    "rectification.overdue": _("标记逾期"),
+    "action.progress": _("填报专项行动进展"),
+    "actions.loaded": _("导入专项行动"),
+    "region_indicator.recorded": _("填报区域指标"),
+    "appraisal.scheme": _("修改考核方案"),
+    "rollup.requested": _("请求重算"),
+    "rollup.deferred": _("重算延后"),
+    "result.closed": _("锁定年度结果"),
+    "result.published": _("发文命名"),
+    "result.amended": _("结果更正"),
+    "result.revoked": _("摘牌"),
+    "result.revocation_lifted": _("撤销摘牌"),
+    "appeal.filed": _("提出申诉"),
+    "appeal.upheld": _("申诉成立"),
+    "appeal.rejected": _("申诉驳回"),
+    "export.attainment": _("导出达标统计"),
+    "export.township_ledger": _("导出单位台账"),
+    "export.published_list": _("查看达标名单"),
+    "export.rectifications": _("导出整改台账"),
+    "export.named_list": _("导出命名名单"),
+    "export.official_pdf": _("下载结果通知"),
+    "export.appraisal_circular": _("下载考核通报"),
+}
+
+
+def action_label(code: str) -> str:
+    return str(ACTION_LABELS.get(code, code))

@@ -465,6 +465,11 @@ class User(AbstractUser):
         """The kernel's API permission asks this (it knows no roles)."""
         return self.role == Role.API_CLIENT
 
+    def __str__(self):
+        """People by their names (the login name beside), as the portal and the admin show them."""
+        name = self.get_full_name() or self.first_name
+        return f"{name}（{self.username}）" if name else self.username
+
     def clean(self):
         super().clean()
         level = ROLE_LEVEL.get(self.role)
