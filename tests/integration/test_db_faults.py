@@ -55,6 +55,8 @@ def save_once(s: requests.Session, base: str, a: Assessment, items: list, value:
 
 
 def test_database_restart_under_load_fails_cleanly_and_half_writes_nothing(live_server, client, tree, users, campaign):
+    # partial scores on every item: none of them a veto item (full marks or 0)
+    campaign.standard.items.update(veto=False)
     assessments = [make_assessment(unit=UnitFactory(township=tree.t1), campaign=campaign) for _ in range(6)]
     items = {a.pk: [(s.item_id, int(s.item.max_score)) for s in a.scores.select_related("item")] for a in assessments}
     results: dict[int, list[tuple[float, int]]] = {a.pk: [] for a in assessments}
@@ -100,6 +102,8 @@ def test_database_restart_under_load_fails_cleanly_and_half_writes_nothing(live_
 
 
 def test_two_sessions_saving_one_assessment_lose_no_update(live_server, client, tree, users, campaign):
+    # partial scores on every item: none of them a veto item (full marks or 0)
+    campaign.standard.items.update(veto=False)
     a = make_assessment(unit=UnitFactory(township=tree.t1), campaign=campaign, full=False)
     items = [(s.item_id, int(s.item.max_score)) for s in a.scores.select_related("item")]
     first, second = session_for(client, users.officer), session_for(client, users.officer)
@@ -139,6 +143,8 @@ def test_two_sessions_saving_one_assessment_lose_no_update(live_server, client, 
 
 
 def test_concurrent_service_saves_on_postgres_serialise(tree, users, campaign):
+    # partial scores on every item: none of them a veto item (full marks or 0)
+    campaign.standard.items.update(veto=False)
     a = make_assessment(unit=UnitFactory(township=tree.t1), campaign=campaign, full=False)
     item_ids = list(a.scores.values_list("item_id", flat=True))
     barrier, outcome = threading.Barrier(4), []
