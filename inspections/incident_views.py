@@ -22,7 +22,20 @@ from .models import DisputeResolution, Incident, IncidentSource, IncidentStatus,
 
 
 class IncidentForm(forms.Form):
-    unit_code = forms.CharField(label=gettext_lazy("单位代码"), max_length=15)
+    unit_code = forms.CharField(
+        label=gettext_lazy("单位代码"),
+        max_length=15,
+        widget=forms.TextInput(
+            attrs={
+                "list": "unit-options",
+                "autocomplete": "off",
+                "placeholder": gettext_lazy("输入代码或名称搜索"),
+                "hx-get": "/units/lookup/?for=incident",
+                "hx-trigger": "input changed delay:300ms",
+                "hx-target": "#unit-options",
+            }
+        ),
+    )
     kind = forms.ChoiceField(label=gettext_lazy("类型"), choices=IncidentKind.choices)
     severity = forms.ChoiceField(
         label=gettext_lazy("等级"), choices=[("", "——"), *Severity.choices], initial=Severity.GENERAL, required=False

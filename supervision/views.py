@@ -205,9 +205,33 @@ class TaskForm(forms.Form):
         label=gettext_lazy("责任单位代码"),
         max_length=15,
         required=False,
+        widget=forms.TextInput(
+            attrs={
+                "list": "unit-options",
+                "autocomplete": "off",
+                "placeholder": gettext_lazy("输入代码或名称搜索"),
+                "hx-get": "/units/lookup/",
+                "hx-trigger": "input changed delay:300ms",
+                "hx-target": "#unit-options",
+            }
+        ),
         help_text=gettext_lazy("一个单位的问题填单位代码；整个乡镇/街道的问题（如服务管理盲区）留空并填乡镇/街道代码"),
     )
-    township = forms.CharField(label=gettext_lazy("或乡镇/街道代码"), max_length=12, required=False)
+    township = forms.CharField(
+        label=gettext_lazy("或乡镇/街道代码"),
+        max_length=12,
+        required=False,
+        widget=forms.TextInput(
+            attrs={
+                "list": "township-options",
+                "autocomplete": "off",
+                "placeholder": gettext_lazy("输入代码或名称搜索"),
+                "hx-get": "/units/lookup/townships/",
+                "hx-trigger": "input changed delay:300ms",
+                "hx-target": "#township-options",
+            }
+        ),
+    )
     title = forms.CharField(label=gettext_lazy("整改事项"), max_length=200)
     description = forms.CharField(
         label=gettext_lazy("问题描述"), required=False, widget=forms.Textarea(attrs={"rows": 3})

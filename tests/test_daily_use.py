@@ -231,3 +231,20 @@ def test_the_admin_speaks_chinese_choices_codes_and_names(client, users, campaig
     assert AuditEvent.objects.filter(action="assessment.returned").exists()
     audit = client.get("/admin/units/auditevent/").content.decode()
     assert "退回自评（assessment.returned）" in audit
+
+
+def test_unit_and_township_codes_can_be_searched_as_typed(client, users, tree, canary):
+    UnitFactory(township=tree.t1, code="140105001321", name="杏花村")
+    client.force_login(users.officer)
+    found = client.get("/units/lookup/", {"unit_code": "杏花"}).content.decode()
+    assert 'value="140105001321"' in found and "杏花村 · 坞城街道" in found
+    assert client.get("/units/lookup/", {"unit_code": "14010500132"}).content.decode().count("<option") == 1
+    assert "金丝雀" not in client.get("/units/lookup/", {"unit_code": "金丝雀"}).content.decode()  # not its township
+    assert client.get("/units/lookup/", {"unit_code": "1"}).content == b""  # two characters at least
+    client.force_login(users.reviewer)
+    towns = client.get("/units/lookup/townships/", {"township": "街道"}).content.decode()
+    assert "坞城街道" in towns and "营盘街道" in towns and "南关街道" not in towns
+    form = client.get("/supervision/rectifications/new/").content.decode()
+    assert 'list="unit-options"' in form and 'id="township-options"' in form
+    client.force_login(users.police)
+    assert "金丝雀" not in client.get("/units/lookup/", {"unit_code": "金丝雀", "for": "incident"}).content.decode()

@@ -94,6 +94,8 @@ LISTS = {
     "units:create",
     "units:import",
     "units:import_template",
+    "units:lookup",
+    "units:township_lookup",
     "inspections:worklist",
     "inspections:queue",
     "inspections:bulk_approve",

@@ -10,4 +10,6 @@ urlpatterns = [
     path("<int:pk>/archive/", views.unit_archive, name="archive"),
     path("import/", views.unit_import, name="import"),
     path("import/template.xlsx", views.import_template, name="import_template"),
+    path("lookup/", views.unit_lookup, name="lookup"),
+    path("lookup/townships/", views.township_lookup, name="township_lookup"),
 ]

@@ -10,6 +10,7 @@ from django.views.decorators.http import require_POST
 
 from . import access, imports, services
 from .forms import ImportForm, UnitFilterForm, UnitForm
+from .models import Level
 
 
 @login_required
@@ -149,3 +150,44 @@ def unit_import(request):
     return render(
         request, "units/import.html", {"form": form, "errors": errors[:1000], "more_errors": max(0, len(errors) - 1000)}
     )
+
+
+@login_required
+def unit_lookup(request):
+    """Search-as-you-type for forms that take a unit code (htmx fills a <datalist>): the
+    units of the user's jurisdiction whose code starts with, or name contains, what was
+    typed — code and name, so the officer sees which unit a code is. At most 20."""
+    from django.utils.html import format_html_join
+
+    q = (request.GET.get("unit_code") or request.GET.get("q") or "").strip()[:30]
+    if len(q) < 2:
+        return HttpResponse("")
+    units = (
+        access.incident_units(request.user)
+        if request.GET.get("for") == "incident"
+        else access.visible_units(request.user)
+    )
+    found = (
+        units.filter(Q(code__startswith=q) | Q(name__icontains=q), active=True)
+        .select_related("township")
+        .order_by("code")[:20]
+    )
+    return HttpResponse(
+        format_html_join("", '<option value="{}">{} · {}</option>', ((u.code, u.name, u.township.name) for u in found))
+    )
+
+
+@login_required
+def township_lookup(request):
+    """The same for township codes: the townships of the user's jurisdiction in force."""
+    from django.utils.html import format_html_join
+
+    q = (request.GET.get("township") or request.GET.get("q") or "").strip()[:30]
+    if len(q) < 2:
+        return HttpResponse("")
+    found = (
+        access.current_regions(request.user)
+        .filter(Q(code__startswith=q) | Q(name__icontains=q), level=Level.TOWNSHIP)
+        .order_by("code")[:20]
+    )
+    return HttpResponse(format_html_join("", '<option value="{}">{}</option>', ((r.code, r.name) for r in found)))
