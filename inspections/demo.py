@@ -32,8 +32,12 @@ def seed_assessments(*, campaign, year: int, seed: int, log=print) -> tuple[int,
     # every unit of the scope: the real villages and communities and the demo others
     units = list(Unit.objects.filter(campaign.unit_q()).values_list("id", "category").order_by("id"))
     a_id, s_id, i_id = next_id(Assessment), next_id(ItemScore), next_id(Incident)
+    # a past year's assessments were entered and decided in that year, not today
     moment = timezone.now()
+    if year < timezone.localdate().year:
+        moment = dt.datetime(year, 11, 20, 10, 0, tzinfo=timezone.get_current_timezone())
     now = moment.isoformat()
+    decided = (moment + dt.timedelta(days=10)).isoformat() if year < timezone.localdate().year else now
     a_rows, s_rows, i_rows = [], [], []
     counts = [0, 0, 0]
 
@@ -97,7 +101,7 @@ def seed_assessments(*, campaign, year: int, seed: int, log=print) -> tuple[int,
                     "waiting_since": (moment - dt.timedelta(days=rng.randint(0, 20))).isoformat()
                     if status == "submitted"
                     else None,
-                    "approved_at": now if status == "approved" else None,
+                    "approved_at": decided if status == "approved" else None,
                     "reviewed_by_id": None,
                     "created_by_id": None,
                     "created_at": now,
@@ -140,6 +144,10 @@ def seed_assessments(*, campaign, year: int, seed: int, log=print) -> tuple[int,
             )
             i_id += 1
     flush()
+    if year < timezone.localdate().year:  # bulk_create stamps auto_now fields with today
+        Assessment.objects.filter(campaign=campaign, year=year, is_demo=True).update(
+            created_at=moment, updated_at=moment
+        )
     for model in (Assessment, ItemScore, Incident):
         reset_sequence(model)
     log(f"{campaign.slug} {year}: {counts[0]} assessments, {counts[1]} item scores, {counts[2]} incidents")

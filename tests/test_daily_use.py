@@ -248,3 +248,18 @@ def test_unit_and_township_codes_can_be_searched_as_typed(client, users, tree, c
     assert 'list="unit-options"' in form and 'id="township-options"' in form
     client.force_login(users.police)
     assert "金丝雀" not in client.get("/units/lookup/", {"unit_code": "金丝雀", "for": "incident"}).content.decode()
+
+
+def test_demo_assessments_of_a_past_year_carry_dates_of_that_year(tree, campaign):
+    from inspections.demo import seed_assessments
+    from inspections.models import Assessment
+
+    UnitFactory(township=tree.t1)
+    UnitFactory(township=tree.t2)
+    seed_assessments(campaign=campaign, year=2020, seed=1, log=lambda *_: None)
+    for a in Assessment.objects.filter(year=2020):
+        assert a.created_at.year == 2020
+        if a.submitted_at:
+            assert a.submitted_at.year == 2020
+        if a.approved_at:
+            assert a.approved_at.year == 2020
