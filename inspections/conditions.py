@@ -18,9 +18,8 @@ from units import access
 from units.audit import audit
 from units.models import Unit, User
 
+from . import evidence
 from .events import condition_changed
-from .evidence import EvidenceError
-from .evidence import check as sniff_upload
 from .models import ConditionEvidence, ConditionStatus, UnitCondition
 
 
@@ -44,12 +43,9 @@ def condition_confirm(*, unit: Unit, kind: str, year: int, uploads, by: User, no
         errors["year"] = [_("年度 %(y)s 不是可以确认的年度。") % {"y": year}]
     if not uploads:
         errors["file"] = [_("请上传佐证材料（如网格划分图、网格员名册）。")]
-    checked = []
-    for upload in uploads or []:
-        try:
-            checked.append((upload, sniff_upload(upload)))
-        except EvidenceError as exc:
-            errors["file"] = [str(exc)]
+    checked, refused = evidence.check_all(uploads)
+    if refused:
+        errors["file"] = [refused]
     if errors:
         raise ServiceError(errors)
     c, _created = UnitCondition.objects.select_for_update().get_or_create(
@@ -68,11 +64,7 @@ def condition_confirm(*, unit: Unit, kind: str, year: int, uploads, by: User, no
     c._history_user = by
     c.save()
     for upload, ctype in checked:
-        ev = ConditionEvidence(
-            condition=c, original_name=upload.name[:200], content_type=ctype, size=upload.size, uploaded_by=by
-        )
-        ev.file.save(upload.name, upload, save=False)
-        ev.save()
+        evidence.store(ConditionEvidence, upload, ctype, by, condition=c)
     audit(actor=by, action="condition.confirmed", target=c, detail={"unit": unit.code, "kind": kind, "year": year})
     _changed(c, "confirmed")
     return c

@@ -337,3 +337,24 @@ def check(upload) -> str:
             % {"name": upload.name, "size": len(data) / 1048576, "limit": limit / 1048576}
         )
     return sniff(data, upload.name)
+
+
+def check_all(uploads) -> tuple[list[tuple[object, str]], str | None]:
+    """Each upload with its content type, and the message of the last one refused (None
+    when all pass): for services that check every file before storing anything."""
+    checked, refused = [], None
+    for upload in uploads or []:
+        try:
+            checked.append((upload, check(upload)))
+        except EvidenceError as exc:
+            refused = str(exc)
+    return checked, refused
+
+
+def store(model, upload, content_type: str, by, **owner):
+    """Save an accepted upload as a row of `model` (an UploadedFile), under its generated
+    name, with the original name kept for display and download."""
+    ev = model(**owner, original_name=upload.name[:200], content_type=content_type, size=upload.size, uploaded_by=by)
+    ev.file.save(upload.name, upload, save=False)
+    ev.save()
+    return ev

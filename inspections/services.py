@@ -495,9 +495,7 @@ def evidence_add(*, assessment: Assessment | int, item_id: int, upload, by: User
     if score is None:
         raise ServiceError(_("该条目不属于本自评。"))
     ctype = check_evidence(upload)
-    ev = Evidence(score=score, original_name=upload.name[:200], content_type=ctype, size=upload.size, uploaded_by=by)
-    ev.file.save(upload.name, upload, save=False)
-    ev.save()
+    ev = evidence_check.store(Evidence, upload, ctype, by, score=score)
     audit(actor=by, action="evidence.uploaded", target=a, detail={"item": score.item.code, "file": ev.original_name})
     return ev
 

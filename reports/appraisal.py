@@ -43,7 +43,7 @@ from supervision import actions as special_actions
 from supervision.models import CheckStatus, Rectification, SpecialAction, SpotCheck, TaskStatus
 from units import access
 from units.audit import audit
-from units.models import PREFIX_LENGTH, Department, Level, Region, User, valid_q
+from units.models import PREFIX_LENGTH, Department, Level, Region, User, child_level, valid_q
 
 from .models import AppraisalScheme, AttainmentSnapshot, OfficialResult, ResultStatus
 from .results import latest_rows
@@ -52,7 +52,6 @@ PARTS = ("attainment", "rise", "tasks", "deviation", "actions")
 REGION_WEIGHTS = tuple(f"w_{p}" for p in PARTS)
 DEPT_WEIGHTS = ("dept_w_tasks", "dept_w_actions")
 ONE, ZERO = Decimal(1), Decimal(0)
-CHILD = {Level.PROVINCE: Level.CITY, Level.CITY: Level.COUNTY}
 
 
 def scheme_for(campaign: Campaign) -> AppraisalScheme:
@@ -146,7 +145,7 @@ def _regions(parent: Region) -> list[Region]:
     """The regions appraised under `parent`: its children (a county: itself)."""
     if parent.level == Level.COUNTY:
         return [parent]
-    level = CHILD.get(parent.level)
+    level = child_level(parent.level)
     if level is None:
         return []
     return list(Region.objects.filter(valid_q(_today()), level=level, code__startswith=parent.prefix).order_by("code"))

@@ -11,7 +11,7 @@ from django.http import Http404
 
 from standards.models import Campaign
 from units import access, history
-from units.models import LEVEL_ORDER, Level, Region, Unit, UnitKind, User
+from units.models import Level, Region, Unit, UnitKind, User, child_level
 
 from . import results
 from .models import AttainmentHistory, AttainmentSnapshot, OfficialResult, RollupState
@@ -34,11 +34,6 @@ def dashboard_region(user: User, campaign: Campaign, code: str | None) -> Region
 
 def region_rows(campaign: Campaign, year: int, region: Region) -> dict[str, AttainmentSnapshot]:
     return {r.category: r for r in AttainmentSnapshot.objects.filter(campaign=campaign, year=year, region=region)}
-
-
-def child_level(level: str) -> str | None:
-    idx = LEVEL_ORDER.index(level)
-    return LEVEL_ORDER[idx + 1] if idx + 1 < len(LEVEL_ORDER) else None
 
 
 def children_rows(campaign: Campaign, year: int, region: Region) -> list[dict]:

@@ -23,7 +23,7 @@ from django.db.models.functions import Substr
 from django.utils import timezone
 
 from standards.models import Campaign
-from units.models import Level, Region, valid_q
+from units.models import PREFIX_LENGTH, Level, Region, child_level, valid_q
 
 from .models import ActionProgress, ActionTarget, Measure, SpecialAction
 
@@ -86,9 +86,6 @@ def elapsed(action: SpecialAction, year: int, on: dt.date) -> Decimal:
     return Decimal((on - start).days + 1) / Decimal((end - start).days + 1)
 
 
-CHILD_LENGTH = {Level.PROVINCE: 4, Level.CITY: 6, Level.COUNTY: 6}
-
-
 @dataclass
 class Row:
     """One target in one region: the figures, the completion (0–1, capped) and whether
@@ -134,7 +131,8 @@ def progress(action: SpecialAction, year: int, region: Region, on: dt.date | Non
     from two grouped queries."""
     on = min(on or timezone.localdate(), dt.date(year, 12, 31))
     targets = list(action.targets.all())
-    length = CHILD_LENGTH[region.level]
+    # the child regions' code prefix; a county is its own only child
+    length = PREFIX_LENGTH[Level.COUNTY if region.level == Level.COUNTY else child_level(region.level)]
     counties = (
         Region.objects.filter(valid_q(on), level=Level.COUNTY, code__startswith=region.prefix)
         .annotate(child=Substr("code", 1, length))

@@ -5,11 +5,12 @@ and the secrecy of unannounced ones — is decided here, once."""
 from __future__ import annotations
 
 from django.db.models import Avg, Count, F, Q, QuerySet
+from django.db.models.functions import Substr
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from units import access
-from units.models import Department, Level, Region, User
+from units.models import PREFIX_LENGTH, Department, Level, Region, User, child_level
 
 from .models import (
     CLOSED_Q,
@@ -133,33 +134,36 @@ def task_counts(user: User, region: Region) -> dict:
     )
 
 
-def task_counts_by_child(qs: QuerySet[Rectification], region: Region | None) -> list[dict]:
-    """Open, overdue and closed tasks per child region of `region` — a province's cities,
-    a city's counties, a county's townships — in one grouped query; each row with the
-    child's code and name."""
-    from django.db.models.functions import Substr
-
-    from units.models import LEVEL_ORDER, PREFIX_LENGTH
-
-    level = region.level if region is not None else Level.PROVINCE
-    child = LEVEL_ORDER[min(LEVEL_ORDER.index(level) + 1, len(LEVEL_ORDER) - 1)]
-    length = PREFIX_LENGTH[child]
+def _by_child(qs: QuerySet, township_field: str, level: str, order: tuple, **aggregates) -> list[dict]:
+    """Aggregates of `qs` per child region of a region of `level` (a province's cities, a
+    city's counties, a county's townships; a township: itself), grouped in the database
+    by the code prefix of `township_field`; each row with the child's `code` and `name`."""
+    length = PREFIX_LENGTH[child_level(level) or Level.TOWNSHIP]
     rows = list(
         qs.order_by()
-        .annotate(child=Substr("township_id", 1, length))
+        .annotate(child=Substr(township_field, 1, length))
         .values("child")
-        .annotate(
-            open=Count("id", filter=OPEN_Q),
-            overdue=Count("id", filter=OVERDUE_Q),
-            closed=Count("id", filter=CLOSED_Q),
-        )
-        .order_by("-overdue", "-open", "child")
+        .annotate(**aggregates)
+        .order_by(*order, "child")
     )
     names = dict(Region.objects.filter(code__in=[r["child"].ljust(12, "0") for r in rows]).values_list("code", "name"))
     for r in rows:
         r["code"] = r["child"].ljust(12, "0")
         r["name"] = names.get(r["code"], r["code"])
     return rows
+
+
+def task_counts_by_child(qs: QuerySet[Rectification], region: Region | None) -> list[dict]:
+    """Open, overdue and closed tasks per child region of `region`, one grouped query."""
+    return _by_child(
+        qs,
+        "township_id",
+        region.level if region is not None else Level.PROVINCE,
+        ("-overdue", "-open"),
+        open=Count("id", filter=OPEN_Q),
+        overdue=Count("id", filter=OVERDUE_Q),
+        closed=Count("id", filter=CLOSED_Q),
+    )
 
 
 def inspections(user: User) -> QuerySet[Inspection]:
@@ -195,31 +199,21 @@ def deviation_by_township(qs: QuerySet[SpotCheck], region: Region | None = None)
     − inspector, per township — or, given a city or the province, per child region (a
     city's counties) — largest over-scoring first, so those that inflate their
     self-assessments stand out. Rows carry `code` and `name`."""
-    from django.db.models.functions import Substr
-
-    from units.models import LEVEL_ORDER, PREFIX_LENGTH
-
-    level = Level.COUNTY if region is None else region.level
-    child = LEVEL_ORDER[min(LEVEL_ORDER.index(level) + 1, len(LEVEL_ORDER) - 1)]
-    rows = list(
-        qs.order_by()
-        .annotate(child=Substr("unit__township_id", 1, PREFIX_LENGTH[child]))
-        .values("child")
-        .annotate(
-            n=Count("id"),
-            overturned=Count("id", filter=Q(status=CheckStatus.OVERTURNED)),
-            self_dev=Avg(F("self_final") - F("inspector_final")),
-            reviewer_dev=Avg(F("reviewer_final") - F("inspector_final")),
-            county_dev=Avg(F("county_final") - F("inspector_final")),
-            city_dev=Avg(F("city_final") - F("inspector_final")),
-            province_dev=Avg(F("province_final") - F("inspector_final")),
-        )
-        .order_by("-self_dev", "child")
+    rows = _by_child(
+        qs,
+        "unit__township_id",
+        region.level if region is not None else Level.COUNTY,
+        ("-self_dev",),
+        n=Count("id"),
+        overturned=Count("id", filter=Q(status=CheckStatus.OVERTURNED)),
+        self_dev=Avg(F("self_final") - F("inspector_final")),
+        reviewer_dev=Avg(F("reviewer_final") - F("inspector_final")),
+        county_dev=Avg(F("county_final") - F("inspector_final")),
+        city_dev=Avg(F("city_final") - F("inspector_final")),
+        province_dev=Avg(F("province_final") - F("inspector_final")),
     )
-    names = dict(Region.objects.filter(code__in=[r["child"].ljust(12, "0") for r in rows]).values_list("code", "name"))
     for r in rows:
-        r["code"] = r["unit__township_id"] = r["child"].ljust(12, "0")
-        r["name"] = names.get(r["code"], r["code"])
+        r["unit__township_id"] = r["code"]
     return rows
 
 

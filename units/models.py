@@ -25,6 +25,14 @@ class Level(models.TextChoices):
 # subtree is every code that starts with its prefix, so no recursive query is needed.
 PREFIX_LENGTH = {Level.PROVINCE: 2, Level.CITY: 4, Level.COUNTY: 6, Level.TOWNSHIP: 9}
 LEVEL_ORDER = [Level.PROVINCE, Level.CITY, Level.COUNTY, Level.TOWNSHIP]
+
+
+def child_level(level: str) -> str | None:
+    """The level just below (a city's counties …); None below a township."""
+    idx = LEVEL_ORDER.index(level)
+    return LEVEL_ORDER[idx + 1] if idx + 1 < len(LEVEL_ORDER) else None
+
+
 PARENT_LEVEL = {Level.CITY: Level.PROVINCE, Level.COUNTY: Level.CITY, Level.TOWNSHIP: Level.COUNTY}
 
 code_validator = RegexValidator(r"^\d{12}$", _("区划代码必须是 12 位数字。"))

@@ -10,8 +10,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from inspections.evidence import EvidenceError
-from inspections.evidence import check as sniff_upload
+from inspections.evidence import check_all as check_uploads
+from inspections.evidence import store as store_upload
 from sanling.kernel.errors import ServiceError
 from units import access
 from units.audit import audit
@@ -98,12 +98,9 @@ def progress_record(
         errors["denominator"] = [_("数量指标不填基数。")]
     if not uploads:
         errors["file"] = [_("请上传佐证材料。")]
-    checked = []
-    for upload in uploads:
-        try:
-            checked.append((upload, sniff_upload(upload)))
-        except EvidenceError as exc:
-            errors["file"] = [str(exc)]
+    checked, refused = check_uploads(uploads)
+    if refused:
+        errors["file"] = [refused]
     if errors:
         raise ServiceError(errors)
     p = ActionProgress.objects.create(
@@ -117,11 +114,7 @@ def progress_record(
         recorded_by=by,
     )
     for upload, ctype in checked:
-        ev = ProgressEvidence(
-            progress=p, original_name=upload.name[:200], content_type=ctype, size=upload.size, uploaded_by=by
-        )
-        ev.file.save(upload.name, upload, save=False)
-        ev.save()
+        store_upload(ProgressEvidence, upload, ctype, by, progress=p)
     audit(
         actor=by,
         action="action.progress",

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from inspections.evidence import EvidenceError
 from inspections.evidence import check as sniff_upload
+from inspections.evidence import store as store_upload
 from sanling.kernel.errors import ServiceError
 from units import access
 from units.audit import audit
@@ -242,9 +243,7 @@ def task_add_evidence(*, task: Rectification, upload, by: User) -> TaskEvidence:
         ctype = sniff_upload(upload)
     except EvidenceError as exc:
         raise ServiceError({"file": [str(exc)]}) from exc
-    ev = TaskEvidence(task=t, original_name=upload.name[:200], content_type=ctype, size=upload.size, uploaded_by=by)
-    ev.file.save(upload.name, upload, save=False)
-    ev.save()
+    ev = store_upload(TaskEvidence, upload, ctype, by, task=t)
     audit(actor=by, action="rectification.evidence", target=t, detail={"file": ev.original_name})
     return ev
 
