@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from collections import OrderedDict
 
+from django.contrib.staticfiles import finders
 from django.db.models import DateField, F, QuerySet, Subquery
 from django.db.models.functions import TruncDate
 from django.http import Http404
 
 from standards.models import Campaign
+from supervision import selectors as supervision_selectors
 from units import access, history
 from units.models import Level, Region, Unit, UnitKind, User, child_level
 
@@ -213,3 +215,82 @@ def sector_rows(campaign: Campaign, year: int, region: Region, kinds: list[str])
         for ch in children_rows(campaign, year, region)
     ]
     return {"region": own, "children": [c for c in children if c["total"]]}
+
+
+# --- the map (挂图作战) and the big screen ---------------------------------------------
+
+GEO_DIR = "vendor/geo"  # static/vendor/geo: shapes keyed by six-digit division code
+NEAR_POINTS = 5  # “within 5 points of the target”: the map's middle band
+
+
+def map_shapes(region: Region) -> str | None:
+    """The static path of the shapes of the region's children (a province's cities, a
+    city's counties), or None where the portal ships none (a county's townships)."""
+    if region.level not in (Level.PROVINCE, Level.CITY):
+        return None
+    path = f"{GEO_DIR}/{region.prefix}.json"
+    return path if finders.find(path) else None
+
+
+def band(row: AttainmentSnapshot) -> str | None:
+    """Where a region stands against its target: met, near (within NEAR_POINTS
+    percentage points), far; None without units or without a target. `met` is the
+    rule's, so the map agrees with the dashboard's 已完成/未完成."""
+    if not row.total_units or row.target_rate is None:
+        return None
+    if row.met:
+        return "met"
+    return "near" if (row.rate - row.target_rate) * 100 >= -NEAR_POINTS else "far"
+
+
+def _pct(value) -> float | None:
+    return None if value is None else round(float(value) * 100, 1)
+
+
+def child_task_counts(user: User, region: Region) -> list[dict]:
+    """Open, overdue and closed rectification tasks per child region (a township: its
+    own), as far as the user may see them: one grouped query."""
+    return supervision_selectors.task_counts_by_child(supervision_selectors.tasks(user, region), region)
+
+
+def task_totals(child_counts: list[dict]) -> dict:
+    """The region's own counts, as `supervision.selectors.task_counts` gives them: the sum
+    of its children's, since every task lies in exactly one child."""
+    return {k: sum(r[k] for r in child_counts) for k in ("open", "overdue", "closed")}
+
+
+def map_rows(children: list[dict], child_counts: list[dict]) -> list[dict]:
+    """One row per child region for the map: its figures per category (rate, target,
+    gap in points and units, band) from the dashboard's own `children_rows`, and its
+    open and overdue rectification tasks (`child_task_counts`). Keyed by the six-digit
+    code the shapes carry."""
+    tasks = {t["code"]: t for t in child_counts}
+    rows: dict[str, dict] = {}
+    for ch in children:
+        code = ch["region"].code
+        rows[code] = {
+            "code": code[:6],
+            "region": code,
+            "name": ch["name"],
+            "figures": {
+                cat: {
+                    "rate": _pct(r.rate) if r.total_units else None,
+                    "target": _pct(r.target_rate),
+                    "gap": round(float(r.rate - r.target_rate) * 100, 1)
+                    if r.total_units and r.target_rate is not None
+                    else None,
+                    "gap_units": r.gap_units,
+                    "total": r.total_units,
+                    "attained": r.attained_units,
+                    "band": band(r),
+                }
+                for cat, r in ch["rows"].items()
+            },
+        }
+    for code, t in tasks.items():
+        row = rows.setdefault(code, {"code": code[:6], "region": code, "name": t["name"], "figures": {}})
+        row.update(open=t["open"], overdue=t["overdue"])
+    for row in rows.values():
+        row.setdefault("open", 0)
+        row.setdefault("overdue", 0)
+    return [rows[c] for c in sorted(rows)]

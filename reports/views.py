@@ -6,6 +6,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
+from django.templatetags.static import static
 from django.urls import reverse
 from django.utils.html import escape
 from django.utils.translation import gettext as _
@@ -16,7 +17,6 @@ from sanling.kernel import exports as table_exports
 from sanling.kernel.errors import ServiceError
 from standards import selectors as campaign_selectors
 from standards.models import Campaign
-from supervision import selectors as supervision_selectors
 from units import access, history
 from units.audit import audit, client_ip
 from units.models import Category, Level, Region, Unit, UnitKind
@@ -51,6 +51,34 @@ def _qs(campaign, year, region=None, **extra):
     return "?" + urlencode(params)
 
 
+def _map(campaign, year, region, children, task_rows) -> dict | None:
+    """The map of the child regions (挂图作战): where the shapes are, the figures per child
+    (the dashboard's own rows, with their tasks), the link to a child's dashboard, and
+    the words the page's script shows. None where no shapes are shipped."""
+    shapes = selectors.map_shapes(region)
+    if shapes is None:
+        return None
+    return {
+        "shapes": static(shapes),
+        "href": reverse("reports:dashboard") + _qs(campaign, year) + "&region=",
+        "rows": selectors.map_rows(children, task_rows),
+        "labels": {
+            "rate": _("达标率"),
+            "target": _("目标"),
+            "gap": _("差距"),
+            "points": _("个百分点"),
+            "units": _("个单位"),
+            "open": _("未销号整改任务"),
+            "overdue": _("逾期整改任务"),
+            "met": _("达到目标"),
+            "near": _("距目标 5 个百分点以内"),
+            "far": _("距目标超过 5 个百分点"),
+            "none": _("无数据或未设目标"),
+            "schematic": _("示意图"),
+        },
+    }
+
+
 @login_required
 def dashboard(request):
     access.require(access.can_see_dashboards(request.user))
@@ -60,6 +88,7 @@ def dashboard(request):
     names = {ch["region"].code: ch["name"] for ch in children}
     cats = campaign.categories
     closed = selectors.closed_results(campaign)
+    task_rows = selectors.child_task_counts(request.user, region)
     chart = {
         "categories": {c: str(dict(_category_labels()).get(c, c)) for c in cats},
         "children": [
@@ -82,6 +111,7 @@ def dashboard(request):
         "trend": selectors.trend(campaign, region, closed),
         "kinds": _kind_split(cards),
         "labels": {"units": _("单位数"), "attained": _("达标数"), "target": _("目标"), "official": _("（官方）")},
+        "map": _map(campaign, year, region, children, task_rows),
     }
     ancestors = _ancestors(request.user, campaign, region, year)
     state = selectors.state(campaign, year)
@@ -115,7 +145,7 @@ def dashboard(request):
             "is_township": region.level == Level.TOWNSHIP,
             "can_recompute": access.is_staff_reader(request.user),
             "child_level": selectors.child_level(region.level),
-            "tasks": supervision_selectors.task_counts(request.user, region),
+            "tasks": selectors.task_totals(task_rows),
             "region_indicators": region_indicators.latest(campaign, region, year),
         },
     )

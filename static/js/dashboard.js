@@ -65,6 +65,21 @@
     });
   }
 
+  // the map of the child regions (static/js/map.js): a category against its target, or
+  // the open/overdue rectification tasks; a click opens the region's dashboard
+  var map = data.map && window.SanlingMap ? init("chart-map") : null;
+  if (map) {
+    var buttons = Array.prototype.slice.call(document.querySelectorAll("[data-map-mode]"));
+    var show = function (mode) {
+      buttons.forEach(function (b) { b.setAttribute("aria-pressed", String(b.dataset.mapMode === mode)); });
+      SanlingMap.draw(map, data.map, mode, { categories: data.categories }).catch(function () {
+        document.getElementById("map-card").hidden = true;
+      });
+    };
+    buttons.forEach(function (b) { b.addEventListener("click", function () { show(b.dataset.mapMode); }); });
+    show(cats[0] || "tasks");
+  }
+
   var kinds = init("chart-kinds");
   if (kinds) {
     kinds.setOption({
