@@ -49,6 +49,11 @@ def seed_assessments(*, campaign, year: int, seed: int, log=print) -> tuple[int,
                 rows.clear()
 
     statuses = ["approved"] * 70 + ["submitted"] * 10 + ["returned"] * 4 + ["draft"] * 4 + [None] * 12
+    # the current year is under way: fewer decided, more in the chain, in draft or not begun
+    days = 365
+    if year >= timezone.localdate().year:
+        statuses = ["approved"] * 30 + ["submitted"] * 20 + ["returned"] * 6 + ["draft"] * 14 + [None] * 30
+        days = max(1, (timezone.localdate() - dt.date(year, 1, 1)).days)  # incidents up to today
     for n_unit, (unit_id, cat) in enumerate(units):
         # Flush every CHUNK units: ~20 item-score rows per unit, so memory stays at a
         # few hundred MB even for a million units.
@@ -122,7 +127,7 @@ def seed_assessments(*, campaign, year: int, seed: int, log=print) -> tuple[int,
                     "dispute",
                 ]
             )
-            day = dt.date(year, 1, 1) + dt.timedelta(days=rng.randrange(365))
+            day = dt.date(year, 1, 1) + dt.timedelta(days=rng.randrange(days))
             i_rows.append(
                 {
                     "id": i_id,

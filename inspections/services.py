@@ -111,7 +111,7 @@ def assessment_start(*, unit: Unit, campaign: Campaign, year: int, by: User) -> 
     if not campaign.covers_year(year):
         raise ServiceError(
             _("%(name)s 的年度为 %(a)s–%(b)s，不含 %(y)s 年。")
-            % {"name": campaign.name, "a": campaign.start_year, "b": campaign.end_year, "y": year}
+            % {"name": campaign.name, "a": campaign.start_year, "b": campaign.last_year, "y": year}
         )
     if not unit.active:
         raise ServiceError(_("单位“%(unit)s”已归档，不能开展自评。") % {"unit": unit.name})

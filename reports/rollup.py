@@ -30,7 +30,8 @@ from django.db import connection, transaction
 from django.db.models import Count, F, QuerySet
 from django.utils import timezone
 
-from standards.models import Campaign, Target
+from standards.models import Campaign
+from standards.selectors import targets_for
 from units import history
 from units.history import AS_OF
 from units.models import PREFIX_LENGTH, Level, Region, category_case
@@ -317,7 +318,7 @@ def _statement(campaign: Campaign, year: int, now, *, township: Region | None = 
         f"SELECT %(cat{i})s AS category" for i in range(len(dict.fromkeys(campaign.categories)))
     )
     targets = (
-        Target.objects.filter(campaign=campaign, year=year)
+        targets_for(campaign, year)
         .annotate(region_level=F("region__level"))
         .values_list("region_id", "region_level", "category", "rate")
     )

@@ -38,7 +38,7 @@ class RollupRequest:
 def year_error(campaign) -> str:
     return _("年度必须是本次创建活动的年度之一：%(start)s–%(end)s。") % {
         "start": campaign.start_year,
-        "end": campaign.end_year,
+        "end": campaign.last_year,
     }
 
 

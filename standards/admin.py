@@ -87,6 +87,7 @@ class CampaignForm(forms.ModelForm):
             "standard",
             "start_year",
             "end_year",
+            "ongoing",
             "zero_kinds",
             "conditions",
             "categories",
@@ -107,6 +108,11 @@ class CampaignAdmin(ProvinceWideAdmin):
         # scope, categories, pass mark or targets may have changed: every year's figures
         send_after_commit(campaign_changed, sender=Campaign, campaign_id=form.instance.pk)
 
-    list_display = ["name", "slug", "scope", "standard", "start_year", "end_year", "pass_mark", "active"]
+    list_display = ["name", "slug", "scope", "standard", "start_year", "end_year", "ongoing", "phase", "pass_mark"]
+
+    @admin.display(description=_("状态"))
+    def phase(self, obj):
+        return obj.phase
+
     raw_id_fields = ["scope"]
     inlines = [TargetInline]

@@ -75,6 +75,7 @@ def load_campaign(data: dict) -> tuple[Campaign | None, str]:
         standard=std,
         start_year=data["start_year"],
         end_year=data["end_year"],
+        ongoing=data.get("ongoing", False),
         zero_kinds=data["zero_kinds"],
         conditions=data.get("conditions", []),
         categories=data["categories"],

@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -235,6 +236,11 @@ class Campaign(models.Model):
         validators=[MinValueValidator(0), MaxValueValidator(100)],
     )
     active = models.BooleanField(_("进行中"), default=True)
+    # 常态化长效化: the plan's years end, the campaign goes on — every year up to the
+    # current one is a campaign year (targets carry on from the last year that set them)
+    ongoing = models.BooleanField(
+        _("常态化开展"), default=False, help_text=_("计划年度结束后逐年继续开展，直至当前年度")
+    )
     # 层层审核: the levels that review a submitted assessment, in order, from the county up
     # to at most the campaign's own level; the last one's approval is the one that counts.
     review_levels = models.JSONField(
@@ -254,11 +260,28 @@ class Campaign(models.Model):
         return self.name
 
     @property
+    def last_year(self) -> int:
+        """The campaign's last year: the plan's end, or — carried on 常态化 — this year."""
+        if self.ongoing:
+            return max(self.end_year, timezone.localdate().year)
+        return self.end_year
+
+    @property
     def years(self) -> list[int]:
-        return list(range(self.start_year, self.end_year + 1))
+        return list(range(self.start_year, self.last_year + 1))
 
     def covers_year(self, year: int) -> bool:
-        return self.start_year <= year <= self.end_year
+        return self.start_year <= year <= self.last_year
+
+    @property
+    def phase(self) -> str:
+        """进行中 (in the plan's years), 常态化 (carried on after them) or 已结束."""
+        this_year = timezone.localdate().year
+        if not self.active or self.last_year < this_year:
+            return _("已结束")
+        if this_year > self.end_year:
+            return _("常态化")
+        return _("进行中")
 
     def covers_region(self, code: str) -> bool:
         """The region (or a unit's township) lies inside the campaign's scope."""

@@ -3,13 +3,13 @@ campaign and year a page shows."""
 
 from __future__ import annotations
 
-from django.db.models import Q, QuerySet
+from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.http import Http404
 
 from units import access
 from units.models import User
 
-from .models import Campaign
+from .models import Campaign, Target
 
 DEFAULT_CAMPAIGN = "shanxi-sanling"
 
@@ -48,4 +48,18 @@ def pick_year(campaign: Campaign, raw: str | None) -> int:
         year = int(raw) if raw else None
     except ValueError:
         year = None
-    return year if year is not None and campaign.covers_year(year) else campaign.end_year
+    return year if year is not None and campaign.covers_year(year) else campaign.last_year
+
+
+def targets_for(campaign: Campaign, year: int) -> QuerySet[Target]:
+    """The targets in force in `year`: for each region and category, the one of the
+    latest year up to `year` that set it — a target carries on (常态化) until a later year
+    sets another; a year before any target has none. One query."""
+    latest = (
+        Target.objects.filter(
+            campaign=campaign, region=OuterRef("region"), category=OuterRef("category"), year__lte=year
+        )
+        .order_by("-year")
+        .values("year")[:1]
+    )
+    return Target.objects.filter(campaign=campaign, year__lte=year, year=Subquery(latest))

@@ -68,7 +68,7 @@ def _check_common(*, region, campaign, year, kind, mode, planned_on, inspectors,
     if year not in campaign.years:
         errors["year"] = [
             _("%(name)s 的年度为 %(a)s–%(b)s，不含 %(y)s 年。")
-            % {"name": campaign.name, "a": campaign.start_year, "b": campaign.end_year, "y": year}
+            % {"name": campaign.name, "a": campaign.start_year, "b": campaign.last_year, "y": year}
         ]
     if kind not in InspectionKind.values:
         errors["kind"] = [_("未知的检查类型“%(k)s”。") % {"k": kind}]

@@ -144,7 +144,10 @@ def expected(campaign, year: int) -> dict[tuple[str, str], dict]:
             k[0] += 1
             k[1] += int(ok)
             node = everything.get(node.parent_id) if node.parent_id else None
-    targets = {(t.region_id, t.category): t.rate for t in Target.objects.filter(campaign=campaign, year=year)}
+    # a target carries on from the last year that set it (for each region and category)
+    targets = {}
+    for t in Target.objects.filter(campaign=campaign, year__lte=year).order_by("year"):
+        targets[(t.region_id, t.category)] = t.rate
     out = {}
     for region in regions:
         for cat in dict.fromkeys(campaign.categories):

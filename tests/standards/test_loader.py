@@ -56,7 +56,8 @@ def test_campaign_targets_as_data(regions):
     sx = Campaign.objects.get(slug="shanxi-sanling")
     # 三零: no dispute, no condition; a homicide is a criminal case, which it names
     assert "dispute" not in subtree(sx.zero_kinds) and "homicide" in subtree(sx.zero_kinds)
-    assert sx.conditions == [] and sx.years == [2020, 2021, 2022]
+    # the plan ran 2020–2022; the campaign goes on (常态化), to this year
+    assert sx.conditions == [] and (sx.start_year, sx.end_year, sx.ongoing) == (2020, 2022, True)
     assert Target.objects.get(campaign=sx, year=2022, category="village_community").rate == Decimal("0.8")
 
 

@@ -27,7 +27,7 @@ class Command(BaseCommand):
                     + ", ".join(Campaign.objects.values_list("slug", flat=True))
                 )
             if year not in c.years:
-                raise CommandError(f"{campaign} runs {c.start_year}–{c.end_year}, not {year}")
+                raise CommandError(f"{campaign} runs {c.start_year}–{c.last_year}, not {year}")
             jobs = [(c, year)]
         for c, y in jobs:
             started = time.monotonic()
