@@ -380,6 +380,14 @@ class TaskView(APIView):
         info = res.info if isinstance(res.info, dict) else (None if res.info is None else str(res.info))
         return Response({"id": task_id, "state": res.state, "info": info})
 
+    @extend_schema(responses={202: inline_serializer("TaskCancel", {"message": serializers.CharField()})})
+    def delete(self, request, task_id: str):
+        """Cancel a requested full roll-up: not started, it never starts; running, it
+        stops at its next step and rolls back."""
+        require_role(access.is_staff_reader(request.user))
+        services.rollup_cancel(task_id=task_id, by=request.user, ip=client_ip(request))
+        return Response({"message": _("已请求取消重算。")}, status=status.HTTP_202_ACCEPTED)
+
 
 class UnitStatusView(APIView):
     """GET units/{id}/status/: whether a unit attains in a campaign-year, and why not.

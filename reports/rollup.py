@@ -41,6 +41,12 @@ from .models import AttainmentHistory, AttainmentSnapshot, RollupState
 
 Progress = Callable[[str, int, int], None]
 
+
+class Cancelled(Exception):
+    """Raised by a progress callback to stop a full roll-up: its transaction rolls back,
+    the previous snapshot stays as it was."""
+
+
 SNAPSHOT_FIELDS = [
     "campaign_id",
     "year",

@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.utils.translation import gettext as _
@@ -65,4 +66,30 @@ def rollup_request(*, campaign_slug: str, year, by: User, ip: str | None = None)
         audit(actor=by, action="rollup.deferred", target=campaign, detail={"year": year}, ip=ip)
         return RollupRequest(None, campaign.id, year)
     audit(actor=by, action="rollup.requested", target=campaign, detail={"year": year}, ip=ip)
+    cache.set(_task_key(result.id), [campaign.id, year], TASK_MEMORY)
     return RollupRequest(result.id, campaign.id, year)
+
+
+TASK_MEMORY = 24 * 3600  # how long a requested roll-up can be cancelled by its id
+
+
+def _task_key(task_id: str) -> str:
+    return f"rollup:task:{task_id}"
+
+
+def rollup_cancel(*, task_id: str, by: User, ip: str | None = None) -> None:
+    """Stop a requested full roll-up: taken off the queue if not started, stopped at its
+    next step (rolled back) if running. Staff of the campaign's jurisdiction only; a task
+    id that is not a roll-up they asked for in their jurisdiction is a 404."""
+    if not access.is_staff_reader(by):
+        raise PermissionDenied(_("您的角色不能执行此操作。"))
+    known = cache.get(_task_key(task_id))
+    campaign = campaign_selectors.campaigns_for(by).filter(pk=known[0]).first() if known else None
+    if campaign is None:
+        raise Http404
+    cache.set(tasks.cancel_key(task_id), True, TASK_MEMORY)
+    try:
+        tasks.rollup_campaign_year.app.control.revoke(task_id)  # not started yet: never starts
+    except (BrokerError, RedisError, ConnectionError, OSError) as exc:
+        log.warning("revoke of %s not sent (%s); the running task stops at its next step", task_id, exc)
+    audit(actor=by, action="rollup.cancelled", target=campaign, detail={"year": known[1], "task": task_id}, ip=ip)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from celery import shared_task
+from django.core.cache import cache
 from django.db import OperationalError
 from kombu.exceptions import OperationalError as BrokerError
 from redis.exceptions import RedisError
@@ -19,13 +20,27 @@ log = logging.getLogger(__name__)
 RETRY = {"acks_late": True, "autoretry_for": (OperationalError,), "retry_backoff": True, "max_retries": 5}
 
 
+def cancel_key(task_id: str) -> str:
+    return f"rollup:cancel:{task_id}"
+
+
 @shared_task(bind=True, **RETRY)
 def rollup_campaign_year(self, campaign_id: int, year: int) -> dict:
+    """A full roll-up. It reports its progress (state PROGRESS, phase and step) and stops
+    at the next step once asked to (reports.services.rollup_cancel): rolled back, the
+    previous snapshot unchanged."""
+
     def progress(phase, done, total):
+        if self.request.id and cache.get(cancel_key(self.request.id)):
+            raise rollup.Cancelled
         if not self.request.called_directly and not self.request.is_eager:
             self.update_state(state="PROGRESS", meta={"phase": phase, "done": done, "total": total})
 
-    rows = rollup.run(campaign_id=campaign_id, year=year, progress=progress)
+    try:
+        rows = rollup.run(campaign_id=campaign_id, year=year, progress=progress)
+    except rollup.Cancelled:
+        log.info("roll-up of campaign %s %s cancelled", campaign_id, year)
+        return {"campaign_id": campaign_id, "year": year, "rows": 0, "cancelled": True}
     return {"campaign_id": campaign_id, "year": year, "rows": rows}
 
 

@@ -17,6 +17,7 @@ urlpatterns = [
     path("export/township.<str:fmt>", views.export_township, name="export_township"),
     path("recompute/", views.recompute, name="recompute"),
     path("tasks/<str:task_id>/", views.task_progress, name="task"),
+    path("tasks/<str:task_id>/cancel/", views.task_cancel, name="task_cancel"),
     # the official result (锁定 · 公示 · 申诉 · 发文命名 · 摘牌)
     path("results/", result_views.result_list, name="results"),
     path("results/<int:pk>/", result_views.result_detail, name="result"),

@@ -432,6 +432,10 @@ def task_progress(request, task_id: str):
     access.require(access.is_staff_reader(request.user))
     res = AsyncResult(task_id)
     state = res.state
+    if state == "SUCCESS" and isinstance(res.result, dict) and res.result.get("cancelled"):
+        return HttpResponse(f'<span class="warn">{_("重算已取消，数据保持取消前的状态。")}</span>')
+    if state == "REVOKED":
+        return HttpResponse(f'<span class="warn">{_("重算已取消，数据保持取消前的状态。")}</span>')
     if state == "SUCCESS":
         resp = HttpResponse(f'<span class="ok">{_("重算完成，正在刷新……")}</span>')
         resp["HX-Refresh"] = "true"
@@ -441,8 +445,24 @@ def task_progress(request, task_id: str):
     info = res.info if isinstance(res.info, dict) else {}
     done, total = info.get("done", 0), info.get("total", 3)
     url = reverse("reports:task", args=[task_id])
-    label = _("正在重算：第 %(d)s/%(t)s 步") % {"d": done, "t": total}
+    cancel = reverse("reports:task_cancel", args=[task_id])
+    label = _("排队等待重算……") if state == "PENDING" else _("正在重算：第 %(d)s/%(t)s 步") % {"d": done, "t": total}
     return HttpResponse(
         f'<span hx-get="{url}" hx-trigger="load delay:1s" hx-swap="outerHTML">'
-        f'<progress max="{total}" value="{done}"></progress> {label}</span>'
+        f'<progress max="{total}" value="{done}"></progress> {label} '
+        f'<button type="button" class="secondary" hx-post="{cancel}" hx-target="closest span" '
+        f'hx-swap="outerHTML">{_("取消重算")}</button></span>'
+    )
+
+
+@login_required
+@require_POST
+def task_cancel(request, task_id: str):
+    """取消重算: the same service as the API's."""
+    try:
+        services.rollup_cancel(task_id=task_id, by=request.user, ip=client_ip(request))
+    except PermissionDenied as exc:
+        raise Http404 from exc
+    return HttpResponse(
+        f'<span class="warn">{_("已请求取消重算：尚未开始的不再开始，进行中的在下一步停止并回滚。")}</span>'
     )

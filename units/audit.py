@@ -143,6 +143,7 @@ ACTION_LABELS = {
     "appraisal.scheme": _("修改考核方案"),
     "rollup.requested": _("请求重算"),
     "rollup.deferred": _("重算延后"),
+    "rollup.cancelled": _("取消重算"),
     "result.closed": _("锁定年度结果"),
     "result.published": _("发文命名"),
     "result.amended": _("结果更正"),

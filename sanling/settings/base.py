@@ -204,6 +204,15 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5}
 CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = 2
 CELERY_REDIS_SOCKET_TIMEOUT = 5
+# Separate queues, so a long full roll-up never holds up an approval's incremental update
+# or a mail: each queue has its own worker pool (docs/deployment.md names the commands).
+CELERY_TASK_DEFAULT_QUEUE = "default"
+CELERY_TASK_ROUTES = {
+    "reports.tasks.rollup_township": {"queue": "incremental"},
+    "reports.tasks.rollup_campaign_year": {"queue": "rollup"},
+    "supervision.tasks.send_mails": {"queue": "mail"},
+}
+WORKER_ALL_QUEUES = "default,incremental,rollup,mail"  # one worker for everything (development, tests)
 CELERY_BEAT_SCHEDULE = {
     "rollup-all-nightly": {
         "task": "reports.tasks.rollup_all",

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import logging
+
 from django.conf import settings
 from django.core.mail import send_mass_mail
 from django.db import transaction
 from django.utils import timezone
+from kombu.exceptions import OperationalError as BrokerError
+from redis.exceptions import RedisError
 
 from units.models import Role, User
 
 from ..models import Notification
+
+log = logging.getLogger(__name__)
 
 
 def notify(users, *, key: str, message: str, link: str = "", email_subject: str = "") -> int:
@@ -23,8 +29,20 @@ def notify(users, *, key: str, message: str, link: str = "", email_subject: str 
     )
     mails = [(email_subject, message, settings.DEFAULT_FROM_EMAIL, [u.email]) for u in fresh if u.email]
     if email_subject and mails:
-        transaction.on_commit(lambda: send_mass_mail(mails, fail_silently=True))
+        transaction.on_commit(lambda: _send(mails))
     return len(fresh)
+
+
+def _send(mails: list[tuple]) -> None:
+    """Mail through the mail queue; with the broker down, sent from here (never lost,
+    never an error for the request that caused it)."""
+    from ..tasks import send_mails
+
+    try:
+        send_mails.delay([list(m) for m in mails])
+    except (BrokerError, RedisError, ConnectionError, OSError) as exc:
+        log.warning("mail not queued (%s); sent directly", exc)
+        send_mass_mail(mails, fail_silently=True)
 
 
 def township_officers(township_code: str):

@@ -33,7 +33,8 @@ def _worker_env() -> dict:
     return dict(os.environ, DATABASE_URL=url, DJANGO_SETTINGS_MODULE="sanling.settings.test")
 
 
-def start_worker(*, name: str = "w1", concurrency: int = 1) -> subprocess.Popen:
+def start_worker(*, name: str = "w1", concurrency: int = 1, queues: str | None = None) -> subprocess.Popen:
+    """A worker process; by default on every queue (settings.WORKER_ALL_QUEUES)."""
     log = open(ROOT / "test-artifacts" / f"celery-{name}.log", "ab")  # noqa: SIM115 - closed with the process
     proc = subprocess.Popen(
         [
@@ -49,6 +50,8 @@ def start_worker(*, name: str = "w1", concurrency: int = 1) -> subprocess.Popen:
             "prefork",
             "-c",
             str(concurrency),
+            "-Q",
+            queues or settings.WORKER_ALL_QUEUES,
             "--without-gossip",
             "--without-mingle",
             "--without-heartbeat",
@@ -67,7 +70,7 @@ def start_worker(*, name: str = "w1", concurrency: int = 1) -> subprocess.Popen:
         if proc.poll() is not None:
             raise RuntimeError(f"celery worker exited with {proc.returncode}; see test-artifacts/celery-{name}.log")
         try:
-            if app.control.ping(timeout=0.5):
+            if any(f"{name}@" in host for reply in app.control.ping(timeout=0.5) for host in reply):
                 return proc
         except Exception:  # noqa: BLE001, S110 - broker not ready yet
             pass
