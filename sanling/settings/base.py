@@ -111,6 +111,24 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
             "transaction_mode": "IMMEDIATE",
         }
     )
+# A streaming replica of the primary (optional): the read-only views (dashboards, exports,
+# attainment/ …) read from it while it answers and keeps up; writes, and a request's reads
+# after its first write, go to the primary (sanling.kernel.replica, docs/deployment.md).
+if env("DATABASE_REPLICA_URL", default=""):
+    DATABASES["replica"] = env.db_url("DATABASE_REPLICA_URL")
+    DATABASES["replica"].update(
+        CONN_MAX_AGE=DATABASES["default"]["CONN_MAX_AGE"],
+        CONN_HEALTH_CHECKS=True,
+        # the tests have no replica of their own: the alias reads the test database
+        TEST={"MIRROR": "default"},
+    )
+    if DATABASES["replica"]["ENGINE"] == "django.db.backends.postgresql":
+        # a replica that does not answer must not hold a request: fall back to the primary
+        DATABASES["replica"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 2)
+DATABASE_ROUTERS = ["sanling.kernel.replica.ReplicaRouter"]
+# how often each process re-checks the replica, and how far behind it may be to be read
+DATABASE_REPLICA_CHECK_SECONDS = env.float("DATABASE_REPLICA_CHECK_SECONDS", default=5)
+DATABASE_REPLICA_MAX_LAG_SECONDS = env.float("DATABASE_REPLICA_MAX_LAG_SECONDS", default=10)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "units.User"

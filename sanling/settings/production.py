@@ -5,6 +5,11 @@ celery.py). It refuses to start — with the name of what is missing — without
 DJANGO_SECRET_KEY, DJANGO_ALLOWED_HOSTS, a PostgreSQL DATABASE_URL and REDIS_URL: a
 production that fell back to SQLite, in-process tasks and a per-process cache would run
 and be wrong. Mail goes over SMTP unless EMAIL_BACKEND says otherwise.
+
+DATABASE_REPLICA_URL (optional, PostgreSQL): a streaming replica the read-only views read
+from while it answers and lags by at most DATABASE_REPLICA_MAX_LAG_SECONDS (default 10),
+re-checked every DATABASE_REPLICA_CHECK_SECONDS (default 5); otherwise they read from the
+primary (docs/deployment.md, 读副本).
 """
 
 import os
@@ -28,6 +33,10 @@ for _name, _example in REQUIRED.items():
         )
 if not os.environ["DATABASE_URL"].startswith(("postgres://", "postgresql://", "pgsql://")):
     raise ImproperlyConfigured("DATABASE_URL must name a PostgreSQL database in production (postgres://…).")
+if os.environ.get("DATABASE_REPLICA_URL", "").strip() and not os.environ["DATABASE_REPLICA_URL"].startswith(
+    ("postgres://", "postgresql://", "pgsql://")
+):
+    raise ImproperlyConfigured("DATABASE_REPLICA_URL must name a PostgreSQL database (postgres://…), or be unset.")
 os.environ.setdefault("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
 
 from .base import *  # noqa: E402, F403
