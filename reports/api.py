@@ -23,6 +23,7 @@ from rest_framework.views import APIView
 
 from sanling.kernel.api import IntFilter, ReadOnlyForApiClients, require_role
 from sanling.kernel.permissions import STATISTICS
+from sanling.kernel.replica import ReadsFromReplica
 from standards import selectors as campaign_selectors
 from units import access, history
 from units.audit import client_ip
@@ -217,7 +218,7 @@ def _list_cache_key(request) -> str | None:
     return "api:attainment:" + hashlib.sha256(raw.encode()).hexdigest()
 
 
-class AttainmentViewSet(viewsets.ReadOnlyModelViewSet):
+class AttainmentViewSet(ReadsFromReplica, viewsets.ReadOnlyModelViewSet):
     serializer_class = AttainmentSerializer
     permission_classes = [ReadOnlyForApiClients]
     client_scope = STATISTICS
@@ -389,7 +390,7 @@ class TaskView(APIView):
         return Response({"message": _("已请求取消重算。")}, status=status.HTTP_202_ACCEPTED)
 
 
-class UnitStatusView(APIView):
+class UnitStatusView(ReadsFromReplica, APIView):
     """GET units/{id}/status/: whether a unit attains in a campaign-year, and why not.
     Lives in reports (the attainment rule is reports'); the unit is looked up through
     the caller's jurisdiction like every other."""
@@ -434,7 +435,7 @@ class UnitStatusView(APIView):
         )
 
 
-class AppraisalView(APIView):
+class AppraisalView(ReadsFromReplica, APIView):
     """GET appraisal/?campaign=&year=&region=: the ranking of the regions under `region`
     (a city's counties, the province's cities) with each part, the score and any veto
     (the incidents named); the departments' appraisal; the commendation list. The

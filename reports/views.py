@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 from inspections import region_indicators
 from sanling.kernel import exports as table_exports
 from sanling.kernel.errors import ServiceError
+from sanling.kernel.replica import reads_from_replica
 from standards import selectors as campaign_selectors
 from standards.models import Campaign
 from units import access, history
@@ -80,6 +81,7 @@ def _map(campaign, year, region, children, task_rows) -> dict | None:
 
 
 @login_required
+@reads_from_replica
 def dashboard(request):
     access.require(access.can_see_dashboards(request.user))
     campaign, year, region = _context(request)
@@ -205,6 +207,7 @@ def _kind_split(cards):
 
 
 @login_required
+@reads_from_replica
 def sector(request):
     """行业部门监管: a department's sector — the units of its kinds in its region — with
     their attainment by region and kind, and the sector's units of a township with their
@@ -242,6 +245,7 @@ def sector(request):
 
 
 @login_required
+@reads_from_replica
 def township_units(request):
     """A township's unit ledger for a campaign-year: status and, when not attained, why."""
     access.require(access.can_see_dashboards(request.user))
@@ -275,6 +279,7 @@ def township_units(request):
 
 
 @login_required
+@reads_from_replica
 def unit_status(request, unit_id: int):
     unit = access.unit_for(request.user, unit_id)
     statuses = []
@@ -305,6 +310,7 @@ def unit_status(request, unit_id: int):
 
 
 @login_required
+@reads_from_replica
 def export_attainment(request, fmt: str):
     access.require(access.is_staff_reader(request.user) and fmt in ("xlsx", "csv"))
     campaign, year, region = _context(request)
@@ -326,6 +332,7 @@ def export_attainment(request, fmt: str):
 
 
 @login_required
+@reads_from_replica
 def export_township(request, fmt: str):
     access.require(fmt in ("xlsx", "csv"))
     access.require(access.can_see_dashboards(request.user))
@@ -362,6 +369,7 @@ def export_township(request, fmt: str):
 
 
 @login_required
+@reads_from_replica
 def published_list(request):
     """Attained units of a region and year, by name, ready to publish (发文命名); printable."""
     access.require(access.is_staff_reader(request.user))
