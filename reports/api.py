@@ -12,6 +12,7 @@ from django.db import connection
 from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404
+from django.templatetags.static import static
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
@@ -535,3 +536,33 @@ class AppraisalView(ReadsFromReplica, APIView):
                 "commended_units": [u.unit_code for u in commended["units"]],
             }
         )
+
+
+class ScreenView(ReadsFromReplica, APIView):
+    """GET screen/: the big screen's figures (大屏) in one answer, for a page that asks
+    again every minute — the region's attainment against its target, approved
+    assessments, tasks, the trend by year, laggards, overdue tasks by region and the
+    map's rows. Scoped like the dashboards: another city's region is a 404; a role
+    that has no dashboards (a department's staff) gets 403."""
+
+    permission_classes = [ReadOnlyForApiClients]
+    client_scope = STATISTICS
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("campaign", OpenApiTypes.STR),
+            OpenApiParameter("year", OpenApiTypes.INT),
+            OpenApiParameter("region", OpenApiTypes.STR, description="a region code (default: the user's own)"),
+        ],
+        responses=OpenApiTypes.OBJECT,
+    )
+    def get(self, request):
+        user = request.user
+        require_role(access.can_see_dashboards(user) or access.is_api_client(user))
+        campaign = campaign_selectors.pick_campaign(user, request.query_params.get("campaign"))
+        year = campaign_selectors.pick_year(campaign, request.query_params.get("year"))
+        region = selectors.dashboard_region(user, campaign, request.query_params.get("region"))
+        data = selectors.screen(user, campaign, year, region)
+        shapes = data["map"]["shapes"]
+        data["map"]["shapes"] = static(shapes) if shapes else None
+        return Response(data)

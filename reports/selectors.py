@@ -10,10 +10,11 @@ from django.db.models import DateField, F, QuerySet, Subquery
 from django.db.models.functions import TruncDate
 from django.http import Http404
 
+from inspections.models import Assessment, Status
 from standards.models import Campaign
 from supervision import selectors as supervision_selectors
 from units import access, history
-from units.models import Level, Region, Unit, UnitKind, User, child_level
+from units.models import Category, Level, Region, Unit, UnitKind, User, child_level
 
 from . import results
 from .models import AttainmentHistory, AttainmentSnapshot, OfficialResult, RollupState
@@ -294,3 +295,72 @@ def map_rows(children: list[dict], child_counts: list[dict]) -> list[dict]:
         row.setdefault("open", 0)
         row.setdefault("overdue", 0)
     return [rows[c] for c in sorted(rows)]
+
+
+def assessed_units(user: User, campaign: Campaign, year: int, region: Region) -> int:
+    """The units of the region whose assessment of the campaign-year has been approved
+    (审核通过), as far as the user may see them: one count."""
+    qs = Assessment.objects.filter(
+        campaign=campaign, year=year, status=Status.APPROVED, unit__township__code__startswith=region.prefix
+    )
+    return access.scope(user, qs).count()
+
+
+def screen(user: User, campaign: Campaign, year: int, region: Region, n: int = 6) -> dict:
+    """The big screen's figures (大屏), all through the dashboard's own selectors: the
+    region's rows per category, its approved assessments and tasks, the trend by year,
+    the child regions furthest below their target, the children with the most overdue
+    tasks, and the map's rows. Plain data, for the API."""
+    cards = region_rows(campaign, year, region)
+    children = children_rows(campaign, year, region)
+    counts = child_task_counts(user, region)
+    computed = state(campaign, year)
+    below = [
+        (float(r.rate - r.target_rate), cat, ch)
+        for ch in children
+        for cat, r in ch["rows"].items()
+        if r.total_units and r.target_rate is not None and not r.met
+    ]
+    below.sort(key=lambda t: (t[0], t[2]["region"].code, t[1]))
+    return {
+        "campaign": {"slug": campaign.slug, "name": campaign.name},
+        "year": year,
+        "region": {"code": region.code, "name": era(user, region, year)["name"], "level": region.level},
+        "child_level": child_level(region.level),
+        "computed_at": computed.computed_at.isoformat() if computed and computed.computed_at else None,
+        "categories": {c: str(Category(c).label) for c in campaign.categories},
+        "cards": [
+            {
+                "category": c,
+                "total_units": r.total_units,
+                "attained_units": r.attained_units,
+                "rate": _pct(r.rate) if r.total_units else None,
+                "target_rate": _pct(r.target_rate),
+                "met": r.met,
+                "gap_units": r.gap_units,
+            }
+            for c in campaign.categories
+            if (r := cards.get(c)) is not None
+        ],
+        "assessed": assessed_units(user, campaign, year, region),
+        "tasks": task_totals(counts),
+        "trend": {k: v for k, v in trend(campaign, region).items() if k in ("years", "series")},
+        "laggards": [
+            {
+                "code": ch["region"].code,
+                "name": ch["name"],
+                "category": cat,
+                "rate": _pct(ch["rows"][cat].rate),
+                "target": _pct(ch["rows"][cat].target_rate),
+                "gap": round(gap * 100, 1),
+                "gap_units": ch["rows"][cat].gap_units,
+            }
+            for gap, cat, ch in below[:n]
+        ],
+        "overdue": [
+            {"code": t["code"], "name": t["name"], "open": t["open"], "overdue": t["overdue"]}
+            for t in counts
+            if t["overdue"]
+        ][: n + 2],
+        "map": {"shapes": map_shapes(region), "rows": map_rows(children, counts)},
+    }

@@ -5,6 +5,7 @@ from . import appraisal_views, result_views, views
 app_name = "reports"
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
+    path("screen/", views.screen, name="screen"),
     path("township/", views.township_units, name="township"),
     path("sector/", views.sector, name="sector"),
     path("region-indicator/", views.region_indicator, name="region_indicator"),

@@ -24,6 +24,8 @@ from units.models import Category, Level, Region, Unit, UnitKind
 
 from . import attainment, exports, selectors, services
 
+SCREEN_REFRESH_SECONDS = 60  # the big screen asks the API again every minute
+
 
 def _context(request):
     campaign = campaign_selectors.pick_campaign(request.user, request.GET.get("campaign"))
@@ -63,20 +65,25 @@ def _map(campaign, year, region, children, task_rows) -> dict | None:
         "shapes": static(shapes),
         "href": reverse("reports:dashboard") + _qs(campaign, year) + "&region=",
         "rows": selectors.map_rows(children, task_rows),
-        "labels": {
-            "rate": _("达标率"),
-            "target": _("目标"),
-            "gap": _("差距"),
-            "points": _("个百分点"),
-            "units": _("个单位"),
-            "open": _("未销号整改任务"),
-            "overdue": _("逾期整改任务"),
-            "met": _("达到目标"),
-            "near": _("距目标 5 个百分点以内"),
-            "far": _("距目标超过 5 个百分点"),
-            "none": _("无数据或未设目标"),
-            "schematic": _("示意图"),
-        },
+        "labels": _map_labels(),
+    }
+
+
+def _map_labels() -> dict:
+    """The words of static/js/map.js (the dashboard's map and the big screen's)."""
+    return {
+        "rate": _("达标率"),
+        "target": _("目标"),
+        "gap": _("差距"),
+        "points": _("个百分点"),
+        "units": _("个单位"),
+        "open": _("未销号整改任务"),
+        "overdue": _("逾期整改任务"),
+        "met": _("达到目标"),
+        "near": _("距目标 5 个百分点以内"),
+        "far": _("距目标超过 5 个百分点"),
+        "none": _("无数据或未设目标"),
+        "schematic": _("示意图"),
     }
 
 
@@ -150,6 +157,42 @@ def dashboard(request):
             "tasks": selectors.task_totals(task_rows),
             "region_indicators": region_indicators.latest(campaign, region, year),
         },
+    )
+
+
+@login_required
+@reads_from_replica
+def screen(request):
+    """大屏: the command centre's full screen (1920×1080) of a region — key figures, the
+    map, the trend, laggards and overdue tasks — which asks the API (`api:screen`,
+    scoped like the dashboard) again every `refresh` seconds. Staff and API-client
+    accounts; no menu."""
+    user = request.user
+    access.require(access.can_see_dashboards(user) or access.is_api_client(user))
+    campaign, year, region = _context(request)
+    raw = request.GET.get("refresh", "")
+    refresh = min(max(int(raw), 5), 3600) if raw.isdigit() else SCREEN_REFRESH_SECONDS
+    params = {"campaign": campaign.slug, "year": year, "region": region.code}
+    config = {
+        "api": reverse("api:screen"),
+        "params": params,
+        "refresh": refresh,
+        # a click on the map opens the child's screen
+        "href": reverse("reports:screen") + _qs(campaign, year, refresh=refresh) + "&region=",
+        "labels": {
+            **_map_labels(),
+            "met_badge": _("已完成"),
+            "unmet_badge": _("未完成"),
+            "no_target": _("未设目标"),
+            "no_units": _("暂无此类单位"),
+            "attained": _("达标"),
+            "gap_units": _("还差"),
+            "stale": _("数据暂不可用，显示的是上次取得的数据"),
+            "nothing": _("无"),
+        },
+    }
+    return render(
+        request, "reports/screen.html", {"campaign": campaign, "year": year, "region": region, "config": config}
     )
 
 

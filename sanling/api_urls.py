@@ -3,7 +3,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 from rest_framework.routers import DefaultRouter
 
 from inspections.api import AssessmentViewSet, IncidentViewSet
-from reports.api import AppraisalView, AttainmentViewSet, TaskView, UnitStatusView
+from reports.api import AppraisalView, AttainmentViewSet, ScreenView, TaskView, UnitStatusView
 from reports.result_api import AppealViewSet, ResultViewSet
 from standards.api import CampaignViewSet, StandardViewSet
 from supervision.api import InspectionViewSet, RectificationViewSet, SpecialActionViewSet
@@ -30,6 +30,7 @@ urlpatterns = [
     path("auth/tokens/<str:username>/", TokenRevokeView.as_view(), name="token-revoke"),
     path("tasks/<str:task_id>/", TaskView.as_view(), name="task"),
     path("appraisal/", AppraisalView.as_view(), name="appraisal"),
+    path("screen/", ScreenView.as_view(), name="screen"),
     path("units/<int:pk>/status/", UnitStatusView.as_view(), name="unit-status"),
     # before the router's regions/{code}/
     path("regions/changes/", RegionChangeView.as_view(), name="region-changes"),

@@ -139,3 +139,46 @@ def test_province_map_hovers_and_drills_to_a_city_then_a_county(page, live_serve
     assert f"region={tree.county.code}" in page.url
     assert page.locator("#chart-map").count() == 0
     assert errors == []
+
+
+def test_big_screen_for_an_api_client_at_1920x1080_draws_and_refreshes(
+    page, live_server, tree, users, campaign, figures
+):
+    ART.mkdir(exist_ok=True)
+    errors, calls = [], []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("request", lambda r: calls.append(r.url) if "/api/v1/screen/" in r.url else None)
+    page.set_viewport_size({"width": 1920, "height": 1080})
+    # when: the command centre's API-client account opens the big screen
+    log_in(page, live_server, users.api.username)
+    page.goto(f"{live_server.url}/reports/screen/?campaign={campaign.slug}&year={YEAR}&refresh=5")
+    page.wait_for_selector("#screen-map canvas")
+    page.wait_for_function("() => document.querySelector('#screen-cards .card')")
+    page.wait_for_function(
+        "() => (echarts.getInstanceByDom(document.getElementById('screen-map')).getOption().series || []).length"
+    )
+    # then: 太原's figures, no web menu, the map of its counties and the laggard
+    assert page.locator(".mainnav").count() == 0
+    assert page.locator("#screen-region").inner_text() == "太原市"
+    card = page.locator("#screen-cards .card[data-category=village_community]")
+    assert "20.0%" in card.inner_text() and "80.0%" in card.inner_text()
+    assert page.locator("#screen-assessed").inner_text() == "2"
+    assert page.locator("#screen-overdue-total").inner_text() == "1"
+    assert "小店区" in page.locator("#screen-laggards").inner_text()
+    assert "小店区" in page.locator("#screen-overdue").inner_text()
+    assert "示意图" in page.locator(".map h2").inner_text()
+    # and it fits the screen: nothing scrolls
+    width, height = page.evaluate("() => [document.documentElement.scrollWidth, document.documentElement.scrollHeight]")
+    assert (width, height) == (1920, 1080)
+    page.screenshot(path=str(ART / "screen-1920x1080.png"))
+
+    # when: a task goes overdue meanwhile
+    _task(tree.t2, overdue=True)
+    # then: the screen asks the API again by itself and shows it
+    page.wait_for_function("() => document.getElementById('screen-overdue-total').textContent === '2'", timeout=15000)
+    assert len(calls) >= 2
+    _hover(page, "screen-map", "140105")
+    page.locator("#screen-map div", has_text="小店区").last.wait_for()
+    page.screenshot(path=str(ART / "screen-1920x1080-refreshed.png"))
+    assert errors == []

@@ -133,7 +133,9 @@ def test_no_map_below_a_city_and_other_cities_answer_404(login, users, tree, cam
     assert resp.context["chart"]["map"] is None  # a county's townships: no shapes shipped
     assert resp.context["tasks"] == {"open": 2, "overdue": 1, "closed": 1}
     assert 'id="chart-map"' not in resp.content.decode()
-    assert client.get("/reports/", {"campaign": campaign.slug, "year": YEAR, "region": tree.city2.code}).status_code == 404
+    assert (
+        client.get("/reports/", {"campaign": campaign.slug, "year": YEAR, "region": tree.city2.code}).status_code == 404
+    )
 
 
 @pytest.mark.parametrize(
