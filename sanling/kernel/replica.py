@@ -105,8 +105,8 @@ def _run(view, request, args, kwargs, *, begin_now: bool):
         health.mark_down(_reason(error) if error else "a read failed")
         _close(connections[REPLICA])
         if state.wrote:
-            # cannot happen through the router (no replica read after a write), but a view
-            # that wrote must not run twice
+            # no replica read follows a write, but a view that caught the replica's error and
+            # then wrote must not run twice
             if error is not None:
                 raise error
             return response
