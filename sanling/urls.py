@@ -21,6 +21,8 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("units/", include("units.urls")),
+    path("accounts/manage/", include("units.account_urls")),
+    path("campaigns/", include("standards.urls")),
     path("assessments/", include("inspections.urls")),
     path("incidents/", include("inspections.incident_urls")),
     path("reports/", include("reports.urls")),

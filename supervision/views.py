@@ -28,6 +28,7 @@ from sanling.kernel.errors import ServiceError
 from standards import selectors as campaign_selectors
 from units import access
 from units.audit import audit, client_ip
+from units.forms import lookup
 from units.models import Department, Level, Region
 
 from . import selectors, services, workflow
@@ -205,32 +206,14 @@ class TaskForm(forms.Form):
         label=gettext_lazy("责任单位代码"),
         max_length=15,
         required=False,
-        widget=forms.TextInput(
-            attrs={
-                "list": "unit-options",
-                "autocomplete": "off",
-                "placeholder": gettext_lazy("输入代码或名称搜索"),
-                "hx-get": "/units/lookup/",
-                "hx-trigger": "input changed delay:300ms",
-                "hx-target": "#unit-options",
-            }
-        ),
+        widget=lookup("/units/lookup/", "unit-options"),
         help_text=gettext_lazy("一个单位的问题填单位代码；整个乡镇/街道的问题（如服务管理盲区）留空并填乡镇/街道代码"),
     )
     township = forms.CharField(
         label=gettext_lazy("或乡镇/街道代码"),
         max_length=12,
         required=False,
-        widget=forms.TextInput(
-            attrs={
-                "list": "township-options",
-                "autocomplete": "off",
-                "placeholder": gettext_lazy("输入代码或名称搜索"),
-                "hx-get": "/units/lookup/townships/",
-                "hx-trigger": "input changed delay:300ms",
-                "hx-target": "#township-options",
-            }
-        ),
+        widget=lookup("/units/lookup/townships/", "township-options"),
     )
     title = forms.CharField(label=gettext_lazy("整改事项"), max_length=200)
     description = forms.CharField(
@@ -397,7 +380,9 @@ def task_evidence(request, pk: int):
 
 
 class InspectionForm(forms.Form):
-    region = forms.CharField(label=gettext_lazy("检查区域代码"), max_length=12)
+    region = forms.CharField(
+        label=gettext_lazy("检查区域代码"), max_length=12, widget=lookup("/units/lookup/regions/", "region-options")
+    )
     year = forms.IntegerField(label=gettext_lazy("年度"))
     mode = forms.ChoiceField(label=gettext_lazy("方式"), choices=InspectionMode.choices)
     planned_on = forms.DateField(label=gettext_lazy("检查日期"), widget=forms.DateInput(attrs={"type": "date"}))
@@ -407,6 +392,11 @@ class InspectionForm(forms.Form):
 class PlanForm(InspectionForm):
     kind = forms.ChoiceField(
         label=gettext_lazy("检查类型"), choices=[c for c in InspectionKind.choices if c[0] != InspectionKind.SAMPLE]
+    )
+    unit_code = forms.CharField(
+        label=gettext_lazy("查找单位，选中即加入下方名单"),
+        required=False,
+        widget=lookup("/units/lookup/", "plan-unit-options", **{"data-append-to": "id_unit_codes"}),
     )
     unit_codes = forms.CharField(
         label=gettext_lazy("被检查单位代码（每行一个）"), widget=forms.Textarea(attrs={"rows": 3})
@@ -615,7 +605,11 @@ def notification_open(request, pk: int):
 
 class ProgressForm(forms.Form):
     target = forms.ModelChoiceField(label=gettext_lazy("指标"), queryset=ActionTarget.objects.none())
-    region = forms.CharField(label=gettext_lazy("县（市、区）代码"), max_length=12)
+    region = forms.CharField(
+        label=gettext_lazy("县（市、区）代码"),
+        max_length=12,
+        widget=lookup("/units/lookup/regions/?level=county", "county-options"),
+    )
     as_of = forms.DateField(label=gettext_lazy("截至日期"), widget=forms.DateInput(attrs={"type": "date"}))
     value = forms.CharField(label=gettext_lazy("数值（数量或分子）"), max_length=20)
     denominator = forms.CharField(label=gettext_lazy("基数（比率指标的分母）"), max_length=20, required=False)

@@ -86,6 +86,14 @@ BY_OBJECT = {
     "supervision:progress_evidence": "progress_evidence",
     "reports:appeal_decide": "appeal",
     "reports:appeal_evidence": "appeal",
+    # 账号管理: another city's officer; 年度与目标: a campaign of 大同 only
+    "accounts:edit": "account",
+    "accounts:active": "account",
+    "accounts:password": "account",
+    "accounts:token": "account",
+    "campaigns:years": "campaign",
+    "campaigns:open": "campaign",
+    "campaigns:targets": "campaign",
 }
 # lists, pages and exports without an id: checked for the canary in their content
 LISTS = {
@@ -144,6 +152,13 @@ LISTS = {
     "reports:appraisal",
     "reports:circular",
     "reports:appraisal_scheme",
+    "reports:task_cancel",
+    "units:region_lookup",
+    "accounts:list",
+    "accounts:create",
+    "campaigns:index",
+    "reports:screen",
+    "api:screen",
 }
 ROLES = ["officer", "reviewer", "city", "city_admin", "api", "education", "police"]
 
@@ -291,6 +306,8 @@ def canary_objects(tree, users, campaign, canary, settings, tmp_path):
         "action": action.pk,
         "condition_evidence": condition_evidence,
         "progress_evidence": progress.evidence.get().pk,
+        "account": users.canary_officer.pk,
+        "campaign": datong.slug,
     }
 
 
@@ -302,7 +319,7 @@ def url_for(pattern_name, pattern, value):
 
 
 # an id (or region code) that names nothing, for each kind of object
-MISSING = {"township": "140213999000"}
+MISSING = {"township": "140213999000", "campaign": "no-such-campaign"}
 MISSING_ID = 98765432
 
 

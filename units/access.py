@@ -394,8 +394,55 @@ def acts_for_creator(user: User, creator: User | None) -> bool:
     )
 
 
+# 账号管理 without the Django admin: each level manages the accounts of the levels below it
+# in its own region (a county its townships' officers; a city also its counties' reviewers,
+# its departments' staff and its API clients; the province also its cities' staff);
+# administrators every role of their region.
+MANAGED_ROLES = {
+    Role.COUNTY_REVIEWER: {Role.TOWNSHIP_OFFICER},
+    Role.CITY_STAFF: {Role.TOWNSHIP_OFFICER, Role.COUNTY_REVIEWER, Role.DEPARTMENT_STAFF, Role.API_CLIENT},
+    Role.PROVINCE_STAFF: {
+        Role.TOWNSHIP_OFFICER,
+        Role.COUNTY_REVIEWER,
+        Role.CITY_STAFF,
+        Role.DEPARTMENT_STAFF,
+        Role.API_CLIENT,
+    },
+}
+
+
+def manageable_roles(user: User) -> set[str]:
+    if is_admin(user):
+        return set(Role.values)
+    return {str(r) for r in MANAGED_ROLES.get(user.role, ())}
+
+
+def can_manage_accounts(user: User) -> bool:
+    return bool(manageable_roles(user))
+
+
+def managed_accounts(user: User) -> QuerySet[User]:
+    """The accounts the user manages: of the roles below theirs, in their region (never
+    their own, never the whole portal's administrator)."""
+    prefix = region_prefix(user)
+    roles = manageable_roles(user)
+    if prefix is None or not roles:
+        return User.objects.none()
+    qs = User.objects.filter(role__in=roles).exclude(pk=user.pk)
+    if prefix:
+        qs = qs.filter(region__code__startswith=prefix)
+    if not _superuser(user):
+        qs = qs.exclude(is_superuser=True)
+    return qs
+
+
+def account_for(user: User, pk) -> User:
+    return _get(managed_accounts(user).select_related("region", "department"), pk=pk)
+
+
 def can_manage_tokens(user: User) -> bool:
-    return is_admin(user) and user.is_staff
+    """Tokens of API-client accounts: administrators, and the staff who manage API clients."""
+    return (is_admin(user) and user.is_staff) or Role.API_CLIENT in manageable_roles(user)
 
 
 def can_create_regions(user: User) -> bool:
@@ -427,6 +474,7 @@ CAPABILITIES = {
     "township": is_township_officer,
     "api_client": is_api_client,
     "admin": is_admin,
+    "manage_accounts": can_manage_accounts,
 }
 
 

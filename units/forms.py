@@ -8,6 +8,23 @@ from . import access, auth
 from .models import Level, Unit, UnitKind
 
 
+def lookup(url: str, options: str, **extra) -> forms.TextInput:
+    """A code field that searches as one types (htmx fills the <datalist id=options> the
+    template holds from `url`: units.views.unit_lookup / region_lookup), showing each
+    code's name; the jurisdiction is the lookup's."""
+    return forms.TextInput(
+        attrs={
+            "list": options,
+            "autocomplete": "off",
+            "placeholder": _("输入代码或名称搜索"),
+            "hx-get": url,
+            "hx-trigger": "input changed delay:300ms",
+            "hx-target": f"#{options}",
+            **extra,
+        }
+    )
+
+
 class UnitFilterForm(forms.Form):
     region = forms.ChoiceField(label=_("区划"), required=False)
     kind = forms.ChoiceField(label=_("类型"), required=False, choices=[("", _("全部"))] + UnitKind.choices)

@@ -9,6 +9,7 @@ units.events.units_changed after commit, for the roll-up.
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 from datetime import timedelta
 
 from django.conf import settings
@@ -254,7 +255,7 @@ def user_create(
     **extra,
 ) -> User:
     if by is not None:
-        _may(access.is_admin(by), _("只有管理员可以新增用户。"))
+        _may(role in access.manageable_roles(by), _("您不能新增该角色的账号：各级只管理下级的账号。"))
         if region is None and access.region_prefix(by) != "":
             raise ServiceError({"region": [_("请选择您管辖范围内的区划。")]})
         if region is not None:
@@ -274,6 +275,53 @@ def user_create(
     return user
 
 
+ACCOUNT_FIELDS = ("first_name", "email")
+
+
+@transaction.atomic
+def user_update(*, user: User, by: User, ip: str | None = None, **fields) -> User:
+    """A managed account's name and mail address (its role and region stay: a new post is
+    a new account)."""
+    user = access.account_for(by, user.pk)
+    unknown = set(fields) - set(ACCOUNT_FIELDS)
+    if unknown:
+        raise ServiceError(_("不能修改：%(f)s。") % {"f": "、".join(sorted(unknown))})
+    before = {f: getattr(user, f) for f in fields}
+    for f, v in fields.items():
+        setattr(user, f, (v or "").strip())
+    if not user.first_name:
+        raise ServiceError({"first_name": [_("请填写姓名。")]})
+    user.full_clean()
+    user.save(update_fields=list(fields))
+    changed = {f: [before[f], getattr(user, f)] for f in fields if before[f] != getattr(user, f)}
+    if changed:
+        audit(actor=by, action="user.updated", target=user, detail=changed, ip=ip)
+    return user
+
+
+@transaction.atomic
+def user_set_active(*, user: User, active: bool, by: User, ip: str | None = None) -> User:
+    """停用/启用 a managed account; a deactivated one's tokens are revoked (units.signals)."""
+    user = access.account_for(by, user.pk)
+    if user.is_active != active:
+        user.is_active = active
+        user.save(update_fields=["is_active"])
+        audit(actor=by, action="user.activated" if active else "user.deactivated", target=user, ip=ip)
+    return user
+
+
+@transaction.atomic
+def user_password_reset(*, user: User, by: User, ip: str | None = None) -> tuple[User, str]:
+    """A new random password for a managed account, shown once to the one who reset it
+    (who hands it over); the old one and the account's tokens stop working at once."""
+    user = access.account_for(by, user.pk)
+    password = "-".join(secrets.token_urlsafe(4) for _ in range(3))
+    user.set_password(password)
+    user.save(update_fields=["password"])
+    audit(actor=by, action="user.password_reset", target=user, ip=ip)
+    return user, password
+
+
 # --- API tokens --------------------------------------------------------------------
 
 
@@ -289,12 +337,9 @@ def token_for_login(*, user: User, ip: str | None = None) -> str:
 
 
 def _token_subject(by: User, username: str, **filters) -> User:
-    _may(access.can_manage_tokens(by), _("只有管理员可以管理令牌。"))
-    qs = User.objects.filter(username=username, **filters)
-    prefix = access.region_prefix(by)
-    if prefix:  # a region-scoped administrator manages its own region's accounts only
-        qs = qs.filter(region__code__startswith=prefix)
-    user = qs.first()
+    _may(access.can_manage_tokens(by), _("您的角色不能管理令牌。"))
+    # the accounts `by` manages: their own region's, of the roles below theirs
+    user = access.managed_accounts(by).filter(username=username, **filters).first()
     if user is None:
         raise Http404
     return user

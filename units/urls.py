@@ -12,4 +12,5 @@ urlpatterns = [
     path("import/template.xlsx", views.import_template, name="import_template"),
     path("lookup/", views.unit_lookup, name="lookup"),
     path("lookup/townships/", views.township_lookup, name="township_lookup"),
+    path("lookup/regions/", views.region_lookup, name="region_lookup"),
 ]

@@ -180,14 +180,30 @@ def unit_lookup(request):
 @login_required
 def township_lookup(request):
     """The same for township codes: the townships of the user's jurisdiction in force."""
+    return _regions_found(request, request.GET.get("township"), [Level.TOWNSHIP])
+
+
+@login_required
+def region_lookup(request):
+    """The same for region codes of any level (`level` narrows: one or more of province,
+    city, county, township): the regions of the user's jurisdiction in force."""
+    levels = [lv for lv in request.GET.getlist("level") if lv in Level.values] or list(Level.values)
+    return _regions_found(request, request.GET.get("region"), levels)
+
+
+def _regions_found(request, typed: str | None, levels: list[str]) -> HttpResponse:
     from django.utils.html import format_html_join
 
-    q = (request.GET.get("township") or request.GET.get("q") or "").strip()[:30]
+    q = (typed or request.GET.get("q") or "").strip()[:30]
     if len(q) < 2:
         return HttpResponse("")
     found = (
         access.current_regions(request.user)
-        .filter(Q(code__startswith=q) | Q(name__icontains=q), level=Level.TOWNSHIP)
+        .filter(Q(code__startswith=q) | Q(name__icontains=q), level__in=levels)
         .order_by("code")[:20]
     )
-    return HttpResponse(format_html_join("", '<option value="{}">{}</option>', ((r.code, r.name) for r in found)))
+    return HttpResponse(
+        format_html_join(
+            "", '<option value="{}">{} · {}</option>', ((r.code, r.name, r.get_level_display()) for r in found)
+        )
+    )

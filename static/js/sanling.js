@@ -7,6 +7,20 @@
     var el = e.target;
     if (el.matches && el.matches("[data-autosubmit]") && el.form) el.form.submit();
   });
+  // <input list="…" data-append-to="ID">: picking one of the list's codes adds it as a
+  // line to the textarea ID (once), and clears the search for the next one
+  document.addEventListener("input", function (e) {
+    var el = e.target;
+    if (!el.matches || !el.matches("[data-append-to]") || !el.list) return;
+    var code = el.value.trim(), known = false;
+    for (var i = 0; i < el.list.options.length; i++) if (el.list.options[i].value === code) known = true;
+    if (!known) return;
+    var box = document.getElementById(el.getAttribute("data-append-to"));
+    var lines = box.value.split(/\s+/).filter(Boolean);
+    if (lines.indexOf(code) < 0) lines.push(code);
+    box.value = lines.join("\n");
+    el.value = "";
+  });
   document.addEventListener("click", function (e) {
     var el = e.target.closest ? e.target.closest("[data-confirm], [data-print]") : null;
     if (!el) return;
