@@ -30,6 +30,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Case, CharField, Count, F, Func, Max, Value, When, Window
 from django.db.models.functions import Concat, RowNumber
 from django.http import Http404
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -40,9 +41,10 @@ from inspections.models import Assessment, ConditionStatus, Incident, Status, Un
 from sanling.kernel.errors import ServiceError
 from standards import kinds
 from standards.models import Campaign
+from supervision.services.notifications import notify, township_officers
 from units import access, history
 from units.audit import audit
-from units.models import LEVEL_ORDER, PREFIX_LENGTH, Level, Region, Unit, User
+from units.models import LEVEL_ORDER, PREFIX_LENGTH, Level, Region, Role, Unit, User
 
 from . import attainment, rollup
 from .models import (
@@ -479,6 +481,17 @@ def appeal_file(
     appeal._history_user = by
     appeal.save()
     audit(actor=by, action="appeal.filed", target=appeal, detail={"unit": unit.code, "result": result.pk}, ip=ip)
+    deciders = User.objects.filter(
+        region_id=result.campaign.scope_id, role__in=access.STAFF_ROLES, is_active=True
+    ).exclude(role=Role.ADMIN)
+    notify(
+        deciders,
+        key=f"appeal:{appeal.pk}:filed",
+        message=_("收到申诉：%(u)s（%(c)s %(y)s 年度）。理由：%(r)s")
+        % {"u": unit.name, "c": result.campaign.name, "y": result.year, "r": reason},
+        link=reverse("reports:result", args=[result.pk]),
+        email_subject=_("【三零创建】收到新的申诉"),
+    )
     return appeal
 
 
@@ -517,6 +530,14 @@ def appeal_decide(*, appeal: Appeal, outcome: str, reason: str, by: User, ip: st
     appeal.decided_by, appeal.decided_at, appeal._history_user = by, timezone.now(), by
     appeal.save()
     audit(actor=by, action=f"appeal.{outcome}", target=appeal, detail={"unit": appeal.unit.code}, ip=ip)
+    notify(
+        township_officers(appeal.unit.township_id),
+        key=f"appeal:{appeal.pk}:{outcome}",
+        message=_("申诉已处理：%(u)s —— %(o)s。处理意见：%(r)s")
+        % {"u": appeal.unit.name, "o": appeal.get_status_display(), "r": reason},
+        link=reverse("reports:result", args=[result.pk]),
+        email_subject=_("【三零创建】申诉处理结果"),
+    )
     return appeal
 
 

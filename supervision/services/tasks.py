@@ -197,6 +197,7 @@ def task_open(
         message=_("新交办整改任务：%(u)s —— %(t)s，牵头部门 %(l)s，期限 %(d)s。")
         % {"u": t.responsible_name, "t": t.title, "l": lead_department.name, "d": deadline},
         link=_task_link(t),
+        email_subject=_("【三零创建】新交办整改任务"),
     )
     return t
 
@@ -283,6 +284,7 @@ def task_report(
         key=f"task:{t.pk}:reported:{t.lock_version}",
         message=_("整改任务已报告完成，待验收销号：%(u)s —— %(t)s。") % {"u": t.responsible_name, "t": t.title},
         link=_task_link(t),
+        email_subject=_("【三零创建】整改任务待验收"),
     )
     return t
 
@@ -298,6 +300,13 @@ def task_verify(*, task: Rectification, by: User) -> Rectification:
     t.status, t.closed_at, t.closed_by = to, timezone.now(), by
     _save_task(t, by, "status", "closed_at", "closed_by")
     audit(actor=by, action="rectification.closed", target=t)
+    notify(
+        [*township_officers(t.township_id), *department_staff([t.lead_department_id])],
+        key=f"task:{t.pk}:closed:{t.lock_version}",
+        message=_("整改任务已验收销号：%(u)s —— %(t)s。") % {"u": t.responsible_name, "t": t.title},
+        link=_task_link(t),
+        email_subject=_("【三零创建】整改任务已销号"),
+    )
     return t
 
 
@@ -316,6 +325,7 @@ def task_reopen(*, task: Rectification, reason: str, by: User) -> Rectification:
         message=_("整改任务被退回重整：%(u)s —— %(t)s。原因：%(r)s")
         % {"u": t.responsible_name, "t": t.title, "r": t.reopen_reason},
         link=_task_link(t),
+        email_subject=_("【三零创建】整改任务被退回重整"),
     )
     return t
 
