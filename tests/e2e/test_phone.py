@@ -46,3 +46,41 @@ def test_no_page_is_wider_than_the_phone(page, live_server, tree, users, campaig
                 "Array.from(document.querySelectorAll('.badge')).filter(b => b.getBoundingClientRect().height > 40).length"
             )
             assert badges == 0, name  # no badge wraps one character per line
+
+
+def test_on_a_phone_lists_and_the_entry_page_are_cards(page, live_server, tree, users, campaign):
+    """Below 640 px the worklist, the review queue and the entry page are one column of
+    cards (a row a card, each cell a labelled line), the entry's score inputs take the
+    card's width, and the running total and the save bar stay on screen."""
+    ART.mkdir(exist_ok=True)
+    page.set_viewport_size({"width": 390, "height": 844})
+    unit = UnitFactory(township=tree.t1, name="杏花村")
+    a = make_assessment(unit=unit, campaign=campaign, status="draft")
+    make_assessment(unit=UnitFactory(township=tree.t1, name="槐树村"), campaign=campaign, status="submitted")
+    cards = """sel => { const t = document.querySelector(sel); const rows = t.querySelectorAll('tbody tr');
+        return {head: getComputedStyle(t.querySelector('thead')).display,
+                rows: rows.length,
+                flex: Array.from(rows).every(r => getComputedStyle(r).display === 'flex'),
+                widest: Math.max(...Array.from(rows).map(r => r.getBoundingClientRect().right))}; }"""
+    log_in(page, live_server, users.officer.username)
+    page.goto(live_server.url + f"/assessments/?campaign={campaign.slug}&year=2022")
+    got = page.evaluate(cards, "table.worklist")
+    assert got["head"] == "none" and got["rows"] >= 2 and got["flex"] and got["widest"] <= 390, got
+    page.screenshot(path=str(ART / "phone-cards-worklist.png"))
+    page.goto(live_server.url + f"/assessments/{a.pk}/edit/")
+    got = page.evaluate(cards, "table.entry")
+    assert got["head"] == "none" and got["flex"] and got["widest"] <= 390, got
+    score = page.locator("table.entry input[type=number]").first.bounding_box()
+    assert score["width"] >= 250, score  # a thumb-sized input, not a 4-character box
+    page.mouse.wheel(0, 1500)
+    page.wait_for_timeout(300)
+    total = page.locator(".sticky-total").bounding_box()
+    bar = page.locator(".sticky-actions").bounding_box()
+    assert total["y"] >= -1 and total["y"] < 60, total  # stays at the top while scrolling
+    assert bar["y"] + bar["height"] <= 845 and bar["y"] > 600, bar  # the save bar stays at the bottom
+    page.screenshot(path=str(ART / "phone-cards-entry.png"))
+    log_in(page, live_server, users.reviewer.username)
+    page.goto(live_server.url + "/assessments/queue/")
+    got = page.evaluate(cards, "table.queue")
+    assert got["head"] == "none" and got["flex"] and got["widest"] <= 390, got
+    page.screenshot(path=str(ART / "phone-cards-queue.png"))
