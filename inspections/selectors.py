@@ -30,9 +30,11 @@ def worklist_units(*, user: User, campaign: Campaign, year: int, state: str = ""
 
 
 def worklist(*, units, campaign: Campaign, year: int) -> list[tuple[Unit, Assessment | None]]:
-    """A page of units with this year's assessment (one more query)."""
+    """A page of units with this year's assessment (one more query; with its campaign,
+    which the actions read)."""
     units = list(units)
-    by_unit = {a.unit_id: a for a in Assessment.objects.filter(campaign=campaign, year=year, unit__in=units)}
+    of_page = Assessment.objects.filter(campaign=campaign, year=year, unit__in=units).select_related("campaign")
+    by_unit = {a.unit_id: a for a in of_page}
     return [(u, by_unit.get(u.id)) for u in units]
 
 
