@@ -27,10 +27,28 @@ def load_tree(node_model=None) -> int:
     return n
 
 
+TREE_KEY = "standards:kind-tree"
+
+
 def parents() -> dict[str, str | None]:
+    """The kind tree (code → parent), read once and cached: a list of incidents asks it
+    per row. Any write to the tree clears it (standards.receivers); 60 s bounds a
+    per-process cache's staleness elsewhere."""
+    from django.core.cache import cache
+
     from .models import IncidentKindNode
 
-    return dict(IncidentKindNode.objects.values_list("code", "parent_id"))
+    tree = cache.get(TREE_KEY)
+    if tree is None:
+        tree = dict(IncidentKindNode.objects.values_list("code", "parent_id"))
+        cache.set(TREE_KEY, tree, 60)
+    return tree
+
+
+def forget_tree(**kwargs) -> None:
+    from django.core.cache import cache
+
+    cache.delete(TREE_KEY)
 
 
 def subtree(codes, tree: dict[str, str | None] | None = None) -> set[str]:

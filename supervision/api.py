@@ -4,7 +4,7 @@ rules live in supervision.services; scoping in units.access."""
 from __future__ import annotations
 
 import django_filters
-from django.db.models import Q
+from django.db.models import Prefetch, Q
 from django.http import Http404
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -116,9 +116,10 @@ class InspectionSerializer(serializers.ModelSerializer):
 
     @extend_schema(responses=SpotCheckSerializer(many=True))
     def get_checks(self, obj) -> list[dict]:
-        user = self.context["request"].user
-        qs = access.scope(user, obj.checks.select_related("unit"))
-        return SpotCheckSerializer(qs, many=True).data
+        prefetched = getattr(obj, "scoped_checks", None)  # the list's one query (get_queryset)
+        if prefetched is None:
+            prefetched = access.scope(self.context["request"].user, obj.checks.select_related("unit"))
+        return SpotCheckSerializer(prefetched, many=True).data
 
 
 class InspectionWrite(serializers.Serializer):
@@ -197,8 +198,12 @@ class InspectionViewSet(WriteViewSet):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Inspection.objects.none()
+        checks = access.scope(self.request.user, SpotCheck.objects.select_related("unit"))
         return selectors.visible_inspections(
-            self.request.user, Inspection.objects.select_related("region", "campaign").order_by("-planned_on", "-id")
+            self.request.user,
+            Inspection.objects.select_related("region", "campaign")
+            .prefetch_related(Prefetch("checks", queryset=checks, to_attr="scoped_checks"))
+            .order_by("-planned_on", "-id"),
         )
 
     def _out(self, ins, code=status.HTTP_200_OK):
