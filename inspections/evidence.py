@@ -302,13 +302,17 @@ def sniff(data: bytes, name: str = "") -> str:
     return ctype
 
 
-def attachment(stored) -> FileResponse:
+PREVIEWABLE = {"image/png", "image/jpeg", "image/gif"}
+
+
+def attachment(stored, *, preview: bool = False) -> FileResponse:
     """Serve a stored upload (anything with file, original_name, content_type) as a
-    download, never rendered inline: callers look it up through the jurisdiction first.
-    The download name's extension follows the stored type, not the uploaded name."""
+    download, never rendered inline — except, with `preview`, an image whose content was
+    checked as one (a thumbnail on the entry page): callers look it up through the
+    jurisdiction first. The download name's extension follows the stored type."""
     resp = FileResponse(
         stored.file.open("rb"),
-        as_attachment=True,
+        as_attachment=not (preview and stored.content_type in PREVIEWABLE),
         filename=download_name(stored.original_name, stored.content_type),
         content_type=stored.content_type,
     )

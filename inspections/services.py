@@ -500,6 +500,22 @@ def evidence_add(*, assessment: Assessment | int, item_id: int, upload, by: User
     return ev
 
 
+@transaction.atomic
+def evidence_remove(*, evidence: Evidence, by: User) -> None:
+    """Remove a wrong file while the assessment may still be edited (draft or returned);
+    audited with the file's name; the stored file goes after commit."""
+    a = _lock(evidence.score.assessment_id, by)
+    if not access.can_self_assess(by):
+        raise PermissionDenied(_("只有乡镇/街道工作人员可以删除佐证材料。"))
+    if "edit" not in ASSESSMENT.actions_from(a.status):
+        raise ServiceError(_("“%(state)s”状态的自评不能再删除佐证材料。") % {"state": a.get_status_display()})
+    ev = Evidence.objects.select_related("score__item").get(pk=evidence.pk, score__assessment=a)
+    name, stored = ev.original_name, ev.file.name
+    ev.delete()
+    audit(actor=by, action="evidence.removed", target=a, detail={"item": ev.score.item.code, "file": name})
+    transaction.on_commit(lambda: Evidence.file.field.storage.delete(stored))
+
+
 def for_user(user: User, pk) -> Assessment:
     """An assessment the user may see (same 404 for missing and not-yours)."""
     return access.object_for(user, Assessment.objects.select_related("unit__township", "campaign", "standard"), pk)

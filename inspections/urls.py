@@ -12,6 +12,7 @@ urlpatterns = [
     path("queue/", views.queue, name="queue"),
     path("queue/approve/", views.bulk_approve, name="bulk_approve"),
     path("evidence/<int:pk>/", views.evidence_download, name="evidence"),
+    path("evidence/<int:pk>/remove/", views.evidence_remove, name="evidence_remove"),
     path("conditions/", views.conditions, name="conditions"),
     path("conditions/evidence/<int:pk>/", views.condition_evidence, name="condition_evidence"),
 ]

@@ -145,6 +145,7 @@ def entry(request, pk: int):
                     "adjusted": any(ls for g in areas for s in g["scores"] for ls in s.levels),
                     "lock_version": request.POST.get("lock_version"),
                     "actions": workflow.assessment_actions(a, request.user),
+                    "previewable": evidence_files.PREVIEWABLE,
                 },
                 status=400,
             )
@@ -164,6 +165,7 @@ def entry(request, pk: int):
             "adjusted": any(ls for g in areas for s in g["scores"] for ls in s.levels),
             "lock_version": a.lock_version,
             "actions": workflow.assessment_actions(a, request.user),
+            "previewable": evidence_files.PREVIEWABLE,
         },
     )
 
@@ -255,6 +257,7 @@ def review(request, pk: int):
             "a": a,
             "areas": _grouped(a),
             "actions": workflow.assessment_actions(a, request.user),
+            "previewable": evidence_files.PREVIEWABLE,
             # the reviewer sees what else concerns the unit's year: its incidents
             "incidents": Incident.objects.filter(unit=a.unit, occurred_on__year=a.year).order_by("occurred_on"),
         },
@@ -273,6 +276,7 @@ def detail(request, pk: int):
             "decisions": selectors.decisions(a),
             "history": selectors.history(a),
             "actions": workflow.assessment_actions(a, request.user),
+            "previewable": evidence_files.PREVIEWABLE,
         },
     )
 
@@ -280,7 +284,25 @@ def detail(request, pk: int):
 @login_required
 def evidence_download(request, pk: int):
     ev = access.object_for(request.user, Evidence.objects.all(), pk, unit_field="score__assessment__unit")
-    return evidence_files.attachment(ev)
+    return evidence_files.attachment(ev, preview=request.GET.get("preview") == "1")
+
+
+@login_required
+@require_POST
+def evidence_remove(request, pk: int):
+    """删除 a wrong file before submitting (the same service checks role, state and jurisdiction)."""
+    ev = access.object_for(
+        request.user, Evidence.objects.select_related("score__assessment"), pk, unit_field="score__assessment__unit"
+    )
+    try:
+        services.evidence_remove(evidence=ev, by=request.user)
+    except PermissionDenied as exc:
+        raise Http404 from exc
+    except services.ServiceError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("已删除佐证材料“%(f)s”。") % {"f": ev.original_name})
+    return redirect("inspections:entry", ev.score.assessment_id)
 
 
 # --- zeros that are conditions (零盲区) ------------------------------------------------

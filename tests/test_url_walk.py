@@ -40,6 +40,7 @@ BY_OBJECT = {
     "inspections:entry": "assessment",
     "inspections:review": "assessment",
     "inspections:evidence": "evidence",
+    "inspections:evidence_remove": "evidence",
     "inspections:condition_evidence": "condition_evidence",
     "incidents:judge": "incident",
     "incidents:refer_up": "incident",

@@ -120,6 +120,7 @@ ACTION_LABELS = {
     "assessment.overturned": _("抽查否定"),
     "assessment.reopened": _("重新审核"),
     "assessment.carried_over": _("按对应关系转换评估"),
+    "evidence.removed": _("删除佐证材料"),
     "evidence.uploaded": _("上传佐证"),
     "incident.recorded": _("登记事件"),
     "incident.confirmed": _("确认事件"),
