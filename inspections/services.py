@@ -109,10 +109,7 @@ def assessment_start(*, unit: Unit, campaign: Campaign, year: int, by: User) -> 
         raise PermissionDenied(_("只有乡镇/街道工作人员可以填报自评。"))
     unit = access.unit_for(by, unit.pk)
     if not campaign.covers_year(year):
-        raise ServiceError(
-            _("%(name)s 的年度为 %(a)s–%(b)s，不含 %(y)s 年。")
-            % {"name": campaign.name, "a": campaign.start_year, "b": campaign.last_year, "y": year}
-        )
+        raise ServiceError(campaign.year_refusal(year))
     if not unit.active:
         raise ServiceError(_("单位“%(unit)s”已归档，不能开展自评。") % {"unit": unit.name})
     # in scope as the unit stood at the year's end (units.history): a unit registered

@@ -483,9 +483,7 @@ def task_progress(request, task_id: str):
     access.require(access.is_staff_reader(request.user))
     res = AsyncResult(task_id)
     state = res.state
-    if state == "SUCCESS" and isinstance(res.result, dict) and res.result.get("cancelled"):
-        return HttpResponse(f'<span class="warn">{_("重算已取消，数据保持取消前的状态。")}</span>')
-    if state == "REVOKED":
+    if state == "REVOKED" or (state == "SUCCESS" and isinstance(res.result, dict) and res.result.get("cancelled")):
         return HttpResponse(f'<span class="warn">{_("重算已取消，数据保持取消前的状态。")}</span>')
     if state == "SUCCESS":
         resp = HttpResponse(f'<span class="ok">{_("重算完成，正在刷新……")}</span>')

@@ -273,6 +273,15 @@ class Campaign(models.Model):
     def covers_year(self, year: int) -> bool:
         return self.start_year <= year <= self.last_year
 
+    def year_refusal(self, year) -> str:
+        """Why `year` is not one of the campaign's, in the words every service uses."""
+        return _("%(name)s 的年度为 %(a)s–%(b)s，不含 %(y)s 年。") % {
+            "name": self.name,
+            "a": self.start_year,
+            "b": self.last_year,
+            "y": year,
+        }
+
     @property
     def phase(self) -> str:
         """进行中 (in the plan's years), 常态化 (carried on after them) or 已结束."""

@@ -77,10 +77,7 @@ def targets_set(
     access.require_region(by, region)
     errors = {}
     if not campaign.covers_year(year):
-        errors["year"] = [
-            _("%(name)s 的年度为 %(a)s–%(b)s，不含 %(y)s 年。")
-            % {"name": campaign.name, "a": campaign.start_year, "b": campaign.last_year, "y": year}
-        ]
+        errors["year"] = [campaign.year_refusal(year)]
     if not campaign.covers_region(region.code):
         errors["region"] = [_("“%(r)s”不在活动范围“%(s)s”内。") % {"r": region.name, "s": campaign.scope.name}]
     parsed = {}

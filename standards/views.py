@@ -82,9 +82,7 @@ def targets_save(request, slug: str):
     campaign = _campaign(request, slug)
     year_raw = request.POST.get("year", "")
     code = request.POST.get("region", "").strip() or campaign.scope.code
-    region = access.current_regions(request.user).filter(code=code).first() or (
-        campaign.scope if code == campaign.scope.code and access.can_see_region(request.user, campaign.scope) else None
-    )
+    region = access.current_regions(request.user).filter(code=code).first()  # can_run: the scope is among them
     back = reverse("campaigns:years", args=[campaign.slug]) + f"?year={year_raw}"
     if region is None:
         messages.error(request, _("区划代码 %(c)s 不存在或不在您的管辖范围内。") % {"c": code})

@@ -448,7 +448,7 @@ class ApiTokenAdmin(AuditedAdmin):
 
     @admin.display(description=_("令牌"))
     def masked(self, obj):
-        return f"{obj.token_key[:6]}…"
+        return obj.masked
 
     def get_queryset(self, request):
         qs = super().get_queryset(request).select_related("user")

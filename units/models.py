@@ -525,7 +525,12 @@ class ApiToken(AbstractAuthToken):
         verbose_name_plural = _("接口令牌")
 
     def __str__(self):
-        return f"{self.token_key[:8]}… · {self.user} · {self.get_scope_display()}"
+        return f"{self.masked} · {self.user} · {self.get_scope_display()}"
+
+    @property
+    def masked(self) -> str:
+        """The token as lists show it: its first 6 characters, as the admin always showed it (only its digest is kept)."""
+        return f"{self.token_key[:6]}…"
 
 
 GENESIS = "0" * 64  # the link before the first audit row

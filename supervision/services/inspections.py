@@ -66,10 +66,7 @@ def _check_common(*, region, campaign, year, kind, mode, planned_on, inspectors,
     in_jurisdiction(by, region)
     errors = {}
     if year not in campaign.years:
-        errors["year"] = [
-            _("%(name)s 的年度为 %(a)s–%(b)s，不含 %(y)s 年。")
-            % {"name": campaign.name, "a": campaign.start_year, "b": campaign.last_year, "y": year}
-        ]
+        errors["year"] = [campaign.year_refusal(year)]
     if kind not in InspectionKind.values:
         errors["kind"] = [_("未知的检查类型“%(k)s”。") % {"k": kind}]
     if mode not in InspectionMode.values:
