@@ -317,7 +317,7 @@ def conditions(request):
     from . import conditions as condition_services
     from .models import UnitCondition
 
-    with_conditions = [c for c in campaign_selectors.campaigns_for(request.user) if c.conditions]
+    with_conditions = campaign_selectors.campaigns_with_conditions(request.user)
     if not with_conditions:
         raise Http404
     slug = request.GET.get("campaign") or request.POST.get("campaign")

@@ -30,6 +30,12 @@ def campaigns_for(user: User, *, finished: bool = False) -> QuerySet[Campaign]:
     return qs.filter(Q(scope__code__startswith=prefix) | Q(scope__code__in=user.region.ancestor_codes()))
 
 
+def campaigns_with_conditions(user: User) -> list[Campaign]:
+    """The user's campaigns with zeros that are conditions (零盲区): the “零”条件 page and
+    its menu entry exist only for these."""
+    return [c for c in campaigns_for(user) if c.conditions]
+
+
 def pick_campaign(user: User, slug: str | None) -> Campaign:
     """The campaign asked for, if it concerns the user; else the default one."""
     qs = campaigns_for(user)

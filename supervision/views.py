@@ -649,7 +649,8 @@ def _actions_context(request, campaign, form=None):
         "laggards": sorted(
             (r for b in blocks for r in b["rows"] if r.lagging), key=lambda r: (r.completion - r.expected, r.code)
         )[:20],
-        "form": form if can_report else None,
+        # nothing this department could report (no action it takes part in): no form
+        "form": form if can_report and form.fields["target"].queryset.exists() else None,
     }
 
 

@@ -263,3 +263,20 @@ def test_demo_assessments_of_a_past_year_carry_dates_of_that_year(tree, campaign
             assert a.submitted_at.year == 2020
         if a.approved_at:
             assert a.approved_at.year == 2020
+
+
+def test_the_zero_conditions_menu_only_where_a_campaign_has_them(users, campaign, login):
+    officer = login(users.officer)
+    page = officer.get("/assessments/").content.decode()
+    assert "/assessments/conditions/" not in page  # the campaign has no 零盲区: no entry leading to a 404
+    assert officer.get("/assessments/conditions/").status_code == 404
+    campaign.conditions = ["grid_coverage"]
+    campaign.save(update_fields=["conditions"])
+    assert 'href="/assessments/conditions/"' in officer.get("/assessments/").content.decode()
+    assert officer.get("/assessments/conditions/").status_code == 200
+
+
+def test_no_progress_form_for_a_department_with_nothing_to_report(users, campaign, login):
+    # 小店区's 教育局 under a campaign without special actions: the page says so, offers no form
+    page = login(users.education).get("/supervision/actions/").content.decode()
+    assert "本活动没有专项行动" in page and 'id="report-progress"' not in page

@@ -85,6 +85,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "supervision.context.notifications",
+                "standards.context.menu",
                 "units.access.capabilities",
             ],
         },

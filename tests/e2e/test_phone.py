@@ -49,7 +49,8 @@ def test_no_page_is_wider_than_the_phone(page, live_server, tree, users, campaig
 
 
 def test_on_a_phone_lists_and_the_entry_page_are_cards(page, live_server, tree, users, campaign):
-    """Below 640 px the worklist, the review queue and the entry page are one column of
+    """Below 640 px the worklist, the review queue, the entry page, the units list, the
+    incident ledger and the rectification ledger are one column of
     cards (a row a card, each cell a labelled line), the entry's score inputs take the
     card's width, and the running total and the save bar stay on screen."""
     ART.mkdir(exist_ok=True)
@@ -79,8 +80,44 @@ def test_on_a_phone_lists_and_the_entry_page_are_cards(page, live_server, tree, 
     assert total["y"] >= -1 and total["y"] < 60, total  # stays at the top while scrolling
     assert bar["y"] + bar["height"] <= 845 and bar["y"] > 600, bar  # the save bar stays at the bottom
     page.screenshot(path=str(ART / "phone-cards-entry.png"))
+    make_incident(unit=unit, occurred_on=__import__("datetime").date(2022, 5, 1))
+    for name, url, table in (
+        ("units", "/units/", "table.units"),
+        ("incidents", "/incidents/", "table.incidents"),
+    ):
+        page.goto(live_server.url + url)
+        got = page.evaluate(cards, table)
+        assert got["head"] == "none" and got["rows"] >= 1 and got["flex"] and got["widest"] <= 390, (name, got)
+        page.screenshot(path=str(ART / f"phone-cards-{name}.png"))
     log_in(page, live_server, users.reviewer.username)
     page.goto(live_server.url + "/assessments/queue/")
     got = page.evaluate(cards, "table.queue")
     assert got["head"] == "none" and got["flex"] and got["widest"] <= 390, got
     page.screenshot(path=str(ART / "phone-cards-queue.png"))
+    from supervision import services as supervision
+    from tests.factories import dept
+
+    supervision.task_open(
+        unit=unit,
+        title="网格员巡查记录不全",
+        leader="赵书记",
+        lead_department=dept(unit),
+        deadline=__import__("datetime").date.today() + __import__("datetime").timedelta(days=10),
+        by=users.reviewer,
+    )
+    page.goto(live_server.url + "/supervision/rectifications/")
+    got = page.evaluate(cards, "table.tasks")
+    assert got["head"] == "none" and got["rows"] >= 1 and got["flex"] and got["widest"] <= 390, got
+    page.screenshot(path=str(ART / "phone-cards-ledger.png"))
+
+
+def test_the_staff_menu_wraps_by_item_not_by_character_at_1366(page, live_server, users, campaign):
+    page.set_viewport_size({"width": 1366, "height": 768})
+    log_in(page, live_server, users.province.username)
+    page.goto(live_server.url + "/reports/")
+    tallest = page.evaluate(
+        "Math.max(...Array.from(document.querySelectorAll('.mainnav a')).map(a => a.getBoundingClientRect().height))"
+    )
+    line = page.evaluate("parseFloat(getComputedStyle(document.querySelector('.mainnav a')).lineHeight) || 24")
+    page.screenshot(path=str(ART / "menu-1366.png"))
+    assert tallest < line * 1.5, (tallest, line)  # every entry on one line (单位, not 单/位)
