@@ -18,3 +18,8 @@ class StandardsConfig(AppConfig):
         tree_changing.connect(refuse_ending_a_scope, dispatch_uid="standards.scope_must_not_end")
         post_save.connect(forget_tree, sender=IncidentKindNode, dispatch_uid="standards.kind_tree.saved")
         post_delete.connect(forget_tree, sender=IncidentKindNode, dispatch_uid="standards.kind_tree.deleted")
+        from .context import campaigns_changed
+        from .models import Campaign
+
+        post_save.connect(campaigns_changed, sender=Campaign, dispatch_uid="standards.menu.campaign_saved")
+        post_delete.connect(campaigns_changed, sender=Campaign, dispatch_uid="standards.menu.campaign_deleted")
