@@ -2,9 +2,11 @@
 
     python bench/pages.py --units 1000000
 
-Times the province dashboard server-side (Django's test client, in-process, N sequential
-requests after a warm-up) and reports p50/p95/max. Pages read the snapshot, so the
-figure should not depend on the number of units.
+Times pages server-side (Django's test client, in-process, N sequential requests after a
+warm-up) and reports p50/p95/max: the dashboards (they read the snapshot, so the figure
+should not depend on the number of units), the big screen's API, and the province's
+lists that issue #18 found slow or cut (worklist, review queue, published list, units,
+incidents, ledger — paginated now); then a login (the password hash) and a token issue.
 """
 
 from __future__ import annotations
@@ -45,14 +47,23 @@ def main():
         client = Client()
         client.force_login(user)
         out = {"units": args.units, **info}
-        for name, url in [
-            ("province_dashboard", "/reports/?campaign=shanxi-sanling&year=2022"),
-            ("city_dashboard", "/reports/?campaign=shanxi-sanling&year=2022&region=140100000000"),
+        q = "campaign=shanxi-sanling&year=2022"
+        for name, url, n in [
+            ("province_dashboard", f"/reports/?{q}", args.requests),
+            ("city_dashboard", f"/reports/?{q}&region=140100000000", args.requests),
+            ("screen_api", f"/api/v1/screen/?{q}", args.requests),
+            ("province_worklist", f"/assessments/?{q}", 50),
+            ("province_worklist_page_40", f"/assessments/?{q}&page=40", 50),
+            ("province_review_queue", "/assessments/queue/", 50),
+            ("published_list", f"/reports/published/?{q}", 50),
+            ("units_list", "/units/", 50),
+            ("incidents_list", "/incidents/", 50),
+            ("rectification_ledger", "/supervision/rectifications/", 50),
         ]:
-            for _ in range(10):
-                assert client.get(url).status_code == 200  # noqa: S101 - warm-up sanity
+            for _ in range(5):
+                assert client.get(url).status_code == 200, url  # noqa: S101 - warm-up sanity
             times = []
-            for _ in range(args.requests):
+            for _ in range(n):
                 t = time.perf_counter()
                 client.get(url)
                 times.append((time.perf_counter() - t) * 1000)
@@ -62,6 +73,28 @@ def main():
                 "max_ms": round(max(times), 1),
                 "requests": len(times),
             }
+        # a login through the form (PBKDF2 at Django's 1,000,000 iterations) and a token issue
+        from units import services as unit_services
+
+        user.set_password("Bench-password-2026")
+        user.save()
+        api = User.objects.create(username="bench-api", role=Role.API_CLIENT, region=user.region)
+        admin = User.objects.create(username="bench-admin", role=Role.ADMIN, is_staff=True, is_superuser=True)
+        for name, act in [
+            (
+                "login",
+                lambda: Client().post(
+                    "/accounts/login/", {"username": "bench-province", "password": "Bench-password-2026"}
+                ),
+            ),
+            ("token_issue", lambda: unit_services.token_issue(username=api.username, by=admin)),
+        ]:
+            times = []
+            for _ in range(10):
+                t = time.perf_counter()
+                act()
+                times.append((time.perf_counter() - t) * 1000)
+            out[name] = {"p50_ms": round(statistics.median(times), 1), "max_ms": round(max(times), 1), "requests": 10}
         out["machine"] = machine()
         print(json.dumps(out, ensure_ascii=False, indent=2))
 

@@ -4,6 +4,7 @@ from celery.result import AsyncResult
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.db.models import Count
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.templatetags.static import static
@@ -411,6 +412,9 @@ def export_township(request, fmt: str):
     )
 
 
+PUBLISHED_PAGE = 1000
+
+
 @login_required
 @reads_from_replica
 def published_list(request):
@@ -419,18 +423,30 @@ def published_list(request):
     campaign, year, region = _context(request)
     # the units attained in that year, in the region as it stood then (a unit that has
     # moved away since is listed; one that moved in since is not), as far as the user sees
-    attained = list(
+    cat_field = history.AS_OF["category"]
+    qs = (
         attainment.annotate_conditions(attainment.scope_units(campaign, year, prefix=region.prefix), campaign, year)
         .filter(attained=True)
         .filter(pk__in=access.visible_units(request.user).values("pk"))
-        .annotate(grade=attainment.grade_expr(campaign))
-        .order_by(history.AS_OF["category"], history.AS_OF["township"], "code")
     )
+    # a province names tens of thousands: pages of PUBLISHED_PAGE, numbered on within each
+    # category across pages, with the category totals from one grouped count
+    per_category = dict(qs.order_by().values_list(cat_field).annotate(n=Count("pk")))
+    page = Paginator(
+        qs.annotate(grade=attainment.grade_expr(campaign)).order_by(cat_field, history.AS_OF["township"], "code"),
+        PUBLISHED_PAGE,
+    ).get_page(request.GET.get("page"))
+    attained = list(page.object_list)
+    before, running = {}, 0
+    for cat in sorted(per_category):
+        before[cat], running = running, running + per_category[cat]
     townships = Region.objects.filter(code__in={getattr(u, history.AS_OF["township"]) for u in attained})
     names = {code: label["name"] for code, label in history.labels_on(townships, history.year_end(year)).items()}
     categories = dict(Category.choices)
     grades = dict(attainment.Grade.choices)
-    for u in attained:
+    for i, u in enumerate(attained, start=page.start_index() - 1):
+        u.serial = i - before[getattr(u, cat_field)] + 1
+        u.category_total = per_category[getattr(u, cat_field)]
         u.grade_label = grades[u.grade]
         u.township_then = names.get(getattr(u, history.AS_OF["township"]), "")
         u.category_then = categories.get(getattr(u, history.AS_OF["category"]), "")
@@ -453,6 +469,8 @@ def published_list(request):
             # name already begins with it
             "title_region": "" if campaign.name.startswith(era["name"]) else era["name"],
             "units": attained,
+            "page": page,
+            "total": sum(per_category.values()),
             "qs": _qs(campaign, year, region),
         },
     )

@@ -280,3 +280,40 @@ def test_no_progress_form_for_a_department_with_nothing_to_report(users, campaig
     # 小店区's 教育局 under a campaign without special actions: the page says so, offers no form
     page = login(users.education).get("/supervision/actions/").content.decode()
     assert "本活动没有专项行动" in page and 'id="report-progress"' not in page
+
+
+def test_the_published_list_comes_in_pages_numbered_on_within_each_category(
+    users, tree, campaign, login, monkeypatch
+):
+    import re
+
+    from reports import rollup, views
+    from tests.factories import make_assessment
+
+    monkeypatch.setattr(views, "PUBLISHED_PAGE", 3)
+    for n in range(5):
+        make_assessment(unit=UnitFactory(township=tree.t1, name=f"村{n}"), campaign=campaign, status="approved")
+    for n in range(2):
+        make_assessment(
+            unit=UnitFactory(township=tree.t1, name=f"企业{n}", kind="enterprise"), campaign=campaign, status="approved"
+        )
+    rollup.run(campaign_id=campaign.id, year=2022)
+    client = login(users.province)
+    q = {"campaign": campaign.slug, "year": 2022}
+    pages = [client.get("/reports/published/", {**q, "page": p}).content.decode() for p in (1, 2, 3)]
+    assert all("共 7 个单位" in p for p in pages) and "第 1 / 3 页" in pages[0]
+    serials = [re.findall(r"<tr><td>(\d+)</td>", p) for p in pages]
+    # 企事业单位 (enterprise_institution) sorts first: 1, 2; then 村（社区）1–5, across the pages
+    assert serials == [["1", "2", "1"], ["2", "3", "4"], ["5"]]
+    assert "企事业单位（2）" in pages[0] and "村（社区）（5）" in pages[1]
+
+
+def test_the_units_list_filters_by_a_typed_region_code(users, tree, canary, login):
+    UnitFactory(township=tree.t1, name="坞城村")
+    UnitFactory(township=tree.t2, name="营盘村")
+    city = login(users.city)
+    page = city.get("/units/", {"region": tree.t1.code}).content.decode()
+    assert "坞城村" in page and "营盘村" not in page
+    assert "<option" not in page.split('name="region"')[0][-200:]  # a search field, not a select of every region
+    foreign = city.get("/units/", {"region": tree.canary_township.code}).content.decode()
+    assert f"区划代码 {tree.canary_township.code} 不存在或不在您的管辖范围内" in foreign and "金丝雀村" not in foreign

@@ -26,7 +26,10 @@ def lookup(url: str, options: str, **extra) -> forms.TextInput:
 
 
 class UnitFilterForm(forms.Form):
-    region = forms.ChoiceField(label=_("区划"), required=False)
+    # searched as typed (a province has 1,500 counties and townships: no select of them all)
+    region = forms.CharField(
+        label=_("区划"), required=False, max_length=12, widget=lookup("/units/lookup/regions/", "region-options")
+    )
     kind = forms.ChoiceField(label=_("类型"), required=False, choices=[("", _("全部"))] + UnitKind.choices)
     category = forms.ChoiceField(
         label=_("类别"),
@@ -40,10 +43,13 @@ class UnitFilterForm(forms.Form):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        regions = access.visible_regions(user).filter(level__in=[Level.COUNTY, Level.TOWNSHIP]).order_by("code")
-        self.fields["region"].choices = [("", _("全部"))] + [
-            (r.code, ("　" if r.level == Level.TOWNSHIP else "") + r.name) for r in regions
-        ]
+        self.user = user
+
+    def clean_region(self):
+        code = self.cleaned_data["region"].strip()
+        if code and not access.visible_regions(self.user).filter(code=code).exists():
+            raise ValidationError(_("区划代码 %(c)s 不存在或不在您的管辖范围内。") % {"c": code})
+        return code
 
 
 class UnitForm(forms.ModelForm):

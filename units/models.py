@@ -300,7 +300,15 @@ class Unit(models.Model):
         verbose_name = _("创建单位")
         verbose_name_plural = _("创建单位")
         ordering = ["code"]
-        indexes = [models.Index(fields=["township", "category", "active"], name="unit_rollup_idx")]
+        indexes = [
+            models.Index(fields=["township", "category", "active"], name="unit_rollup_idx"),
+            # units.history.history_reaches asks “any unit changed after day D?” on every
+            # roll-up, incremental ones too: an index of the few units that ever changed,
+            # not a scan of every unit of the province
+            models.Index(
+                fields=["state_since"], name="unit_state_since_idx", condition=models.Q(state_since__isnull=False)
+            ),
+        ]
         # Only the known kinds, whatever path a row takes in (the roll-up writes kinds into
         # its JSON split verbatim, reports.rollup.PG_SNAPSHOT_SQL).
         constraints = [models.CheckConstraint(condition=models.Q(kind__in=UnitKind.values), name="unit_kind_known")]
