@@ -22,7 +22,7 @@ from sanling.kernel.errors import ServiceError
 
 from . import access, services
 from .audit import client_ip
-from .forms import lookup
+from .forms import add_errors, lookup
 from .models import ApiToken, Department, Role, User
 
 
@@ -101,12 +101,6 @@ def _live_tokens():
     return ApiToken.objects.filter(Q(expiry__isnull=True) | Q(expiry__gt=timezone.now()))
 
 
-def _add_errors(form, exc: ValidationError) -> None:
-    errors = exc.message_dict if hasattr(exc, "error_dict") else {None: exc.messages}
-    for field, errs in errors.items():
-        form.add_error(field if field in form.fields else None, errs)
-
-
 @login_required
 def account_list(request):
     access.require(access.can_manage_accounts(request.user))
@@ -160,7 +154,7 @@ def account_create(request):
                 **extra,
             )
         except (ValidationError, ServiceError) as exc:
-            _add_errors(form, exc)
+            add_errors(form, exc)
         except PermissionDenied as exc:
             form.add_error("role", str(exc))
         else:
@@ -178,7 +172,7 @@ def account_edit(request, pk: int):
         try:
             services.user_update(user=account, by=request.user, ip=client_ip(request), **form.cleaned_data)
         except (ValidationError, ServiceError) as exc:
-            _add_errors(form, exc)
+            add_errors(form, exc)
         else:
             messages.success(request, _("已保存。"))
             return redirect("accounts:list")

@@ -8,6 +8,14 @@ from . import access, auth
 from .models import Level, Unit, UnitKind
 
 
+def add_errors(form: forms.Form, exc: ValidationError) -> None:
+    """A service's ValidationError on the form: each message under its field, or above
+    the form when the field is not one of the form's."""
+    errors = exc.message_dict if hasattr(exc, "error_dict") else {None: exc.messages}
+    for field, messages in errors.items():
+        form.add_error(field if field in form.fields else None, messages)
+
+
 def lookup(url: str, options: str, **extra) -> forms.TextInput:
     """A code field that searches as one types (htmx fills the <datalist id=options> the
     template holds from `url`: units.views.unit_lookup / region_lookup), showing each

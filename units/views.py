@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from . import access, imports, services
-from .forms import ImportForm, UnitFilterForm, UnitForm
+from .forms import ImportForm, UnitFilterForm, UnitForm, add_errors
 from .models import Level
 
 
@@ -79,8 +79,7 @@ def unit_create(request):
                 by=request.user,
             )
         except ValidationError as exc:
-            for fld, errs in exc.message_dict.items():
-                form.add_error(fld if fld in form.fields else None, errs)
+            add_errors(form, exc)
         else:
             messages.success(request, _("已登记单位“%(name)s”。") % {"name": unit.name})
             return redirect("units:list")
@@ -98,8 +97,7 @@ def unit_edit(request, pk: int):
         try:
             services.unit_update(unit=fresh, by=request.user, **{k: d[k] for k in services.UNIT_EDITABLE_FIELDS})
         except ValidationError as exc:
-            for fld, errs in exc.message_dict.items():
-                form.add_error(fld if fld in form.fields else None, errs)
+            add_errors(form, exc)
         else:
             messages.success(request, _("已保存。"))
             return redirect("units:list")
