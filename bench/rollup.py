@@ -174,6 +174,7 @@ def approval_latency(campaign):
     import subprocess
     import sys
 
+    from django.conf import settings
     from django.db import transaction
 
     from inspections.models import Assessment, Status
@@ -203,6 +204,8 @@ def approval_latency(campaign):
             "-A",
             "sanling",
             "worker",
+            "-Q",
+            settings.WORKER_ALL_QUEUES,  # the incremental update goes to its own queue
             "-c",
             "1",
             "--without-gossip",
