@@ -20,11 +20,23 @@ import time
 
 from _setup import ROOT, machine, seed, services
 
+# Each request the next path of the list (wrk's Lua hooks): distinct queries, none repeated
+# within a run — the uncached case (issue #19: a different region, category, year each time).
+DISTINCT_LUA = """
+local paths, i = {}, 0
+for line in io.lines(os.getenv("PATHS_FILE")) do paths[#paths + 1] = line end
+request = function()
+  i = i + 1
+  return wrk.format("GET", paths[(i - 1) % #paths + 1])
+end
+"""
 
-def wrk(url: str, token: str, connections: int, seconds: int) -> dict:
+
+def wrk(url: str, token: str, connections: int, seconds: int, script: str | None = None) -> dict:
     out = subprocess.run(
         [
             "wrk",
+            *(["-s", script] if script else []),
             "-t",
             str(min(connections, 2)),
             "-c",
@@ -123,6 +135,30 @@ def main():
                     "latency": wrk(url, token, 1, args.seconds),
                     "throughput": wrk(url, token, 16, args.seconds),
                 }
+            # distinct queries: every region of the province × category × year, in an order
+            # that changes region, category and year from one request to the next
+            codes = list(Region.objects.filter(code__startswith="14").values_list("code", flat=True))
+            paths = [
+                f"/api/v1/attainment/?campaign=shanxi-sanling&year={y}&region_code={c}&category={cat}"
+                for c in codes
+                for cat in ("village_community", "enterprise_institution")
+                for y in range(2020, 2023)
+            ]
+            import random
+
+            random.Random(1).shuffle(paths)
+            tmp = ROOT / "test-artifacts"
+            tmp.mkdir(exist_ok=True)
+            (tmp / "api-paths.txt").write_text("\n".join(paths) + "\n")
+            (tmp / "api-distinct.lua").write_text(DISTINCT_LUA)
+            os.environ["PATHS_FILE"] = str(tmp / "api-paths.txt")
+            base = f"http://127.0.0.1:{port}/"
+            script = str(tmp / "api-distinct.lua")
+            out["distinct_queries"] = {
+                "paths": len(paths),
+                "latency": wrk(base, token, 1, args.seconds, script),
+                "throughput": wrk(base, token, 16, args.seconds, script),
+            }
             out["machine"] = machine()
             print(json.dumps(out, ensure_ascii=False, indent=2))
         finally:
