@@ -47,11 +47,16 @@ def plan(officers: int, staff: int) -> dict:
     from units.models import Level, Region, Role, Unit, User
 
     campaign = Campaign.objects.get(slug="shanxi-sanling")
-    townships = list(
-        Region.objects.filter(level=Level.TOWNSHIP, code__startswith="14")
+    # where a local campaign implements the province's (Jinzhong's), units assess under it
+    # and their Shanxi assessment is derived: officers elsewhere assess for Shanxi
+    local = [c.scope.prefix for c in Campaign.objects.filter(implements=campaign).select_related("scope")]
+    townships = [
+        code
+        for code in Region.objects.filter(level=Level.TOWNSHIP, code__startswith="14")
         .order_by("code")
         .values_list("code", flat=True)
-    )
+        if not code.startswith(tuple(local))
+    ]
     step = max(1, len(townships) // officers)
     out = []
     for n, code in enumerate(townships[::step][:officers]):
