@@ -17,7 +17,8 @@ OFFICERS = list(PLAN["officers"])  # [{"username", "session", "assessment"}]
 STAFF = list(PLAN["staff"])  # session keys
 SAVED: Counter = Counter()
 LOCK = re.compile(r'name="lock_version" value="(\d+)"')
-SCORE = re.compile(r'name="score_(\d+)"')
+# each item's input: its id, its full marks and whether it is a veto item (full marks or 0)
+SCORE = re.compile(r'name="score_(\d+)"[^>]*?data-max="([\d.]+)" data-veto="(\d)"')
 
 
 class Officer(HttpUser):
@@ -38,7 +39,10 @@ class Officer(HttpUser):
             "csrfmiddlewaretoken": self.client.cookies["csrftoken"],
             "lock_version": lock,
             "action": "save",
-            **{f"score_{i}": str(random.randint(0, 2)) for i in items},
+            **{
+                f"score_{i}": (random.choice(["0", full]) if veto == "1" else str(random.randint(0, 2)))
+                for i, full, veto in items
+            },
         }  # noqa: S311 - load data
         with self.client.post(url, data, name="save scores", allow_redirects=False, catch_response=True) as r:
             if r.status_code == 302:
