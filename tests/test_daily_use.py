@@ -282,9 +282,7 @@ def test_no_progress_form_for_a_department_with_nothing_to_report(users, campaig
     assert "本活动没有专项行动" in page and 'id="report-progress"' not in page
 
 
-def test_the_published_list_comes_in_pages_numbered_on_within_each_category(
-    users, tree, campaign, login, monkeypatch
-):
+def test_the_published_list_comes_in_pages_numbered_on_within_each_category(users, tree, campaign, login, monkeypatch):
     import re
 
     from reports import rollup, views
