@@ -8,7 +8,9 @@
     if (!el || !window.echarts) return null;
     var chart = echarts.init(el, null, { renderer: "canvas" });
     chart.setOption({ animation: false });
-    window.addEventListener("resize", function () { chart.resize(); });
+    // a window squeezed to nothing (a minimised window, a full-page capture) would lay
+    // the map out in an empty box, which ECharts cannot invert: wait for a real size
+    window.addEventListener("resize", function () { if (el.clientWidth && el.clientHeight) chart.resize(); });
     return chart;
   }
   var pctFmt = function (v) { return v == null ? "—" : v.toFixed(1) + "%"; };

@@ -17,7 +17,8 @@
   }
   function chart(id) {
     var c = echarts.init($(id), null, { renderer: "canvas" });
-    window.addEventListener("resize", function () { c.resize(); });
+    // as on the dashboard: never lay a chart out in an empty box
+    window.addEventListener("resize", function () { if (c.getDom().clientWidth && c.getDom().clientHeight) c.resize(); });
     return c;
   }
   var mapChart = chart("screen-map");
