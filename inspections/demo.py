@@ -1,6 +1,7 @@
-"""Deterministic demo assessments (with every item score) and incidents, generated fast
-with bulk inserts (COPY on PostgreSQL) for the demo units of units.demo. Scores go
-through scoring.compute, as an officer's would; all of it is demo data."""
+"""Deterministic demo assessments (with every item score) and incidents, generated fast:
+assessments and incidents by bulk inserts (COPY on PostgreSQL), item scores set-wise from
+a pool of score patterns, for the demo units of units.demo. Scores go through
+scoring.compute, as an officer's would; all of it is demo data."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import datetime as dt
 import random
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from sanling.kernel.bulk import bulk_insert, next_id, reset_sequence
@@ -18,6 +19,71 @@ from . import scoring
 from .models import Assessment, Incident, ItemScore
 
 CHUNK = 20_000
+# Distinct score patterns per category: each demo assessment takes one, picked from its
+# id by a multiplicative hash the database computes too, so the item scores (≈ 20 a unit,
+# 90 million at 5 million units) are written by one INSERT … SELECT rather than built in
+# Python row by row.
+PATTERNS = 1024
+HASH = 2654435761  # Knuth's multiplicative constant
+
+
+def pattern_of(assessment_id: int) -> int:
+    return assessment_id * HASH % PATTERNS
+
+
+def _patterns(rng: random.Random, items) -> list[tuple[dict, scoring.Result]]:
+    """PATTERNS self-assessments of a category: most strong, some weak, veto items full
+    marks or nothing — each with its result computed as an officer's would be."""
+    out = []
+    for _ in range(PATTERNS):
+        strong = rng.random() < 0.85
+        scores = {}
+        for item in items:
+            if strong:
+                s = item.max_score if rng.random() < 0.8 else (item.max_score * Decimal(rng.randint(7, 9)) / 10)
+            else:
+                s = item.max_score * Decimal(rng.randint(4, 10)) / 10
+            s = s.quantize(Decimal("0.1"), ROUND_HALF_UP)
+            if item.veto and s < item.max_score:
+                s = Decimal(0)  # a veto item counts full marks or nothing
+            scores[item.id] = s
+        out.append((scores, scoring.compute(items, scores)))
+    return out
+
+
+def _write_item_scores(campaign, year: int, first_id: int, patterns: dict) -> int:
+    """Every item score of the demo assessments from id `first_id` on, set-wise: each
+    assessment joined to its pattern (pattern_of, computed alike in SQL) of its unit's
+    category. Identifiers come from model metadata; values are bound parameters."""
+    qn = connection.ops.quote_name
+    s_meta, a_meta, u_meta = ItemScore._meta, Assessment._meta, Unit._meta
+    rows = [
+        (cat, n, item_id, score)
+        for cat, pats in patterns.items()
+        for n, (scores, _) in enumerate(pats)
+        for item_id, score in scores.items()
+    ]
+    col = lambda meta, f: qn(meta.get_field(f).column)  # noqa: E731
+    targets = ["assessment", "item", "self_score", "note", "reviewer_note"]
+    with connection.cursor() as cur:
+        cur.execute("DROP TABLE IF EXISTS seed_pattern")
+        cur.execute(
+            "CREATE TEMPORARY TABLE seed_pattern (category varchar(40), pattern integer, item_id integer, "
+            "score numeric(5, 1))"
+        )
+        cur.executemany("INSERT INTO seed_pattern VALUES (%s, %s, %s, %s)", rows)
+        cur.execute(
+            f"INSERT INTO {qn(s_meta.db_table)} ({', '.join(col(s_meta, f) for f in targets)}) "  # noqa: S608
+            f"SELECT a.{col(a_meta, 'id')}, p.item_id, p.score, '', '' "
+            f"FROM {qn(a_meta.db_table)} a JOIN {qn(u_meta.db_table)} u ON u.{col(u_meta, 'id')} = a.{col(a_meta, 'unit')} "
+            f"JOIN seed_pattern p ON p.category = u.{col(u_meta, 'category')} "
+            f"AND p.pattern = (CAST(a.{col(a_meta, 'id')} AS BIGINT) * {HASH}) %% {PATTERNS} "
+            f"WHERE a.{col(a_meta, 'campaign')} = %s AND a.{col(a_meta, 'year')} = %s AND a.{col(a_meta, 'id')} >= %s",
+            [campaign.id, year, first_id],
+        )
+        written = cur.rowcount
+        cur.execute("DROP TABLE seed_pattern")
+    return written
 
 
 @transaction.atomic
@@ -29,23 +95,25 @@ def seed_assessments(*, campaign, year: int, seed: int, log=print) -> tuple[int,
         log(f"{campaign.slug} {year}: demo assessments already present; skipped")
         return 0, 0, 0
     items = {cat: list(scoring.applicable_items(campaign.standard, cat)) for cat in campaign.categories}
+    patterns = {cat: _patterns(rng, items[cat]) for cat in campaign.categories}
     # every unit of the scope: the real villages and communities and the demo others
     units = list(Unit.objects.filter(campaign.unit_q()).values_list("id", "category").order_by("id"))
-    a_id, s_id, i_id = next_id(Assessment), next_id(ItemScore), next_id(Incident)
+    a_id, i_id = next_id(Assessment), next_id(Incident)
+    first_id = a_id
     # a past year's assessments were entered and decided in that year, not today
     moment = timezone.now()
     if year < timezone.localdate().year:
         moment = dt.datetime(year, 11, 20, 10, 0, tzinfo=timezone.get_current_timezone())
     now = moment.isoformat()
     decided = (moment + dt.timedelta(days=10)).isoformat() if year < timezone.localdate().year else now
-    a_rows, s_rows, i_rows = [], [], []
+    a_rows, i_rows = [], []
     counts = [0, 0, 0]
 
     def flush():
-        for n, (model, rows) in enumerate(((Assessment, a_rows), (ItemScore, s_rows), (Incident, i_rows))):
+        for n, (model, rows) in enumerate(((Assessment, a_rows), (Incident, i_rows))):
             if rows:
                 bulk_insert(model, rows, list(rows[0]))
-                counts[n] += len(rows)
+                counts[2 * n] += len(rows)
                 rows.clear()
 
     statuses = ["approved"] * 70 + ["submitted"] * 10 + ["returned"] * 4 + ["draft"] * 4 + [None] * 12
@@ -55,36 +123,12 @@ def seed_assessments(*, campaign, year: int, seed: int, log=print) -> tuple[int,
         statuses = ["approved"] * 30 + ["submitted"] * 20 + ["returned"] * 6 + ["draft"] * 14 + [None] * 30
         days = max(1, (timezone.localdate() - dt.date(year, 1, 1)).days)  # incidents up to today
     for n_unit, (unit_id, cat) in enumerate(units):
-        # Flush every CHUNK units: ~20 item-score rows per unit, so memory stays at a
-        # few hundred MB even for a million units.
+        # Flush every CHUNK units, so memory stays flat whatever the number of units.
         if n_unit and n_unit % CHUNK == 0:
             flush()
         status = rng.choice(statuses)
         if status is not None:
-            strong = rng.random() < 0.85
-            scores = {}
-            for item in items[cat]:
-                if strong:
-                    s = item.max_score if rng.random() < 0.8 else (item.max_score * Decimal(rng.randint(7, 9)) / 10)
-                else:
-                    s = item.max_score * Decimal(rng.randint(4, 10)) / 10
-                s = s.quantize(Decimal("0.1"), ROUND_HALF_UP)
-                if item.veto and s < item.max_score:
-                    s = Decimal(0)  # a veto item counts full marks or nothing
-                scores[item.id] = s
-                s_rows.append(
-                    {
-                        "id": s_id,
-                        "assessment_id": a_id,
-                        "item_id": item.id,
-                        "self_score": s,
-                        "reviewer_score": None,
-                        "note": "",
-                        "reviewer_note": "",
-                    }
-                )
-                s_id += 1
-            result = scoring.compute(items[cat], scores)
+            result = patterns[cat][pattern_of(a_id)][1]
             a_rows.append(
                 {
                     "id": a_id,
@@ -149,7 +193,9 @@ def seed_assessments(*, campaign, year: int, seed: int, log=print) -> tuple[int,
             )
             i_id += 1
     flush()
-    if year < timezone.localdate().year:  # bulk_create stamps auto_now fields with today
+    counts[1] = _write_item_scores(campaign, year, first_id, patterns)
+    if year < timezone.localdate().year and connection.vendor != "postgresql":
+        # bulk_create stamps auto_now fields with today (COPY writes the rows' own)
         Assessment.objects.filter(campaign=campaign, year=year, is_demo=True).update(
             created_at=moment, updated_at=moment
         )

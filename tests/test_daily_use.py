@@ -265,6 +265,26 @@ def test_demo_assessments_of_a_past_year_carry_dates_of_that_year(tree, campaign
             assert a.approved_at.year == 2020
 
 
+def test_demo_item_scores_written_set_wise_add_up_to_each_assessments_score(tree, campaign):
+    from inspections import scoring
+    from inspections.demo import seed_assessments
+    from inspections.models import Assessment
+
+    for _ in range(40):
+        UnitFactory(township=tree.t1)
+    _, n_scores, _ = seed_assessments(campaign=campaign, year=2021, seed=3, log=lambda *_: None)
+    assessments = list(Assessment.objects.filter(year=2021).select_related("unit").prefetch_related("scores"))
+    assert assessments and n_scores == sum(len(a.scores.all()) for a in assessments)
+    finals = set()
+    for a in assessments:
+        items = list(scoring.applicable_items(a.standard, a.unit.category))
+        assert {s.item_id for s in a.scores.all()} == {i.id for i in items}
+        result = scoring.compute(items, {s.item_id: s.self_score for s in a.scores.all()})
+        assert (result.final, result.veto_failed) == (a.final_score, a.veto_failed), a.pk
+        finals.add(a.final_score)
+    assert len(finals) > 5  # drawn from many patterns, not one
+
+
 def test_the_zero_conditions_menu_only_where_a_campaign_has_them(users, campaign, login):
     officer = login(users.officer)
     page = officer.get("/assessments/").content.decode()
