@@ -172,6 +172,17 @@ def attained_q(campaign: Campaign, year: int) -> Q:
     return q
 
 
+def passed_q(campaign: Campaign, year: int) -> Q:
+    """Every condition but no_incident: attained = passed and not among the units of
+    breaking_incidents(). For statements over every unit (the full roll-up), which join
+    the few broken units once rather than run a subquery per unit."""
+    q = Q()
+    for name, cond in condition_q(campaign, year).items():
+        if name != "no_incident":
+            q &= cond
+    return q
+
+
 def annotate_conditions(qs: QuerySet[Unit], campaign: Campaign, year: int) -> QuerySet[Unit]:
     """Annotate ok_<condition> booleans and `attained` on each unit (for pages and the API)."""
     conds = condition_q(campaign, year)

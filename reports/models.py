@@ -65,6 +65,25 @@ class AttainmentHistory(AttainmentFigures):
         ordering = ["day"]
 
 
+class ZeroBreak(models.Model):
+    """The full roll-up's working set: the units a breaking incident rules out for a
+    campaign-year (reports.attainment.breaking_incidents), one row each. The roll-up
+    rewrites a campaign-year's rows inside its transaction, under the RollupState lock,
+    then joins them to the units: a hash join PostgreSQL runs on parallel workers where a
+    subquery per unit keeps the whole count on one core. Derived, never read elsewhere:
+    between roll-ups it holds the last run's set. No database constraints: rows are
+    written only from the incidents' own unit ids."""
+
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.CASCADE, related_name="+", db_constraint=False, db_index=False
+    )
+    year = models.PositiveIntegerField()
+    unit = models.ForeignKey("units.Unit", on_delete=models.CASCADE, related_name="zero_breaks", db_constraint=False)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["campaign", "year", "unit"], name="zero_break_unique")]
+
+
 class RollupState(models.Model):
     """One row per campaign-year. Locked with select_for_update during a roll-up so two
     roll-ups of the same campaign and year never run at once; `dirty` records that a

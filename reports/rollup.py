@@ -26,8 +26,9 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Count, F, QuerySet
+from django.db.models import Count, F, FilteredRelation, Q, QuerySet
 from django.utils import timezone
 
 from standards.models import Campaign
@@ -37,7 +38,7 @@ from units.history import AS_OF
 from units.models import PREFIX_LENGTH, Level, Region, category_case
 
 from . import attainment
-from .models import AttainmentHistory, AttainmentSnapshot, RollupState
+from .models import AttainmentHistory, AttainmentSnapshot, RollupState, ZeroBreak
 
 Progress = Callable[[str, int, int], None]
 
@@ -66,14 +67,17 @@ KEY_FIELDS = {"campaign_id", "year", "region_id", "category"}
 
 
 def _tune_session() -> None:
-    """PostgreSQL's JIT compiles these statements on every run (their cost estimates are
-    high) and spends more on compiling than it saves: measured at 1 M units, the snapshot
-    statement took 2.06 s with JIT and 1.62 s without. Off for this transaction only.
-    (A larger work_mem was tried too: at 100 k units it makes the planner sort the 100,000
-    joined rows for a group aggregate instead of hashing them, 0.118 s against 0.079 s.)"""
+    """Session settings for this transaction only (SET LOCAL). JIT off: PostgreSQL
+    compiles these statements on every run (their cost estimates are high) and spends
+    more on compiling than it saves (at 1 M units the snapshot statement took 2.06 s with
+    JIT, 1.62 s without). work_mem from settings.ROLLUP_WORK_MEM: the full run's parallel
+    hash of a year's assessments (≈ 70 MB at 1 M units) spills to disk in batches at the
+    server's default of 4 MB; one roll-up runs at a time, so the memory is bounded."""
     if connection.vendor == "postgresql":
         with connection.cursor() as cur:
-            cur.execute("SET LOCAL jit = off")
+            cur.execute(
+                "SELECT set_config('jit', 'off', true), set_config('work_mem', %s, true)", [settings.ROLLUP_WORK_MEM]
+            )
 
 
 def _lock_state(campaign: Campaign, year: int) -> RollupState:
@@ -250,14 +254,24 @@ def _named(qs_or_sql, prefix: str, params: dict) -> str:
 def _counts(campaign: Campaign, year: int, prefix: str | None, params: dict) -> str:
     """Total and attained units per (township, kind) as they stood at the year's end: one
     grouped query, or — when a later change reaches back to the year — one per part of
-    units.history.units_as_of_parts, added up."""
-    parts = [
-        attainment.with_assessment(part, campaign, year)
-        .values_list(AS_OF["township"], AS_OF["kind"])
-        .annotate(total=Count("id"), attained=Count("id", filter=attainment.attained_q(campaign, year)))
-        .order_by()
-        for part in attainment.scope_units_parts(campaign, year, prefix=prefix)
-    ]
+    units.history.units_as_of_parts, added up. The full run (no prefix) reads the broken
+    units from the ZeroBreak rows _mark_breaks wrote, by a join; the incremental update
+    of one township asks the incidents per unit (attainment.attained_q)."""
+    parts = []
+    for part in attainment.scope_units_parts(campaign, year, prefix=prefix):
+        if prefix is None:
+            part = part.annotate(
+                zb=FilteredRelation("zero_breaks", condition=Q(zero_breaks__campaign=campaign, zero_breaks__year=year))
+            )
+            attained = attainment.passed_q(campaign, year) & Q(zb__id__isnull=True)
+        else:
+            attained = attainment.attained_q(campaign, year)
+        parts.append(
+            attainment.with_assessment(part, campaign, year)
+            .values_list(AS_OF["township"], AS_OF["kind"])
+            .annotate(total=Count("id"), attained=Count("id", filter=attained))
+            .order_by()
+        )
     if len(parts) == 1:
         return _named(parts[0], "u", params)
     township, kind = (connection.ops.quote_name(AS_OF[f]) for f in ("township", "kind"))
@@ -266,6 +280,23 @@ def _counts(campaign: Campaign, year: int, prefix: str | None, params: dict) -> 
         f"SELECT {township}, {kind}, SUM(total) AS total, SUM(attained) AS attained "  # noqa: S608
         f"FROM ({union}) parts GROUP BY {township}, {kind}"
     )
+
+
+def _mark_breaks(campaign: Campaign, year: int) -> None:
+    """Rewrite the campaign-year's ZeroBreak rows: the distinct units of its breaking
+    incidents (reports.attainment), one INSERT … SELECT. The caller holds the lock."""
+    ZeroBreak.objects.filter(campaign=campaign, year=year).delete()
+    units = attainment.breaking_incidents(campaign, year).values_list("unit_id").distinct().order_by()
+    sql, params = units.query.sql_with_params()
+    qn = connection.ops.quote_name
+    meta = ZeroBreak._meta
+    cols = ", ".join(qn(meta.get_field(f).column) for f in ("campaign", "year", "unit"))
+    with connection.cursor() as cur:
+        # identifiers from model metadata; values are bound parameters
+        cur.execute(
+            f"INSERT INTO {qn(meta.db_table)} ({cols}) SELECT %s, %s, q.* FROM ({sql}) q",  # noqa: S608
+            [campaign.pk, year, *params],
+        )
 
 
 def _stored_rows(campaign: Campaign, year: int, codes: list[str], params: dict) -> str:
@@ -307,7 +338,7 @@ def _statement(campaign: Campaign, year: int, now, *, township: Region | None = 
         "now": connection.ops.adapt_datetimefield_value(now),
     }
     if township is None:
-        counts = _counts(campaign, year, None, params)
+        counts = f"SELECT * FROM {COUNTS_TABLE}"  # noqa: S608 - a constant name
         regions = _tree(campaign, year)
         levels = FULL_LEVELS
     else:
@@ -351,11 +382,33 @@ def _statement(campaign: Campaign, year: int, now, *, township: Region | None = 
     return sql, params
 
 
+COUNTS_TABLE = "rollup_counts"
+
+
+def _count_all(campaign: Campaign, year: int) -> None:
+    """The full run's counts per (township, kind) into a temporary table, by a statement
+    of their own: PostgreSQL plans no parallel workers for a statement that writes (the
+    snapshot's INSERT … ON CONFLICT), but does for CREATE TABLE … AS, so the one scan of
+    every unit, assessment and incident — nearly all of a full run — runs on every core
+    the server allows. The snapshot statement then reads a few thousand rows."""
+    _mark_breaks(campaign, year)
+    params: dict = {}
+    counts = _counts(campaign, year, None, params)
+    with connection.cursor() as cur:
+        cur.execute(f"DROP TABLE IF EXISTS {COUNTS_TABLE}")
+        # the table's name is a constant; the counts' values are bound parameters
+        cur.execute(f"CREATE TEMPORARY TABLE {COUNTS_TABLE} AS {counts}", params)  # noqa: S608
+
+
 def _write(campaign: Campaign, year: int, now, *, township: Region | None = None) -> int:
+    if township is None:
+        _count_all(campaign, year)
     sql, params = _statement(campaign, year, now, township=township)
     with connection.cursor() as cur:
         cur.execute(sql, params)
         written = cur.rowcount
+        if township is None:
+            cur.execute(f"DROP TABLE {COUNTS_TABLE}")
     if written < 0:  # SQLite reports no row count for a statement that starts with WITH
         written = AttainmentSnapshot.objects.filter(campaign=campaign, year=year, computed_at=now).count()
     return written

@@ -123,3 +123,14 @@ def test_test_settings_ignore_the_developers_dotenv(tmp_path):
     # then: the development settings read it, the test settings do not
     assert secret("dev") == ["from-dotenv", "/tmp/from-dotenv.db"]
     assert "from-dotenv" not in " ".join(secret("test"))
+
+
+@pytest.mark.parametrize("value", ["lots", "64", "0MB", "64MB; SET jit = on"])
+def test_a_roll_up_work_mem_that_is_no_size_stops_the_start(value):
+    res = run_manage("check", ROLLUP_WORK_MEM=value)
+    assert res.returncode != 0 and "ROLLUP_WORK_MEM" in res.stderr and "64MB" in res.stderr
+
+
+def test_the_roll_up_runs_with_its_work_mem(settings):
+    assert run_manage("check", ROLLUP_WORK_MEM="256MB").returncode == 0
+    assert settings.ROLLUP_WORK_MEM == "64MB"

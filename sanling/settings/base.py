@@ -7,12 +7,14 @@ PostgreSQL with a Redis broker and real workers. Use one of: sanling.settings.de
 default; refuses to start without its services) or sanling.settings.test (ignores .env).
 """
 
+import re
 from datetime import timedelta
 from pathlib import Path
 
 import environ
 from celery.schedules import crontab
 from csp.constants import NONCE
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -130,6 +132,10 @@ DATABASE_ROUTERS = ["sanling.kernel.replica.ReplicaRouter"]
 # how often each process re-checks the replica, and how far behind it may be to be read
 DATABASE_REPLICA_CHECK_SECONDS = env.float("DATABASE_REPLICA_CHECK_SECONDS", default=5)
 DATABASE_REPLICA_MAX_LAG_SECONDS = env.float("DATABASE_REPLICA_MAX_LAG_SECONDS", default=10)
+# work_mem of a roll-up's transaction (reports.rollup._tune_session; docs/benchmarks.md)
+ROLLUP_WORK_MEM = env.str("ROLLUP_WORK_MEM", default="64MB")
+if not re.fullmatch(r"[1-9][0-9]*(kB|MB|GB)", ROLLUP_WORK_MEM):
+    raise ImproperlyConfigured(f"ROLLUP_WORK_MEM={ROLLUP_WORK_MEM!r}: a size such as 64MB (kB, MB or GB)")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "units.User"
