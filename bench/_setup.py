@@ -16,11 +16,14 @@ sys.path.insert(0, str(ROOT))
 
 
 @contextlib.contextmanager
-def services(redis: bool = False):
+def services(redis: bool = False, database: str | None = None):
+    """A throwaway PostgreSQL (and Redis), or with `database` an existing PostgreSQL
+    (a province seeded once, e.g. the 5 M units that take a while to seed)."""
     from tests.services import postgresql
     from tests.services import redis as redis_server
 
-    with postgresql() as pg, redis_server() if redis else contextlib.nullcontext() as rd:
+    pg_ctx = contextlib.nullcontext({"url": database}) if database else postgresql()
+    with pg_ctx as pg, redis_server() if redis else contextlib.nullcontext() as rd:
         os.environ["DATABASE_URL"] = pg["url"]
         if rd:
             os.environ["REDIS_URL"] = rd["url"]
