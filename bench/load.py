@@ -1,13 +1,20 @@
-"""Bounded mixed load on loopback: 50 township officers saving assessments, staff reading
-dashboards, and full roll-ups running back to back — then count the rows.
+"""Bounded mixed load on loopback: township officers saving assessments, staff reading
+dashboards, approvals whose incremental updates run on a real Celery worker, and one full
+roll-up on that worker in the middle — then count the rows.
 
-    python bench/load.py --units 100000 --officers 50 --staff 5 --seconds 60
+    python bench/load.py --units 100000 --officers 200 --staff 20 --seconds 60
+    python bench/load.py --database postgres://…  # a province seeded before
 
-Seeds a province in a throwaway PostgreSQL, starts gunicorn on 127.0.0.1, runs locust
-headless (bounded by --seconds) while this process runs roll-ups in a loop, then checks:
-no failed request, and every acknowledged save is in the database (each assessment's
-lock_version equals its officer's count of successful saves — no lost write). Prints JSON
-with p50/p95/p99 per request type.
+Seeds a province in a throwaway PostgreSQL (or reuses one), starts Redis, gunicorn on
+127.0.0.1 and a worker on every queue, runs locust headless (bounded by --seconds) while
+this process approves a submitted assessment every --approve-every seconds (each queues
+its township's incremental update, as a reviewer's approval does) and queues one full
+roll-up halfway, then checks: no failed request, and every acknowledged save is in the
+database (each assessment's lock_version equals its officer's count of successful saves —
+no lost write). Officers wait --officer-think seconds between one save and the next
+entry page (filling in items), staff --staff-think between pages. Prints JSON with
+p50/p95/p99 per request type, the approvals' time to the province figure and the full
+roll-up's duration under the load.
 """
 
 from __future__ import annotations
@@ -92,17 +99,52 @@ def plan(officers: int, staff: int) -> dict:
     }
 
 
-def rollups(stop: threading.Event, times: list[float]) -> None:
-    from django.db import connection
+def approvals(stop: threading.Event, every: float, seconds: int, latencies: list[float], full: dict) -> None:
+    """Approve a submitted assessment every `every` seconds, each queueing its township's
+    incremental update on the worker, and time each until the province figure moves;
+    halfway, queue one full roll-up on the worker."""
+    from django.db import connection, transaction
+    from django.db.models import Q
 
-    from reports import rollup
+    from inspections.models import Assessment, Status
+    from reports import tasks
+    from reports.models import AttainmentSnapshot
     from standards.models import Campaign
 
-    campaign = Campaign.objects.get(slug="shanxi-sanling")
+    campaign = Campaign.objects.select_related("scope").get(slug="shanxi-sanling")
+    local = Q()  # where a local campaign implements the province's, units assess under it
+    for c in Campaign.objects.filter(implements=campaign).select_related("scope"):
+        local |= Q(unit__township__code__startswith=c.scope.prefix)
+    queue = iter(
+        Assessment.objects.exclude(local)
+        .filter(
+            campaign=campaign,
+            year=2022,
+            status=Status.SUBMITTED,
+            veto_failed=False,
+            final_score__gte=campaign.pass_mark,
+            unit__incidents__isnull=True,
+            unit__township__code__startswith="14",
+        )
+        .select_related("unit")
+        .order_by("id")[:5000]
+    )
+    started = time.monotonic()
     while not stop.is_set():
+        if not full and time.monotonic() - started > seconds / 2:
+            full["queued_at"] = time.monotonic()
+            full["task"] = tasks.rollup_campaign_year.delay(campaign.pk, 2022).id
+        a = next(queue)
+        prov = dict(campaign=campaign, year=2022, region_id=campaign.scope.code, category=a.unit.category)
+        before = AttainmentSnapshot.objects.get(**prov).attained_units
         t = time.monotonic()
-        rollup.run(campaign_id=campaign.id, year=2022)
-        times.append(round(time.monotonic() - t, 2))
+        with transaction.atomic():
+            Assessment.objects.filter(pk=a.pk).update(status=Status.APPROVED)
+            transaction.on_commit(lambda a=a: tasks.schedule_unit_rollup(a.unit_id, campaign.id, 2022))
+        while AttainmentSnapshot.objects.get(**prov).attained_units == before and time.monotonic() - t < 30:
+            time.sleep(0.01)
+        latencies.append(round(time.monotonic() - t, 3))
+        stop.wait(max(0.0, every - (time.monotonic() - t)))
     connection.close()
 
 
@@ -128,18 +170,28 @@ def main():
     ap.add_argument("--staff", type=int, default=5)
     ap.add_argument("--seconds", type=int, default=60)
     ap.add_argument("--workers", type=int, default=4)
+    ap.add_argument("--officer-think", type=float, nargs=2, default=[10, 30], metavar=("MIN", "MAX"))
+    ap.add_argument("--staff-think", type=float, nargs=2, default=[1, 3], metavar=("MIN", "MAX"))
+    ap.add_argument("--approve-every", type=float, default=0.5, help="seconds between two approvals")
+    ap.add_argument("--database", help="an already seeded PostgreSQL (URL) instead of a throwaway one")
     args = ap.parse_args()
-    with services():
+    with services(redis=True, database=args.database):
         from inspections.models import Assessment
         from reports import rollup
+        from reports.models import RollupState
         from standards.models import Campaign
+        from units.models import User
 
-        info = seed(args.units)
+        info = {"seed_s": "reused"} if args.database else seed(args.units)
+        User.objects.filter(username__startswith="load-").delete()  # a reused province's last run
         rollup.run(campaign_id=Campaign.objects.get(slug="shanxi-sanling").id, year=2022)
         load_plan = plan(args.officers, args.staff)
+        load_plan.update(officer_think=args.officer_think, staff_think=args.staff_think)
         tmp = Path(tempfile.mkdtemp(prefix="sanling-load-"))
         (tmp / "plan.json").write_text(json.dumps(load_plan), encoding="utf-8")
         port = 18766
+        from django.conf import settings
+
         env = dict(
             os.environ,
             DJANGO_SETTINGS_MODULE="sanling.settings.dev",
@@ -164,11 +216,19 @@ def main():
             cwd=ROOT,
             env=env,
         )
-        stop, times = threading.Event(), []
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "sanling", "worker", "-Q", settings.WORKER_ALL_QUEUES]
+            + ["-c", "2", "--without-gossip", "--without-mingle", "-l", "WARNING"],
+            cwd=ROOT,
+            env=env,
+        )
+        stop, latencies, full = threading.Event(), [], {}
         try:
             time.sleep(4)
-            roller = threading.Thread(target=rollups, args=(stop, times))
-            roller.start()
+            approver = threading.Thread(
+                target=approvals, args=(stop, args.approve_every, args.seconds, latencies, full)
+            )
+            approver.start()
             users = args.officers + args.staff
             subprocess.run(
                 [
@@ -200,10 +260,16 @@ def main():
                 check=False,
             )
             stop.set()
-            roller.join()
+            approver.join()
+            from celery.result import AsyncResult
+
+            if full.get("task"):
+                AsyncResult(full["task"]).get(timeout=600)
         finally:
             server.terminate()
+            worker.terminate()
             server.wait(20)
+            worker.wait(20)
         saved = json.loads((tmp / "saved.json").read_text(encoding="utf-8"))
         lost = []
         for o in load_plan["officers"]:
@@ -223,8 +289,16 @@ def main():
             "requests": stats,
             "saves_acknowledged": sum(saved.values()),
             "lost_or_extra_writes": lost,
-            "rollups_during_load": len(times),
-            "rollup_s": {"median": sorted(times)[len(times) // 2] if times else None, "max": max(times, default=None)},
+            "officer_think_s": args.officer_think,
+            "staff_think_s": args.staff_think,
+            "approvals": len(latencies),
+            "approval_to_province_s": {
+                "median": sorted(latencies)[len(latencies) // 2] if latencies else None,
+                "p95": sorted(latencies)[int(len(latencies) * 0.95)] if latencies else None,
+                "max": max(latencies, default=None),
+            },
+            "full_rollup_under_load_s": RollupState.objects.get(campaign__slug="shanxi-sanling", year=2022).duration_ms
+            / 1000,
             "machine": machine(),
         }
         print(json.dumps(out, ensure_ascii=False, indent=2))

@@ -23,7 +23,7 @@ SCORE = re.compile(r'name="score_(\d+)"[^>]*?data-max="([\d.]+)" data-veto="(\d)
 
 class Officer(HttpUser):
     weight = PLAN["officer_weight"]
-    wait_time = between(1, 3)
+    wait_time = between(*PLAN["officer_think"])
 
     def on_start(self):
         me = OFFICERS.pop()
@@ -54,7 +54,7 @@ class Officer(HttpUser):
 
 class Staff(HttpUser):
     weight = PLAN["staff_weight"]
-    wait_time = between(1, 3)
+    wait_time = between(*PLAN["staff_think"])
 
     def on_start(self):
         self.client.cookies.set("sessionid", STAFF.pop())
