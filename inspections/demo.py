@@ -5,6 +5,7 @@ scoring.compute, as an officer's would; all of it is demo data."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import random
 from decimal import ROUND_HALF_UP, Decimal
@@ -12,13 +13,14 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.db import connection, transaction
 from django.utils import timezone
 
-from sanling.kernel.bulk import bulk_insert, next_id, reset_sequence
+from sanling.kernel.bulk import bulk_insert, indexes_rebuilt_after, next_id, reset_sequence
 from units.models import Unit
 
 from . import scoring
 from .models import Assessment, Incident, ItemScore
 
 CHUNK = 20_000
+REBUILD_AT = 200_000  # units from which a load rebuilds the indexes after (PostgreSQL)
 # Distinct score patterns per category: each demo assessment takes one, picked from its
 # id by a multiplicative hash the database computes too, so the item scores (≈ 20 a unit,
 # 90 million at 5 million units) are written by one INSERT … SELECT rather than built in
@@ -108,6 +110,10 @@ def seed_assessments(*, campaign, year: int, seed: int, log=print) -> tuple[int,
     decided = (moment + dt.timedelta(days=10)).isoformat() if year < timezone.localdate().year else now
     a_rows, i_rows = [], []
     counts = [0, 0, 0]
+    # a large load drops the tables' indexes and constraints and rebuilds them after
+    rebuild = contextlib.ExitStack()
+    if len(units) >= REBUILD_AT:
+        rebuild.enter_context(indexes_rebuilt_after(Assessment, ItemScore))
 
     def flush():
         for n, (model, rows) in enumerate(((Assessment, a_rows), (Incident, i_rows))):
@@ -194,6 +200,7 @@ def seed_assessments(*, campaign, year: int, seed: int, log=print) -> tuple[int,
             i_id += 1
     flush()
     counts[1] = _write_item_scores(campaign, year, first_id, patterns)
+    rebuild.close()  # indexes and constraints back: each built in one pass
     if year < timezone.localdate().year and connection.vendor != "postgresql":
         # bulk_create stamps auto_now fields with today (COPY writes the rows' own)
         Assessment.objects.filter(campaign=campaign, year=year, is_demo=True).update(

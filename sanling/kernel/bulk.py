@@ -6,6 +6,7 @@ import csv
 import io
 import json
 from collections.abc import Iterable
+from contextlib import contextmanager
 
 from django.db import connection
 from django.db.models import Max
@@ -67,3 +68,47 @@ def reset_sequence(model) -> None:
         with connection.cursor() as cur:
             for sql in connection.ops.sequence_reset_sql(no_style(), [model]):
                 cur.execute(sql)
+
+
+@contextmanager
+def indexes_rebuilt_after(*models):
+    """For a bulk load on PostgreSQL: drop the tables' foreign keys, unique constraints
+    and secondary indexes, load, then add them back — each built or checked in one pass
+    over the table instead of kept up row by row (at 90 million item scores, the
+    difference between minutes and most of an hour). The definitions are read back from
+    the catalogue, so what comes back is exactly what was there; inside the caller's
+    transaction, a failure rolls the drops back too. Elsewhere it does nothing."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    qn = connection.ops.quote_name
+    saved = []
+    with connection.cursor() as cur:
+        for model in models:
+            table = model._meta.db_table
+            cur.execute(
+                "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+                "WHERE conrelid = %s::regclass AND contype IN ('f', 'u') ORDER BY conname",
+                [qn(table)],
+            )
+            constraints = cur.fetchall()
+            cur.execute(
+                "SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid) FROM pg_index i "
+                "WHERE i.indrelid = %s::regclass AND NOT i.indisprimary "
+                "AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid)",
+                [qn(table)],
+            )
+            indexes = cur.fetchall()
+            # names and definitions come from the catalogue, never from input
+            for name, _ in constraints:
+                cur.execute(f"ALTER TABLE {qn(table)} DROP CONSTRAINT {qn(name)}")
+            for name, _ in indexes:
+                cur.execute(f"DROP INDEX {name}")
+            saved.append((table, constraints, indexes))
+    yield
+    with connection.cursor() as cur:
+        for table, constraints, indexes in saved:
+            for _, ddl in indexes:
+                cur.execute(ddl)
+            for name, definition in constraints:
+                cur.execute(f"ALTER TABLE {qn(table)} ADD CONSTRAINT {qn(name)} {definition}")
