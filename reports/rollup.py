@@ -283,19 +283,24 @@ def _counts(campaign: Campaign, year: int, prefix: str | None, params: dict) -> 
 
 
 def _mark_breaks(campaign: Campaign, year: int) -> None:
-    """Rewrite the campaign-year's ZeroBreak rows: the distinct units of its breaking
-    incidents (reports.attainment), one INSERT … SELECT. The caller holds the lock."""
-    ZeroBreak.objects.filter(campaign=campaign, year=year).delete()
-    units = attainment.breaking_incidents(campaign, year).values_list("unit_id").distinct().order_by()
+    """Bring the campaign-year's ZeroBreak rows up to date: the distinct units of its
+    breaking incidents (reports.attainment). Kept rather than rewritten — rows of units no
+    longer broken deleted, new ones inserted — as from one run to the next few change.
+    The caller holds the lock."""
+    units = attainment.breaking_incidents(campaign, year).values("unit_id").distinct().order_by()
+    ZeroBreak.objects.filter(campaign=campaign, year=year).exclude(unit_id__in=units).delete()
     sql, params = units.query.sql_with_params()
     qn = connection.ops.quote_name
     meta = ZeroBreak._meta
     cols = ", ".join(qn(meta.get_field(f).column) for f in ("campaign", "year", "unit"))
     with connection.cursor() as cur:
         # identifiers from model metadata; values are bound parameters
+        table, c = qn(meta.db_table), {f: qn(meta.get_field(f).column) for f in ("campaign", "year", "unit")}
         cur.execute(
-            f"INSERT INTO {qn(meta.db_table)} ({cols}) SELECT %s, %s, q.* FROM ({sql}) q",  # noqa: S608
-            [campaign.pk, year, *params],
+            f"INSERT INTO {table} ({cols}) SELECT %s, %s, q.* FROM ({sql}) q "  # noqa: S608
+            f"WHERE NOT EXISTS (SELECT 1 FROM {table} z WHERE z.{c['campaign']} = %s AND z.{c['year']} = %s "
+            f"AND z.{c['unit']} = q.unit_id)",
+            [campaign.pk, year, *params, campaign.pk, year],
         )
 
 

@@ -12,6 +12,7 @@ from tests.reports.test_rollup import (  # noqa: F401
     YEAR,
     test_an_update_across_midnight_keeps_its_day,
     test_each_change_updates_this_year_and_leaves_a_past_year_as_it_was,
+    test_full_runs_follow_the_broken_units_as_incidents_come_and_go,
     test_gap_and_rate_in_the_statement_are_exact,
     test_history_keeps_each_days_closing_figures,
     test_incremental_update_matches_full,

@@ -275,6 +275,32 @@ def test_incremental_update_matches_full(tree, campaign):
     assert full[(tree.province.code, "village_community")][1] == 1
 
 
+def test_full_runs_follow_the_broken_units_as_incidents_come_and_go(tree, campaign):
+    """The full run keeps its working set of broken units (ZeroBreak) from one run to the
+    next: a unit broken, then cleared by a dismissal, another broken — each run counts as
+    the rule does, as the oracle does."""
+    from reports.models import ZeroBreak
+    from tests.factories import figures
+
+    a, b = (make_assessment(unit=UnitFactory(township=tree.t1), campaign=campaign, status="approved") for _ in range(2))
+    first = make_incident(unit=a.unit, kind="homicide", occurred_on=dt.date(YEAR, 5, 1))
+    rollup.run(campaign_id=campaign.id, year=YEAR)
+    assert figures(campaign, tree.t1) == (2, 1)
+    assert set(ZeroBreak.objects.values_list("unit_id", flat=True)) == {a.unit_id}
+    first.status = "dismissed"
+    first.save()
+    make_incident(unit=b.unit, kind="criminal_case", occurred_on=dt.date(YEAR, 6, 1))
+    make_incident(unit=b.unit, kind="homicide", occurred_on=dt.date(YEAR, 7, 1))  # two: still one unit
+    rollup.run(campaign_id=campaign.id, year=YEAR)
+    assert figures(campaign, tree.t1) == (2, 1)
+    assert set(ZeroBreak.objects.values_list("unit_id", flat=True)) == {b.unit_id}
+    oracle.assert_snapshot_matches(campaign, YEAR)
+    # another year's set is its own
+    rollup.run(campaign_id=campaign.id, year=2021)
+    assert not ZeroBreak.objects.filter(year=2021).exists()
+    assert ZeroBreak.objects.filter(year=YEAR).count() == 1
+
+
 def test_rollup_query_count_does_not_grow_with_units(tree, campaign, django_assert_max_num_queries):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
