@@ -99,14 +99,15 @@ def main():
     with services(redis=args.redis, database=args.database):
         from reports import rollup
         from standards.models import Campaign
-        from units.models import ApiToken, Region, Role, User
+        from units.models import ApiToken, Region, Role, Unit, User
 
         info = {"seed_s": "reused"} if args.database else seed(args.units)
         campaign = Campaign.objects.get(slug="shanxi-sanling")
         rollup.run(campaign_id=campaign.id, year=2022)
-        User.objects.filter(username="bench-bigscreen").delete()  # a reused province's last run
-        user = User.objects.create(
-            username="bench-bigscreen", role=Role.API_CLIENT, region=Region.objects.get(code="140000000000")
+        # a reused province keeps the last run's account (users are deactivated, never deleted)
+        user, _ = User.objects.get_or_create(
+            username="bench-bigscreen",
+            defaults={"role": Role.API_CLIENT, "region": Region.objects.get(code="140000000000")},
         )
         _token, token = ApiToken.objects.create(user=user, scope="statistics")
         port = 18765
@@ -135,7 +136,7 @@ def main():
         )
         try:
             time.sleep(4)
-            out = {"units": args.units, **info, "workers": args.workers}
+            out = {"units": Unit.objects.count(), **info, "workers": args.workers}
             for name, path in [
                 (
                     "children_of_province",

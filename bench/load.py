@@ -48,7 +48,9 @@ def session_for(user) -> str:
     return s.session_key
 
 
-def plan(officers: int, staff: int) -> dict:
+def plan(officers: int, staff: int, run: str = "") -> dict:
+    """Officers with a draft each, and staff; `run` tells the accounts of one run from the
+    last one's in a reused province (users are deactivated, never deleted)."""
     from inspections import services as assessments
     from standards.models import Campaign
     from units.models import Level, Region, Role, Unit, User
@@ -68,7 +70,7 @@ def plan(officers: int, staff: int) -> dict:
     out = []
     for n, code in enumerate(townships[::step][:officers]):
         user = User.objects.create_user(
-            f"load-officer-{n}", password=PASSWORD, role=Role.TOWNSHIP_OFFICER, region_id=code
+            f"load{run}-officer-{n}", password=PASSWORD, role=Role.TOWNSHIP_OFFICER, region_id=code
         )
         unit = Unit.objects.filter(township_id=code, active=True, category__in=campaign.categories).exclude(
             assessments__campaign=campaign, assessments__year=2022
@@ -85,7 +87,7 @@ def plan(officers: int, staff: int) -> dict:
             }
         )
     reader = User.objects.create_user(
-        "load-staff", password=PASSWORD, role=Role.PROVINCE_STAFF, region=Region.objects.get(code="140000000000")
+        f"load{run}-staff", password=PASSWORD, role=Role.PROVINCE_STAFF, region=Region.objects.get(code="140000000000")
     )
     cities = list(Region.objects.filter(level=Level.CITY, code__startswith="14").values_list("code", flat=True))
     return {
@@ -180,12 +182,10 @@ def main():
         from reports import rollup
         from reports.models import RollupState
         from standards.models import Campaign
-        from units.models import User
 
         info = {"seed_s": "reused"} if args.database else seed(args.units)
-        User.objects.filter(username__startswith="load-").delete()  # a reused province's last run
         rollup.run(campaign_id=Campaign.objects.get(slug="shanxi-sanling").id, year=2022)
-        load_plan = plan(args.officers, args.staff)
+        load_plan = plan(args.officers, args.staff, run=time.strftime("%H%M%S") if args.database else "")
         load_plan.update(officer_think=args.officer_think, staff_think=args.staff_think)
         tmp = Path(tempfile.mkdtemp(prefix="sanling-load-"))
         (tmp / "plan.json").write_text(json.dumps(load_plan), encoding="utf-8")
@@ -241,7 +241,7 @@ def main():
                     "-u",
                     str(users),
                     "-r",
-                    str(users),
+                    str(max(1, users // 10)),  # all users started within 10 s
                     "-t",
                     f"{args.seconds}s",
                     "-H",

@@ -10,6 +10,7 @@ import random
 import re
 from collections import Counter
 
+import gevent
 from locust import HttpUser, between, events, task
 
 PLAN = json.loads(open(os.environ["SANLING_LOAD_PLAN"], encoding="utf-8").read())  # noqa: SIM115
@@ -29,6 +30,8 @@ class Officer(HttpUser):
         me = OFFICERS.pop()
         self.assessment = me["assessment"]
         self.client.cookies.set("sessionid", me["session"])
+        # officers come to their desks over a think time, not all in the same second
+        gevent.sleep(random.uniform(0, PLAN["officer_think"][1]))  # noqa: S311 - load timing
 
     @task
     def save(self):
