@@ -28,25 +28,27 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--units", type=int, default=100_000)
     ap.add_argument("--requests", type=int, default=200)
+    ap.add_argument("--database", help="an already seeded PostgreSQL (URL) instead of a throwaway one")
     args = ap.parse_args()
-    with services():
+    run = time.strftime("%H%M%S") if args.database else ""  # accounts are never deleted: one set a run
+    with services(database=args.database):
         from django.test import Client
         from django.test.utils import setup_test_environment
 
         from reports import rollup
         from standards.models import Campaign
-        from units.models import Region, Role, User
+        from units.models import Region, Role, Unit, User
 
-        info = seed(args.units)
+        info = {"seed_s": "reused"} if args.database else seed(args.units)
         setup_test_environment()
         campaign = Campaign.objects.get(slug="shanxi-sanling")
         rollup.run(campaign_id=campaign.id, year=2022)
         user = User.objects.create(
-            username="bench-province", role=Role.PROVINCE_STAFF, region=Region.objects.get(code="140000000000")
+            username=f"bench-province{run}", role=Role.PROVINCE_STAFF, region=Region.objects.get(code="140000000000")
         )
         client = Client()
         client.force_login(user)
-        out = {"units": args.units, **info}
+        out = {"units": Unit.objects.count(), **info}
         q = "campaign=shanxi-sanling&year=2022"
         for name, url, n in [
             ("province_dashboard", f"/reports/?{q}", args.requests),
@@ -78,13 +80,13 @@ def main():
 
         user.set_password("Bench-password-2026")
         user.save()
-        api = User.objects.create(username="bench-api", role=Role.API_CLIENT, region=user.region)
-        admin = User.objects.create(username="bench-admin", role=Role.ADMIN, is_staff=True, is_superuser=True)
+        api = User.objects.create(username=f"bench-api{run}", role=Role.API_CLIENT, region=user.region)
+        admin = User.objects.create(username=f"bench-admin{run}", role=Role.ADMIN, is_staff=True, is_superuser=True)
         for name, act in [
             (
                 "login",
                 lambda: Client().post(
-                    "/accounts/login/", {"username": "bench-province", "password": "Bench-password-2026"}
+                    "/accounts/login/", {"username": user.username, "password": "Bench-password-2026"}
                 ),
             ),
             ("token_issue", lambda: unit_services.token_issue(username=api.username, by=admin)),
