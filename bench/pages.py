@@ -28,6 +28,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--units", type=int, default=100_000)
     ap.add_argument("--requests", type=int, default=200)
+    ap.add_argument("--list-requests", type=int, default=50, help="requests to each list page")
     ap.add_argument("--database", help="an already seeded PostgreSQL (URL) instead of a throwaway one")
     args = ap.parse_args()
     run = time.strftime("%H%M%S") if args.database else ""  # accounts are never deleted: one set a run
@@ -54,13 +55,13 @@ def main():
             ("province_dashboard", f"/reports/?{q}", args.requests),
             ("city_dashboard", f"/reports/?{q}&region=140100000000", args.requests),
             ("screen_api", f"/api/v1/screen/?{q}", args.requests),
-            ("province_worklist", f"/assessments/?{q}", 50),
-            ("province_worklist_page_40", f"/assessments/?{q}&page=40", 50),
-            ("province_review_queue", "/assessments/queue/", 50),
-            ("published_list", f"/reports/published/?{q}", 50),
-            ("units_list", "/units/", 50),
-            ("incidents_list", "/incidents/", 50),
-            ("rectification_ledger", "/supervision/rectifications/", 50),
+            ("province_worklist", f"/assessments/?{q}", args.list_requests),
+            ("province_worklist_page_40", f"/assessments/?{q}&page=40", args.list_requests),
+            ("province_review_queue", "/assessments/queue/", args.list_requests),
+            ("published_list", f"/reports/published/?{q}", args.list_requests),
+            ("units_list", "/units/", args.list_requests),
+            ("incidents_list", "/incidents/", args.list_requests),
+            ("rectification_ledger", "/supervision/rectifications/", args.list_requests),
         ]:
             for _ in range(5):
                 assert client.get(url).status_code == 200, url  # noqa: S101 - warm-up sanity
