@@ -68,8 +68,8 @@ class AttainmentHistory(AttainmentFigures):
 class ZeroBreak(models.Model):
     """The full roll-up's working set: the units a breaking incident rules out for a
     campaign-year (reports.attainment.breaking_incidents), one row each. The roll-up
-    rewrites a campaign-year's rows inside its transaction, under the RollupState lock,
-    then joins them to the units: a hash join PostgreSQL runs on parallel workers where a
+    brings a campaign-year's rows up to date inside its transaction, under the
+    RollupState lock (only the changed rows written), then joins them to the units: a hash join PostgreSQL runs on parallel workers where a
     subquery per unit keeps the whole count on one core. Derived, never read elsewhere:
     between roll-ups it holds the last run's set. No database constraints: rows are
     written only from the incidents' own unit ids."""

@@ -4,7 +4,9 @@ One SQL statement (ROLLUP_SQL) writes a campaign-year's snapshot, on PostgreSQL 
 SQLite alike, for the full run and for the incremental update after one unit changed:
 
 - full: every unit of the scope is counted per (township, kind) by the one grouped query
-  of reports.attainment, and the counts are summed up the tree by code prefix;
+  of reports.attainment — first, into a temporary table, by a statement PostgreSQL may
+  run on parallel workers (_count_all) — and the counts are summed up the tree by code
+  prefix;
 - incremental, for township T: T's units are counted afresh, and each ancestor of T gets
   its figures as they stood plus T's difference (T now − T as it stood in the snapshot).
   Only T and its ancestors are written; no other township is read.
@@ -292,10 +294,10 @@ def _mark_breaks(campaign: Campaign, year: int) -> None:
     sql, params = units.query.sql_with_params()
     qn = connection.ops.quote_name
     meta = ZeroBreak._meta
-    cols = ", ".join(qn(meta.get_field(f).column) for f in ("campaign", "year", "unit"))
+    # identifiers from model metadata; values are bound parameters
+    table, c = qn(meta.db_table), {f: qn(meta.get_field(f).column) for f in ("campaign", "year", "unit")}
+    cols = ", ".join(c.values())
     with connection.cursor() as cur:
-        # identifiers from model metadata; values are bound parameters
-        table, c = qn(meta.db_table), {f: qn(meta.get_field(f).column) for f in ("campaign", "year", "unit")}
         cur.execute(
             f"INSERT INTO {table} ({cols}) SELECT %s, %s, q.* FROM ({sql}) q "  # noqa: S608
             f"WHERE NOT EXISTS (SELECT 1 FROM {table} z WHERE z.{c['campaign']} = %s AND z.{c['year']} = %s "
