@@ -46,12 +46,14 @@ def test_open_report_close_and_overdue_in_the_browser(page, live_server, tree, u
     log_in(page, live_server, users.reviewer.username)
     page.goto(f"{live_server.url}/supervision/rectifications/new/")
     page.fill("input[name=unit_code]", unit.code)
+    page.wait_for_load_state("networkidle")  # the picker's search for the typed code answered
     page.fill("input[name=title]", "消防通道堵塞")
     page.select_option("select[name=source]", "hazard")
     page.fill("input[name=leader]", "王镇长")
     page.select_option("select[name=lead_department]", label="小店区应急管理局")
     page.fill("input[name=deadline]", (today - dt.timedelta(days=1)).isoformat())
-    page.click("button[type=submit]")
+    with page.expect_navigation():
+        page.click("form.narrow button[type=submit]")
     assert "早于今天" in page.inner_text(".errorlist")
     page.fill("input[name=deadline]", (today + dt.timedelta(days=7)).isoformat())
     page.click("button[type=submit]")
