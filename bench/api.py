@@ -89,7 +89,8 @@ def wrk(url: str, token: str, connections: int, seconds: int, script: str | None
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--units", type=int, default=100_000)
-    ap.add_argument("--workers", type=int, default=4)
+    # 3 sync workers suited 2 cores best (2: 700, 3: 869, 4: 526, 5: 386 req/s; docs/benchmarks.md)
+    ap.add_argument("--workers", type=int, default=3)
     ap.add_argument("--seconds", type=int, default=20)
     ap.add_argument("--redis", action="store_true", help="cache and throttle in Redis, as in production")
     ap.add_argument("--database", help="an already seeded PostgreSQL (URL) instead of a throwaway one")

@@ -10,6 +10,8 @@ from supervision.api import InspectionViewSet, RectificationViewSet, SpecialActi
 from units.api import RegionChangeView, RegionViewSet, TokenIssueView, TokenRevokeView, TokenView, UnitViewSet
 
 router = DefaultRouter()
+# first: the statistics clients ask most, and URLs are resolved in order
+router.register("attainment", AttainmentViewSet, basename="attainment")
 router.register("regions", RegionViewSet, basename="region")
 router.register("units", UnitViewSet, basename="unit")
 router.register("standards", StandardViewSet, basename="standard")
@@ -19,7 +21,6 @@ router.register("incidents", IncidentViewSet, basename="incident")
 router.register("inspections", InspectionViewSet, basename="inspection")
 router.register("rectifications", RectificationViewSet, basename="rectification")
 router.register("special-actions", SpecialActionViewSet, basename="special-action")
-router.register("attainment", AttainmentViewSet, basename="attainment")
 router.register("results", ResultViewSet, basename="result")
 router.register("appeals", AppealViewSet, basename="appeal")
 

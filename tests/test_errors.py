@@ -28,13 +28,16 @@ def test_page_answers_503_when_the_database_is_gone(outage_client, users, campai
 
 
 def test_api_answers_503_in_the_error_shape(outage_client, users, campaign, monkeypatch):
-    from reports import api
+    from reports import api, snapshot_page
 
+    # both ways to the snapshot: the one-statement page and the general path
+    monkeypatch.setattr(snapshot_page.prepared, "fetchall", broken)
     monkeypatch.setattr(api.AttainmentViewSet, "get_queryset", broken)
     outage_client.force_login(users.city)
-    resp = outage_client.get("/api/v1/attainment/")
-    assert resp.status_code == 503
-    assert resp.json()["error"]["code"] == "unavailable"
+    for query in ("", "?page=last"):
+        resp = outage_client.get("/api/v1/attainment/" + query)
+        assert resp.status_code == 503
+        assert resp.json()["error"]["code"] == "unavailable"
 
 
 def test_other_errors_stay_500(outage_client, users, campaign, monkeypatch):

@@ -27,11 +27,17 @@ def window_count(key: str, seconds: int, *, now: float | None = None, add: int =
     end = (window + 1) * seconds
     if not add:
         return int(cache.get(full) or 0), end
-    if cache.add(full, add, seconds + 1):
-        return add, end
+    # incr first: one round trip for every event but a window's first (django-redis
+    # increments in place, keeping the key's expiry; a missing key is a ValueError)
     try:
         return int(cache.incr(full, add) or 0), end
-    except ValueError:  # expired between add() and incr()
+    except ValueError:
+        pass
+    if cache.add(full, add, seconds + 1):
+        return add, end
+    try:  # another request began the window meanwhile
+        return int(cache.incr(full, add) or 0), end
+    except ValueError:  # … and it has already ended
         cache.add(full, add, seconds + 1)
         return add, end
 

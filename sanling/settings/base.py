@@ -129,6 +129,9 @@ if env("DATABASE_REPLICA_URL", default=""):
         # a replica that does not answer must not hold a request: fall back to the primary
         DATABASES["replica"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 2)
 DATABASE_ROUTERS = ["sanling.kernel.replica.ReplicaRouter"]
+# the hottest hand-written reads are prepared once per connection (sanling.kernel.prepared);
+# false behind a pooler in transaction mode, which does not keep a session's statements
+DATABASE_PREPARED_STATEMENTS = env.bool("DATABASE_PREPARED_STATEMENTS", default=True)
 # how often each process re-checks the replica, and how far behind it may be to be read
 DATABASE_REPLICA_CHECK_SECONDS = env.float("DATABASE_REPLICA_CHECK_SECONDS", default=5)
 DATABASE_REPLICA_MAX_LAG_SECONDS = env.float("DATABASE_REPLICA_MAX_LAG_SECONDS", default=10)
