@@ -19,7 +19,7 @@ import sys
 import time
 from pathlib import Path
 
-from _setup import ROOT, machine, seed, services
+from _setup import ROOT, cpu_reference_ms, machine, seed, services
 
 # Each request the next path of the list (wrk's Lua hooks): distinct queries, none repeated
 # within a run — the uncached case (issue #19: a different region, category, year each time).
@@ -92,6 +92,7 @@ def main():
     # 3 sync workers suited 2 cores best (2: 700, 3: 869, 4: 526, 5: 386 req/s; docs/benchmarks.md)
     ap.add_argument("--workers", type=int, default=3)
     ap.add_argument("--seconds", type=int, default=20)
+    ap.add_argument("--rounds", type=int, default=3, help="distinct-query throughput runs (the median is reported)")
     ap.add_argument("--redis", action="store_true", help="cache and throttle in Redis, as in production")
     ap.add_argument("--database", help="an already seeded PostgreSQL (URL) instead of a throwaway one")
     args = ap.parse_args()
@@ -173,10 +174,17 @@ def main():
             os.environ["PATHS_FILE"] = str(tmp / "api-paths.txt")
             base = f"http://127.0.0.1:{port}/"
             script = str(tmp / "api-distinct.lua")
+            runs = []
+            for _ in range(args.rounds):  # the machine's speed drifts: each run beside a reference
+                run = wrk(base, token, 16, args.seconds, script)
+                run["cpu_reference_ms"] = cpu_reference_ms()
+                runs.append(run)
+            runs.sort(key=lambda r: r["requests_per_s"])
             out["distinct_queries"] = {
                 "paths": len(paths),
                 "latency": wrk(base, token, 1, args.seconds, script),
-                "throughput": wrk(base, token, 16, args.seconds, script),
+                "throughput": runs[len(runs) // 2],
+                "throughput_runs": runs,
             }
             out["machine"] = machine()
             print(json.dumps(out, ensure_ascii=False, indent=2))

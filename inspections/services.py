@@ -18,6 +18,7 @@ from django.db import transaction
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from simple_history.utils import bulk_update_with_history
 
 from sanling.kernel.errors import ServiceError
 from sanling.kernel.events import send_after_commit
@@ -199,13 +200,18 @@ def assessment_save_scores(
     if reviewer:
         _adjust(a, rows, parsed, by)
     else:
+        changed = []
         for item_id, (value, note) in parsed.items():
             row = rows[item_id]
             num, den = figures.get(item_id, (row.numerator, row.denominator))
             if row.self_score != value or row.note != note or (row.numerator, row.denominator) != (num, den):
                 row.self_score, row.note, row.numerator, row.denominator = value, note, num, den
-                row._history_user = by
-                row.save(update_fields=["self_score", "note", "numerator", "denominator"])
+                changed.append(row)
+        # the changed rows in one statement, and their history rows in one more (a save per
+        # row cost two statements and a history manager built per row: ~0.5 ms each)
+        bulk_update_with_history(
+            changed, ItemScore, ["self_score", "note", "numerator", "denominator"], default_user=by
+        )
     _save(a, by)
     scoring.rescore(a)
     return a

@@ -427,15 +427,19 @@ def published_list(request):
     qs = (
         attainment.annotate_conditions(attainment.scope_units(campaign, year, prefix=region.prefix), campaign, year)
         .filter(attained=True)
-        .filter(pk__in=access.visible_units(request.user).values("pk"))
+        # as far as the user sees: the jurisdiction's rule on the same rows (a subquery of
+        # visible units joined every unit of the province to itself)
+        .filter(access.unit_q(request.user))
     )
     # a province names tens of thousands: pages of PUBLISHED_PAGE, numbered on within each
     # category across pages, with the category totals from one grouped count
     per_category = dict(qs.order_by().values_list(cat_field).annotate(n=Count("pk")))
-    page = Paginator(
+    paginator = Paginator(
         qs.annotate(grade=attainment.grade_expr(campaign)).order_by(cat_field, history.AS_OF["township"], "code"),
         PUBLISHED_PAGE,
-    ).get_page(request.GET.get("page"))
+    )
+    paginator.count = sum(per_category.values())  # counted above: not a third pass over every unit
+    page = paginator.get_page(request.GET.get("page"))
     attained = list(page.object_list)
     before, running = {}, 0
     for cat in sorted(per_category):

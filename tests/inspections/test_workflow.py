@@ -362,3 +362,17 @@ def test_returning_an_approved_assessment_reaches_the_rollup(
     a.refresh_from_db()
     assert a.status == Status.RETURNED
     assert figures(campaign, unit.township) == (1, 0) and figures(campaign, campaign.scope) == (1, 0)
+
+
+def test_each_changed_score_leaves_a_history_row_by_its_editor_and_an_unchanged_one_none(draft, users):
+    from inspections.models import ItemScore
+
+    a = fill(draft, users.officer)
+    history = ItemScore.history.filter(assessment_id=a.pk, history_type="~")
+    after_first = history.count()
+    assert after_first == a.scores.count()  # every score was empty before
+    assert set(history.values_list("history_user", flat=True)) == {users.officer.pk}
+    fill(a, users.officer, **{"1.1": Decimal(35)})  # one score changed, the rest as they were
+    assert history.count() == after_first + 1
+    newest = history.order_by("-history_id").first()
+    assert (newest.item.code, newest.self_score, newest.history_user_id) == ("1.1", Decimal(35), users.officer.pk)
