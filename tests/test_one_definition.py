@@ -135,3 +135,30 @@ def test_overdue_is_one_rule_for_querysets_counts_and_one_task(tree, users):
     due = set(Rectification.objects.due_for_marking(dt.date(2022, 1, 2)).values_list("pk", flat=True))
     assert due == {t.pk for t in tasks if not t.overdue and t.status != TaskStatus.CLOSED}
     assert not Rectification.objects.due_for_marking(dt.date(2022, 1, 1)).exists()
+
+
+# --- jurisdiction over region figures, as a queryset and as SQL --------------------
+
+
+def test_scope_regions_and_its_sql_form_agree_for_every_role(users, tree):
+    """units.access.scope_regions (querysets) and scope_regions_sql (the statistics
+    list's hand-written statement) give every user the same rows — a successor's
+    predecessors included, a department's staff none: here over units, keyed by their
+    township's code."""
+    from units import access
+
+    for township in (tree.t1, tree.t2, tree.canary_township):
+        UnitFactory(township=township)
+    table = connection.ops.quote_name(Unit._meta.db_table)
+    seen = set()
+    for name, user in vars(users).items():
+        by_orm = set(
+            access.scope_regions(user, Unit.objects.all(), region_field="township").values_list("pk", flat=True)
+        )
+        where, params = access.scope_regions_sql(user, "u.township_id")
+        with connection.cursor() as cur:
+            cur.execute(f"SELECT u.id FROM {table} u WHERE {where}", params)  # noqa: S608 - a constant table
+            by_sql = {pk for (pk,) in cur.fetchall()}
+        assert by_orm == by_sql, name
+        seen.add(len(by_orm))
+    assert seen == {0, 1, 2, 3}  # a department's none, a township's, a county's or city's, all
