@@ -279,8 +279,10 @@ def main():
                     {"assessment": o["assessment"], "db": version, "acknowledged": saved.get(str(o["assessment"]))}
                 )
         stats = percentiles(tmp / "load_stats.csv")
+        from units.models import Unit
+
         out = {
-            "units": args.units,
+            "units": Unit.objects.count(),
             **info,
             "officers": args.officers,
             "staff": args.staff,
