@@ -65,7 +65,7 @@ def _conditions(user, query: dict[str, str]) -> tuple[str, list] | None:
     general path."""
     joins, join_params, where, params = [], [], [], []
     for name, value in query.items():
-        if value == "" and name != "page":
+        if value == "":
             continue  # django-filter skips an empty value
         if "\x00" in value:
             return None
@@ -190,9 +190,12 @@ def page(request, page_size: int) -> dict | None:
         for year, regions in by_year.items()
         for code, label in history.labels_on(regions, history.year_end(year)).items()
     }
+    stamps: dict = {}  # a roll-up writes one computed_at for all its rows: shown once per page
     results = []
     for r in rows:
         label = labels[(r[4], r[3])]
+        if r[16] not in stamps:
+            stamps[r[16]] = _computed_at.to_representation(_datetime(r[16]))
         official = None
         if r[20] is not None:
             official = {
@@ -219,7 +222,7 @@ def page(request, page_size: int) -> dict | None:
                 "target_rate": None if r[13] is None else float(r[13]),
                 "met": _bool(r[14]),
                 "gap_units": r[15],
-                "computed_at": _computed_at.to_representation(_datetime(r[16])),
+                "computed_at": stamps[r[16]],
                 "became": [{"code": b.code, "name": b.name} for b in label["became"]],
                 "figures": "live",
                 "official": official,

@@ -118,11 +118,13 @@ PLAIN = [
     {"page": "3", "year": "2022"},
     {"page": "1"},
     {"campaign": ""},
+    {"region_code": "", "year": "2022"},
     {"campaign": "no-such-campaign"},
     {"year": "2019"},
 ]
 GENERAL = [  # what the page leaves to the general path
     {"page": "last"},
+    {"page": ""},
     {"page": "0"},
     {"page": "999"},
     {"page": "abc"},
