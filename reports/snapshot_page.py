@@ -37,7 +37,10 @@ from units.models import LEVEL_ORDER, PREFIX_LENGTH, Category, Level, Region, ch
 
 from .models import AttainmentSnapshot, OfficialResult, ResultRegion
 
-PARAMS = {"campaign", "region_code", "parent_code", "year", "level", "category", "met", "page"}
+# in this order in the statement, whatever the query string's: one prepared statement per
+# set of filters, not per ordering of them
+PARAMS = ("campaign", "region_code", "parent_code", "year", "level", "category", "met", "page")
+TEXT = {"campaign", "region_code", "parent_code"}  # CharFilters: the form strips them
 NUMBER = re.compile(r"[1-9][0-9]{0,8}")
 MET = {"true": True, "false": False}
 
@@ -64,11 +67,14 @@ def _conditions(user, query: dict[str, str]) -> tuple[str, list] | None:
     """The FROM and WHERE of the filtered rows and their parameters, or None for the
     general path."""
     joins, join_params, where, params = [], [], [], []
-    for name, value in query.items():
+    for name in PARAMS:
+        if name not in query:
+            continue
+        value = query[name]
         if value == "":
             continue  # django-filter skips an empty value
-        if "\x00" in value:
-            return None
+        if "\x00" in value or (name in TEXT and value != value.strip()):
+            return None  # the general path strips (and may then skip) a padded value
         if name == "campaign":
             where.append(f"s.campaign_id IN (SELECT id FROM {_t(Campaign)} WHERE slug = %s)")  # noqa: S608
             params.append(value)

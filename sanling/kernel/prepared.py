@@ -10,7 +10,8 @@ Statements are prepared per server session, which a pooler in transaction mode d
 keep: behind PgBouncer's transaction pooling set DATABASE_PREPARED_STATEMENTS=false
 (docs/deployment.md) and the statements are sent as they are. Other databases (SQLite)
 run them as they are. A connection that is replaced (closed, reconnected after a
-restart) starts with none prepared.
+restart) starts with none prepared; a statement lost or made stale behind our back fails
+one request and is prepared again under a new name.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import hashlib
 import re
 
 from django.conf import settings
+from django.db import DatabaseError
 from django.db.backends.signals import connection_created
 from django.dispatch import receiver
 
@@ -28,6 +30,7 @@ _PLACEHOLDER = re.compile(r"%%|%s")
 @receiver(connection_created)
 def _forget(sender, connection, **kwargs):
     connection.sanling_prepared = set()
+    connection.sanling_generation = 0
 
 
 def _numbered(sql: str) -> tuple[str, int]:
@@ -50,15 +53,23 @@ def fetchall(connection, sql: str, params: list) -> list[tuple]:
         if connection.vendor != "postgresql" or not settings.DATABASE_PREPARED_STATEMENTS:
             cur.execute(sql, params)
             return cur.fetchall()
-        name = "sl_" + hashlib.sha1(sql.encode(), usedforsecurity=False).hexdigest()[:20]
-        prepared = getattr(connection, "sanling_prepared", None)
-        if prepared is None:
-            prepared = connection.sanling_prepared = set()
-        if name not in prepared:
+        if getattr(connection, "sanling_prepared", None) is None:
+            _forget(None, connection)
+        digest = hashlib.sha1(sql.encode(), usedforsecurity=False).hexdigest()[:20]
+        name = f"sl_{digest}_{connection.sanling_generation}"
+        if name not in connection.sanling_prepared:
             text, n = _numbered(sql)
             if n != len(params):
                 raise ValueError(f"{n} placeholders, {len(params)} parameters")
             cur.execute(f"PREPARE {name} AS {text}")  # no parameters: sent as it is
-            prepared.add(name)
-        cur.execute(f"EXECUTE {name} ({', '.join(['%s'] * len(params))})" if params else f"EXECUTE {name}", params)
+            connection.sanling_prepared.add(name)
+        try:
+            cur.execute(f"EXECUTE {name} ({', '.join(['%s'] * len(params))})" if params else f"EXECUTE {name}", params)
+        except DatabaseError:
+            # gone (DEALLOCATE or DISCARD ALL behind our back) or stale (a migration changed
+            # a column it returns): this request fails; the next prepares every statement
+            # afresh under new names (the old ones may still exist in the session)
+            connection.sanling_prepared = set()
+            connection.sanling_generation += 1
+            raise
         return cur.fetchall()

@@ -125,6 +125,9 @@ PLAIN = [
 GENERAL = [  # what the page leaves to the general path
     {"page": "last"},
     {"page": ""},
+    {"region_code": " "},  # the filters strip a padded value, and skip what is left empty
+    {"campaign": "test-sanling ", "year": "2022"},
+    {"region_code": "140105001000 "},
     {"page": "0"},
     {"page": "999"},
     {"page": "abc"},
