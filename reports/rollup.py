@@ -74,11 +74,17 @@ def _tune_session() -> None:
     more on compiling than it saves (at 1 M units the snapshot statement took 2.06 s with
     JIT, 1.62 s without). work_mem from settings.ROLLUP_WORK_MEM: the full run's parallel
     hash of a year's assessments (≈ 70 MB at 1 M units) spills to disk in batches at the
-    server's default of 4 MB; one roll-up runs at a time, so the memory is bounded."""
+    server's default of 4 MB; one roll-up runs at a time, so the memory is bounded.
+    settings.ROLLUP_PARALLEL_WORKERS, when set, bounds the parallel workers of its count
+    (a database host that also answers the pages keeps cores for them)."""
     if connection.vendor == "postgresql":
+        config = {"jit": "off", "work_mem": settings.ROLLUP_WORK_MEM}
+        if settings.ROLLUP_PARALLEL_WORKERS is not None:
+            config["max_parallel_workers_per_gather"] = str(settings.ROLLUP_PARALLEL_WORKERS)
         with connection.cursor() as cur:
             cur.execute(
-                "SELECT set_config('jit', 'off', true), set_config('work_mem', %s, true)", [settings.ROLLUP_WORK_MEM]
+                "SELECT " + ", ".join("set_config(%s, %s, true)" for _ in config),
+                [v for item in config.items() for v in item],
             )
 
 
@@ -288,22 +294,32 @@ def _mark_breaks(campaign: Campaign, year: int) -> None:
     """Bring the campaign-year's ZeroBreak rows up to date: the distinct units of its
     breaking incidents (reports.attainment). Kept rather than rewritten — rows of units no
     longer broken deleted, new ones inserted — as from one run to the next few change.
-    The caller holds the lock."""
+    The caller holds the lock. On PostgreSQL one statement finds the units once (a
+    data-modifying WITH: the delete and the insert see the same snapshot and touch
+    disjoint rows); SQLite has no such WITH and is given the two statements."""
     units = attainment.breaking_incidents(campaign, year).values("unit_id").distinct().order_by()
-    ZeroBreak.objects.filter(campaign=campaign, year=year).exclude(unit_id__in=units).delete()
     sql, params = units.query.sql_with_params()
     qn = connection.ops.quote_name
     meta = ZeroBreak._meta
     # identifiers from model metadata; values are bound parameters
     table, c = qn(meta.db_table), {f: qn(meta.get_field(f).column) for f in ("campaign", "year", "unit")}
     cols = ", ".join(c.values())
+    mine = f"z.{c['campaign']} = %s AND z.{c['year']} = %s"
+    insert = (
+        f"INSERT INTO {table} ({cols}) SELECT %s, %s, q.unit_id FROM q "  # noqa: S608
+        f"WHERE NOT EXISTS (SELECT 1 FROM {table} z WHERE {mine} AND z.{c['unit']} = q.unit_id)"
+    )
+    key = [campaign.pk, year]
     with connection.cursor() as cur:
-        cur.execute(
-            f"INSERT INTO {table} ({cols}) SELECT %s, %s, q.* FROM ({sql}) q "  # noqa: S608
-            f"WHERE NOT EXISTS (SELECT 1 FROM {table} z WHERE z.{c['campaign']} = %s AND z.{c['year']} = %s "
-            f"AND z.{c['unit']} = q.unit_id)",
-            [campaign.pk, year, *params, campaign.pk, year],
-        )
+        if connection.vendor == "postgresql":
+            cur.execute(
+                f"WITH q AS MATERIALIZED ({sql}), gone AS (DELETE FROM {table} z WHERE {mine} "  # noqa: S608
+                f"AND NOT EXISTS (SELECT 1 FROM q WHERE q.unit_id = z.{c['unit']})) {insert}",
+                [*params, *key, *key, *key],
+            )
+            return
+        ZeroBreak.objects.filter(campaign=campaign, year=year).exclude(unit_id__in=units).delete()
+        cur.execute(f"WITH q AS ({sql}) {insert}", [*params, *key, *key])  # noqa: S608
 
 
 def _stored_rows(campaign: Campaign, year: int, codes: list[str], params: dict) -> str:

@@ -134,3 +134,14 @@ def test_a_roll_up_work_mem_that_is_no_size_stops_the_start(value):
 def test_the_roll_up_runs_with_its_work_mem(settings):
     assert run_manage("check", ROLLUP_WORK_MEM="256MB").returncode == 0
     assert settings.ROLLUP_WORK_MEM == "64MB"
+
+
+@pytest.mark.parametrize("value", ["two", "-1", "65", "2; SET jit = on"])
+def test_roll_up_parallel_workers_that_are_no_count_stop_the_start(value):
+    res = run_manage("check", ROLLUP_PARALLEL_WORKERS=value)
+    assert res.returncode != 0 and "ROLLUP_PARALLEL_WORKERS" in res.stderr and "0 to 64" in res.stderr
+
+
+def test_roll_up_parallel_workers_are_the_servers_unless_set(settings):
+    assert run_manage("check", ROLLUP_PARALLEL_WORKERS="0").returncode == 0
+    assert settings.ROLLUP_PARALLEL_WORKERS is None

@@ -139,6 +139,13 @@ DATABASE_REPLICA_MAX_LAG_SECONDS = env.float("DATABASE_REPLICA_MAX_LAG_SECONDS",
 ROLLUP_WORK_MEM = env.str("ROLLUP_WORK_MEM", default="64MB")
 if not re.fullmatch(r"[1-9][0-9]*(kB|MB|GB)", ROLLUP_WORK_MEM):
     raise ImproperlyConfigured(f"ROLLUP_WORK_MEM={ROLLUP_WORK_MEM!r}: a size such as 64MB (kB, MB or GB)")
+# parallel workers a full roll-up's count may take (max_parallel_workers_per_gather for its
+# transaction): unset, the server's setting; on a database host that also answers the
+# portal's pages, fewer leave cores to them (docs/deployment.md, docs/benchmarks.md)
+_parallel = env.str("ROLLUP_PARALLEL_WORKERS", default="")
+if _parallel and not (re.fullmatch(r"[0-9]{1,2}", _parallel) and int(_parallel) <= 64):
+    raise ImproperlyConfigured(f"ROLLUP_PARALLEL_WORKERS={_parallel!r}: a number from 0 to 64, or unset")
+ROLLUP_PARALLEL_WORKERS = int(_parallel) if _parallel else None
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "units.User"

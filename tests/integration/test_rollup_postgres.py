@@ -4,6 +4,7 @@ keep each day's closing figures in history, and drop rows of regions that left t
 
 import datetime as dt
 
+import pytest
 from django.db import transaction
 
 from reports import rollup
@@ -69,3 +70,36 @@ def test_the_full_counts_can_run_on_parallel_workers(tree, campaign):
     # and the check can fail: the incremental form (a subquery per unit, for one township) is not parallel-safe
     one = plan(tree.t1.prefix)
     assert "SubPlan" in one and "Workers Planned" not in one, one
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_full_run_takes_the_parallel_workers_it_is_allowed(tree, campaign, settings):
+    """ROLLUP_PARALLEL_WORKERS bounds the count's parallel workers for the roll-up's
+    transaction only; unset, the server's setting stands."""
+    from django.db import connection
+
+    make_assessment(unit=UnitFactory(township=tree.t1), campaign=campaign, status="approved")
+
+    def workers_during_run() -> str:
+        seen = []
+
+        def progress(step, *_):
+            with connection.cursor() as cur:
+                cur.execute("SHOW max_parallel_workers_per_gather")
+                seen.append(cur.fetchone()[0])
+
+        rollup.run(campaign_id=campaign.id, year=YEAR, progress=progress)
+        assert len(set(seen)) == 1, seen
+        return seen[0]
+
+    with connection.cursor() as cur:
+        cur.execute("SHOW max_parallel_workers_per_gather")
+        server = cur.fetchone()[0]
+    assert workers_during_run() == server
+    settings.ROLLUP_PARALLEL_WORKERS = 0
+    assert workers_during_run() == "0"
+    settings.ROLLUP_PARALLEL_WORKERS = 5
+    assert workers_during_run() == "5"
+    with connection.cursor() as cur:  # the transaction's setting went with it
+        cur.execute("SHOW max_parallel_workers_per_gather")
+        assert cur.fetchone()[0] == server

@@ -295,6 +295,10 @@ def test_full_runs_follow_the_broken_units_as_incidents_come_and_go(tree, campai
     assert figures(campaign, tree.t1) == (2, 1)
     assert set(ZeroBreak.objects.values_list("unit_id", flat=True)) == {b.unit_id}
     oracle.assert_snapshot_matches(campaign, YEAR)
+    # a run with nothing changed keeps the rows as they are (not deleted and inserted again)
+    kept = set(ZeroBreak.objects.values_list("id", "unit_id"))
+    rollup.run(campaign_id=campaign.id, year=YEAR)
+    assert set(ZeroBreak.objects.values_list("id", "unit_id")) == kept
     # another year's set is its own
     rollup.run(campaign_id=campaign.id, year=2021)
     assert not ZeroBreak.objects.filter(year=2021).exists()
