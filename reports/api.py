@@ -8,7 +8,7 @@ from urllib.parse import urlencode
 import django_filters
 from celery.result import AsyncResult
 from django.core.cache import cache
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404
@@ -224,6 +224,17 @@ class AttainmentViewSet(ReadsFromReplica, viewsets.ReadOnlyModelViewSet):
     permission_classes = [ReadOnlyForApiClients]
     client_scope = STATISTICS
     filterset_class = AttainmentFilter
+
+    @classmethod
+    def as_view(cls, actions=None, **initkwargs):
+        """The routes that only read (list, retrieve, trend, daily) run outside
+        ATOMIC_REQUESTS: a transaction adds two round trips (BEGIN, COMMIT) to an answer
+        that is often one statement, and under READ COMMITTED gives several statements no
+        common snapshot anyway. recompute, which writes, keeps its transaction."""
+        view = super().as_view(actions, **initkwargs)
+        if actions and set(actions) <= {"get", "head", "options"}:
+            view = transaction.non_atomic_requests(view)
+        return view
 
     def list(self, request, *args, **kwargs):
         """A plain request is answered by one prepared statement (reports.snapshot_page),

@@ -282,6 +282,30 @@ def test_every_page_carries_a_content_security_policy_and_no_template_needs_inli
             assert "src=" in tag or "nonce" in tag, (path, tag)
 
 
+def test_the_apis_data_carries_a_policy_that_allows_nothing(login, users, campaign, tree):
+    """JSON and the schema are no documents: their policy allows nothing (a constant, not
+    the page policy built per response); the API's HTML pages keep the page policy."""
+    from sanling.kernel.csp import DATA_POLICY
+    from units.services import token_issue
+
+    _u, raw = token_issue(username=users.api.username, by=users.admin)
+    client = api(token=raw)
+    for url in ("/api/v1/attainment/?campaign=sx&region_code=140000000000", "/api/v1/regions/", "/api/v1/nowhere/"):
+        resp = client.get(url)
+        assert resp["Content-Type"].startswith("application/json"), url
+        assert resp["Content-Security-Policy"] == DATA_POLICY, url
+        assert "default-src 'none'" in DATA_POLICY and "frame-ancestors 'none'" in DATA_POLICY
+    schema = client.get("/api/v1/schema/")
+    assert schema.status_code == 200 and schema["Content-Type"].startswith("application/vnd.oai.openapi")
+    assert schema["Content-Security-Policy"] == DATA_POLICY
+    page = login(users.admin).get("/api/v1/docs/")
+    assert page.status_code == 200 and page["Content-Type"].startswith("text/html")
+    assert (
+        "default-src 'self'" in page["Content-Security-Policy"]
+        and "script-src 'self'" in page["Content-Security-Policy"]
+    )
+
+
 # --- 16: SQLite starts write transactions at once ---------------------------------------
 
 

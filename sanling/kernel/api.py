@@ -7,6 +7,7 @@ import django_filters
 from django import forms
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import connections
 from django.http import Http404
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema_field
@@ -67,7 +68,13 @@ def exception_handler(exc, context):
         exc = exceptions.PermissionDenied(str(exc) or None)
     elif isinstance(exc, Http404):
         exc = exceptions.NotFound(_("未找到。"))
+    # DRF marks the request's transaction for rollback; a route outside ATOMIC_REQUESTS
+    # (transaction.non_atomic_requests) has none, and what it would mark is an enclosing
+    # transaction that is not the request's (a test's): left as it was
+    kept = {alias: connections[alias].needs_rollback for alias in _non_atomic_aliases(context)}
     response = drf_handler(exc, context)
+    for alias, needs_rollback in kept.items():
+        connections[alias].needs_rollback = needs_rollback
     if response is None:
         return None
     message, fields = _flatten(response.data)
@@ -79,6 +86,12 @@ def exception_handler(exc, context):
         status=response.status_code,
         headers=_headers(response),
     )
+
+
+def _non_atomic_aliases(context) -> set[str]:
+    request = getattr(context.get("request"), "_request", None)
+    view = getattr(getattr(request, "resolver_match", None), "func", None)
+    return set(getattr(view, "_non_atomic_requests", ()))
 
 
 def _headers(response):

@@ -68,7 +68,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "axes.middleware.AxesMiddleware",
-    "csp.middleware.CSPMiddleware",
+    "sanling.kernel.csp.CSPMiddleware",
     "sanling.kernel.pages.PortalNotFoundMiddleware",
 ]
 
