@@ -72,9 +72,14 @@ def plan(officers: int, staff: int, run: str = "") -> dict:
         user = User.objects.create_user(
             f"load{run}-officer-{n}", password=PASSWORD, role=Role.TOWNSHIP_OFFICER, region_id=code
         )
-        unit = Unit.objects.filter(township_id=code, active=True, category__in=campaign.categories).exclude(
-            assessments__campaign=campaign, assessments__year=2022
-        ).first() or Unit.objects.create(
+        # unordered: `.first()` orders by id, and PostgreSQL then walks the primary key
+        # through the province for a township's first unassessed unit (~2 s a township at 5M)
+        unassessed = (
+            Unit.objects.filter(township_id=code, active=True, category__in=campaign.categories)
+            .exclude(assessments__campaign=campaign, assessments__year=2022)
+            .order_by()[:1]
+        )
+        unit = next(iter(unassessed), None) or Unit.objects.create(
             township_id=code, code=f"{code}{900 + n:03d}", name=f"压测单位{n}", kind="village"
         )
         a = assessments.assessment_start(unit=unit, campaign=campaign, year=2022, by=user)
