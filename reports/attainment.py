@@ -133,11 +133,16 @@ def breaking_incidents(campaign: Campaign, year: int) -> QuerySet[Incident]:
     )
 
 
-def with_assessment(qs: QuerySet[Unit], campaign: Campaign, year: int) -> QuerySet[Unit]:
-    """Join each unit to its (at most one) assessment for the campaign and year."""
-    return qs.annotate(
-        a=FilteredRelation("assessments", condition=Q(assessments__campaign=campaign, assessments__year=year))
-    )
+def with_assessment(
+    qs: QuerySet[Unit], campaign: Campaign, year: int, *, unit_ids: tuple[int, int] | None = None
+) -> QuerySet[Unit]:
+    """Join each unit to its (at most one) assessment for the campaign and year; with
+    `unit_ids` (lo, hi) the join reads only the assessments of units lo ≤ id < hi (the
+    caller restricts the units alike)."""
+    condition = Q(assessments__campaign=campaign, assessments__year=year)
+    if unit_ids is not None:
+        condition &= Q(assessments__unit_id__gte=unit_ids[0], assessments__unit_id__lt=unit_ids[1])
+    return qs.annotate(a=FilteredRelation("assessments", condition=condition))
 
 
 def condition_q(campaign: Campaign, year: int) -> dict[str, Q]:

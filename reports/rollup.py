@@ -30,7 +30,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Count, F, FilteredRelation, Q, QuerySet
+from django.db.models import Count, F, FilteredRelation, Max, Min, Q, QuerySet
 from django.utils import timezone
 
 from standards.models import Campaign
@@ -259,23 +259,33 @@ def _named(qs_or_sql, prefix: str, params: dict) -> str:
     return re.sub(r"%%|%s", rename, sql)
 
 
-def _counts(campaign: Campaign, year: int, prefix: str | None, params: dict) -> str:
+def _counts(
+    campaign: Campaign, year: int, prefix: str | None, params: dict, *, ids: tuple[int, int] | None = None
+) -> str:
     """Total and attained units per (township, kind) as they stood at the year's end: one
     grouped query, or — when a later change reaches back to the year — one per part of
     units.history.units_as_of_parts, added up. The full run (no prefix) reads the broken
     units from the ZeroBreak rows _mark_breaks wrote, by a join; the incremental update
-    of one township asks the incidents per unit (attainment.attained_q)."""
+    of one township asks the incidents per unit (attainment.attained_q). With `ids`
+    (lo, hi), only the units lo ≤ id < hi, their assessments and broken units: the
+    range in each join's condition too, so PostgreSQL reads all three by index ranges
+    and merges them in id order."""
     parts = []
     for part in attainment.scope_units_parts(campaign, year, prefix=prefix):
+        joined = {}
+        if ids is not None:
+            part = part.filter(pk__gte=ids[0], pk__lt=ids[1])
+            joined = {"unit_ids": ids}
         if prefix is None:
-            part = part.annotate(
-                zb=FilteredRelation("zero_breaks", condition=Q(zero_breaks__campaign=campaign, zero_breaks__year=year))
-            )
+            breaks = Q(zero_breaks__campaign=campaign, zero_breaks__year=year)
+            if ids is not None:
+                breaks &= Q(zero_breaks__unit_id__gte=ids[0], zero_breaks__unit_id__lt=ids[1])
+            part = part.annotate(zb=FilteredRelation("zero_breaks", condition=breaks))
             attained = attainment.passed_q(campaign, year) & Q(zb__id__isnull=True)
         else:
             attained = attainment.attained_q(campaign, year)
         parts.append(
-            attainment.with_assessment(part, campaign, year)
+            attainment.with_assessment(part, campaign, year, **joined)
             .values_list(AS_OF["township"], AS_OF["kind"])
             .annotate(total=Count("id"), attained=Count("id", filter=attained))
             .order_by()
@@ -361,7 +371,7 @@ def _statement(campaign: Campaign, year: int, now, *, township: Region | None = 
         "now": connection.ops.adapt_datetimefield_value(now),
     }
     if township is None:
-        counts = f"SELECT * FROM {COUNTS_TABLE}"  # noqa: S608 - a constant name
+        counts = _counts_read()
         regions = _tree(campaign, year)
         levels = FULL_LEVELS
     else:
@@ -408,24 +418,58 @@ def _statement(campaign: Campaign, year: int, now, *, township: Region | None = 
 COUNTS_TABLE = "rollup_counts"
 
 
-def _count_all(campaign: Campaign, year: int) -> None:
-    """The full run's counts per (township, kind) into a temporary table, by a statement
+def _batches(batch: int) -> list[tuple[int, int]]:
+    """The units' ids in ranges of `batch` (two index reads: the smallest and the largest)."""
+    from units.models import Unit
+
+    first, last = Unit.objects.aggregate(first=Min("pk"), last=Max("pk")).values()
+    first, last = first or 0, last or 0
+    return [(lo, lo + batch) for lo in range(first, last + 1, batch)]
+
+
+def _counts_read() -> str:
+    """The counts as the snapshot statement reads them: one row per (township, kind),
+    summed over the batches (the table holds one row per batch and pair)."""
+    township, kind = (connection.ops.quote_name(AS_OF[f]) for f in ("township", "kind"))
+    return (
+        f"SELECT {township}, {kind}, SUM(total) AS total, SUM(attained) AS attained "  # noqa: S608 - constant names
+        f"FROM {COUNTS_TABLE} GROUP BY {township}, {kind}"
+    )
+
+
+def _count_all(campaign: Campaign, year: int, say: Progress) -> None:
+    """The full run's counts per (township, kind) into a temporary table, by statements
     of their own: PostgreSQL plans no parallel workers for a statement that writes (the
     snapshot's INSERT … ON CONFLICT), but does for CREATE TABLE … AS, so the one scan of
     every unit, assessment and incident — nearly all of a full run — runs on every core
-    the server allows. The snapshot statement then reads a few thousand rows."""
+    the server allows. The snapshot statement then reads a few thousand rows.
+
+    With settings.ROLLUP_BATCH_UNITS the units are counted in id ranges of that many,
+    one statement each, reporting progress (and so open to cancelling) after each, and
+    resting ROLLUP_BATCH_PAUSE × the batch's own time after it: on a database host
+    that also answers the portal's pages, a paced run leaves cores to them for as long
+    as it runs (docs/benchmarks.md: 5M units under the mixed load)."""
     _mark_breaks(campaign, year)
-    params: dict = {}
-    counts = _counts(campaign, year, None, params)
+    batch, pause = settings.ROLLUP_BATCH_UNITS, settings.ROLLUP_BATCH_PAUSE
+    ranges = _batches(batch) if batch else [None]
     with connection.cursor() as cur:
         cur.execute(f"DROP TABLE IF EXISTS {COUNTS_TABLE}")
-        # the table's name is a constant; the counts' values are bound parameters
-        cur.execute(f"CREATE TEMPORARY TABLE {COUNTS_TABLE} AS {counts}", params)  # noqa: S608
+        say("count", 0, len(ranges))
+        for i, ids in enumerate(ranges):
+            started = time.monotonic()
+            params: dict = {}
+            counts = _counts(campaign, year, None, params, ids=ids)
+            into = f"CREATE TEMPORARY TABLE {COUNTS_TABLE} AS" if i == 0 else f"INSERT INTO {COUNTS_TABLE}"
+            # the table's name is a constant; the counts' values are bound parameters
+            cur.execute(f"{into} {counts}", params)  # noqa: S608
+            say("count", i + 1, len(ranges))
+            if pause and i + 1 < len(ranges):
+                time.sleep((time.monotonic() - started) * pause)
 
 
-def _write(campaign: Campaign, year: int, now, *, township: Region | None = None) -> int:
+def _write(campaign: Campaign, year: int, now, *, township: Region | None = None, say: Progress | None = None) -> int:
     if township is None:
-        _count_all(campaign, year)
+        _count_all(campaign, year, say or (lambda *a: None))
     sql, params = _statement(campaign, year, now, township=township)
     with connection.cursor() as cur:
         cur.execute(sql, params)
@@ -447,9 +491,8 @@ def run(*, campaign_id: int, year: int, progress: Progress | None = None) -> int
         state = _lock_state(campaign, year)
         now = timezone.now()
         _close_day(campaign, year, state, now)
-        say("count", 0, 3)
-        written = _write(campaign, year, now)
-        say("write", 2, 3)
+        written = _write(campaign, year, now, say=say)
+        say("write", 1, 1)
         # Every row of the scope was just written with computed_at = now: the others belong
         # to regions no longer in it.
         AttainmentSnapshot.objects.filter(campaign=campaign, year=year).exclude(computed_at=now).delete()
@@ -459,7 +502,7 @@ def run(*, campaign_id: int, year: int, progress: Progress | None = None) -> int
         state.dirty_since = None
         state.version += 1
         state.save()
-        say("done", 3, 3)
+        say("done", 1, 1)
     return written
 
 

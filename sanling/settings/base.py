@@ -146,6 +146,14 @@ _parallel = env.str("ROLLUP_PARALLEL_WORKERS", default="")
 if _parallel and not (re.fullmatch(r"[0-9]{1,2}", _parallel) and int(_parallel) <= 64):
     raise ImproperlyConfigured(f"ROLLUP_PARALLEL_WORKERS={_parallel!r}: a number from 0 to 64, or unset")
 ROLLUP_PARALLEL_WORKERS = int(_parallel) if _parallel else None
+# a full roll-up counts the units in id ranges of this many, resting ROLLUP_BATCH_PAUSE × each
+# batch's time after it (reports.rollup._count_all); 0: one statement on parallel workers
+_batch, _pause = env.str("ROLLUP_BATCH_UNITS", default="0"), env.str("ROLLUP_BATCH_PAUSE", default="0")
+if not re.fullmatch(r"[0-9]{1,9}", _batch) or 0 < int(_batch) < 1000:
+    raise ImproperlyConfigured(f"ROLLUP_BATCH_UNITS={_batch!r}: 0 (one statement) or a number of units ≥ 1000")
+if not re.fullmatch(r"[0-9]{1,2}(\.[0-9]{1,3})?", _pause) or float(_pause) > 10:
+    raise ImproperlyConfigured(f"ROLLUP_BATCH_PAUSE={_pause!r}: a number from 0 to 10 (pause ÷ batch time)")
+ROLLUP_BATCH_UNITS, ROLLUP_BATCH_PAUSE = int(_batch), float(_pause)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "units.User"

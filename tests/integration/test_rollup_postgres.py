@@ -11,6 +11,7 @@ from reports import rollup
 from tests.factories import UnitFactory, make_assessment
 from tests.reports.test_rollup import (  # noqa: F401
     YEAR,
+    test_a_batched_run_reports_each_batch_rests_after_it_and_can_be_cancelled_between,
     test_an_update_across_midnight_keeps_its_day,
     test_each_change_updates_this_year_and_leaves_a_past_year_as_it_was,
     test_full_runs_follow_the_broken_units_as_incidents_come_and_go,

@@ -364,10 +364,13 @@ class _Rollback(Exception):
     pass_mark=st.sampled_from([60, 85, 100]),
     zero_kinds=st.sampled_from([None, ["case", "petition", "dispute"], ["criminal_case", "accident"]]),
     conditions=st.sampled_from([[], ["grid_coverage"]]),
+    batch=st.sampled_from([0, 1, 3]),  # one statement, or the units counted in id ranges
 )
-def test_rollup_matches_oracle(tree, campaign, specs, pass_mark, zero_kinds, conditions):
+def test_rollup_matches_oracle(tree, campaign, specs, pass_mark, zero_kinds, conditions, batch):
+    from django.test import override_settings
+
     try:
-        with transaction.atomic():
+        with transaction.atomic(), override_settings(ROLLUP_BATCH_UNITS=batch):
             campaign.pass_mark = Decimal(pass_mark)
             if zero_kinds:
                 campaign.zero_kinds = zero_kinds
@@ -554,3 +557,35 @@ def test_each_change_updates_this_year_and_leaves_a_past_year_as_it_was(
             raise _Rollback
     except _Rollback:
         pass
+
+
+def test_a_batched_run_reports_each_batch_rests_after_it_and_can_be_cancelled_between(tree, campaign, settings):
+    """ROLLUP_BATCH_UNITS: the units counted in id ranges, progress after each range, a
+    rest of ROLLUP_BATCH_PAUSE × the batch's time between two; a cancel between two
+    batches rolls the run back."""
+    units = [UnitFactory(township=t) for t in (tree.t1, tree.t2, tree.t1, tree.t2, tree.t1)]
+    for u in units[:3]:
+        make_assessment(unit=u, campaign=campaign, status="approved")
+    rollup.run(campaign_id=campaign.id, year=YEAR)
+    whole = oracle.assert_snapshot_matches(campaign, YEAR)
+    settings.ROLLUP_BATCH_UNITS, settings.ROLLUP_BATCH_PAUSE = 2, 1.5
+    seen = []
+    with mock.patch("reports.rollup.time.sleep") as rest:
+        rollup.run(campaign_id=campaign.id, year=YEAR, progress=lambda *step: seen.append(step))
+    ids = sorted(u.pk for u in units)
+    batches = len(range(ids[0], ids[-1] + 1, 2))
+    assert [s for s in seen if s[0] == "count"] == [("count", i, batches) for i in range(batches + 1)]
+    assert rest.call_count == batches - 1 and all(c.args[0] >= 0 for c in rest.call_args_list)
+    assert oracle.assert_snapshot_matches(campaign, YEAR) == whole
+    # cancelled after the second batch: the snapshot stays as the last run wrote it
+    before = sorted(AttainmentSnapshot.objects.filter(campaign=campaign, year=YEAR).values_list("pk", "computed_at"))
+
+    def cancel(phase, done, total):
+        if phase == "count" and done == 2:
+            raise rollup.Cancelled
+
+    make_assessment(unit=units[3], campaign=campaign, status="approved")
+    with pytest.raises(rollup.Cancelled):
+        rollup.run(campaign_id=campaign.id, year=YEAR, progress=cancel)
+    after = sorted(AttainmentSnapshot.objects.filter(campaign=campaign, year=YEAR).values_list("pk", "computed_at"))
+    assert after == before
