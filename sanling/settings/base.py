@@ -102,6 +102,11 @@ DATABASES["default"]["ATOMIC_REQUESTS"] = True
 # before reuse so a restarted database is reconnected transparently.
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# PostgreSQL's health check polls the socket instead of a `SELECT 1` round trip where it can
+# (sanling.kernel.postgresql.base)
+POSTGRESQL_ENGINE = "sanling.kernel.postgresql"
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    DATABASES["default"]["ENGINE"] = POSTGRESQL_ENGINE
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets the dev server read while a roll-up writes; wait rather than fail on a lock.
     # IMMEDIATE: a transaction takes the write lock when it begins, so two concurrent saves
@@ -126,6 +131,7 @@ if env("DATABASE_REPLICA_URL", default=""):
         TEST={"MIRROR": "default"},
     )
     if DATABASES["replica"]["ENGINE"] == "django.db.backends.postgresql":
+        DATABASES["replica"]["ENGINE"] = POSTGRESQL_ENGINE
         # a replica that does not answer must not hold a request: fall back to the primary
         DATABASES["replica"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 2)
 DATABASE_ROUTERS = ["sanling.kernel.replica.ReplicaRouter"]

@@ -12,7 +12,7 @@ from decimal import Decimal
 
 import pytest
 import requests
-from django.db import connections
+from django.db import connections, transaction
 
 from inspections import scoring, services
 from inspections.models import Assessment, ItemScore
@@ -171,3 +171,63 @@ def test_concurrent_service_saves_on_postgres_serialise(tree, users, campaign):
     a.refresh_from_db()
     assert a.lock_version == 1
     assert set(a.scores.values_list("self_score", flat=True)) == {Decimal(oks[0])}
+
+
+def _other_session():
+    import psycopg2
+
+    conn = psycopg2.connect(**connections["default"].get_connection_params())
+    conn.autocommit = True
+    return conn
+
+
+def _last_query(other, pid: int) -> str | None:
+    with other.cursor() as cur:
+        cur.execute("SELECT query FROM pg_stat_activity WHERE pid = %s", [pid])
+        row = cur.fetchone()
+    return row[0] if row else None
+
+
+def test_the_health_check_sends_nothing_on_an_idle_connection_and_finds_a_terminated_one():
+    """CONN_HEALTH_CHECKS without a round trip (sanling.kernel.postgresql): an idle kept
+    connection is taken as it is; one the server terminated is found dead (the FATAL
+    message is on its socket) and the next request's query reconnects."""
+    conn = connections["default"]
+    assert conn.vendor == "postgresql" and type(conn).__module__ == "sanling.kernel.postgresql.base"
+    other = _other_session()
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SELECT 'health-check-marker'")
+            pid = conn.connection.info.backend_pid
+        assert conn.is_usable()
+        assert _last_query(other, pid) == "SELECT 'health-check-marker'"  # nothing was sent
+
+        with other.cursor() as cur:
+            cur.execute("SELECT pg_terminate_backend(%s)", [pid])
+        for _ in range(100):  # the server's FATAL message reaches the socket
+            if _last_query(other, pid) is None:
+                break
+            time.sleep(0.02)
+        assert not conn.is_usable()
+        # as at the start of a request: the check closes it and the query gets a new one
+        conn.health_check_done = False
+        conn.close_if_health_check_failed()
+        with conn.cursor() as cur:
+            cur.execute("SELECT pg_backend_pid()")
+            assert cur.fetchone()[0] != pid
+    finally:
+        other.close()
+
+
+def test_the_health_check_asks_the_server_when_a_transaction_is_open():
+    conn = connections["default"]
+    other = _other_session()
+    try:
+        with transaction.atomic():
+            with conn.cursor() as cur:
+                cur.execute("SELECT 'in-a-transaction'")
+            pid = conn.connection.info.backend_pid
+            assert conn.is_usable()
+            assert _last_query(other, pid) == "SELECT 1"  # Django's own check, in the transaction
+    finally:
+        other.close()
