@@ -17,6 +17,7 @@ PLAN = json.loads(open(os.environ["SANLING_LOAD_PLAN"], encoding="utf-8").read()
 OFFICERS = list(PLAN["officers"])  # [{"username", "session", "assessment"}]
 STAFF = list(PLAN["staff"])  # session keys
 SAVED: Counter = Counter()
+TIMES: list = []  # (request name, wall-clock start, milliseconds): split by bench/load.py
 LOCK = re.compile(r'name="lock_version" value="(\d+)"')
 # each item's input: its id, its full marks and whether it is a veto item (full marks or 0)
 SCORE = re.compile(r'name="score_(\d+)"[^>]*?data-max="([\d.]+)" data-veto="(\d)"')
@@ -78,7 +79,17 @@ class Staff(HttpUser):
         self.client.get("/supervision/rectifications/", name="rectification ledger")
 
 
+@events.spawning_complete.add_listener
+def reset(**kwargs):  # as locust's --reset-stats does: the arrival is not the load
+    TIMES.clear()
+
+
+@events.request.add_listener
+def timed(name, response_time, start_time=None, **kwargs):
+    TIMES.append((name, start_time, response_time))
+
+
 @events.test_stop.add_listener
 def dump(environment, **kwargs):
     with open(os.environ["SANLING_LOAD_OUT"], "w", encoding="utf-8") as f:
-        json.dump({str(k): v for k, v in SAVED.items()}, f)
+        json.dump({"saved": {str(k): v for k, v in SAVED.items()}, "times": TIMES}, f)
