@@ -302,7 +302,19 @@ def main():
         dumped = json.loads((tmp / "saved.json").read_text(encoding="utf-8"))
         saved = dumped["saved"]
         state = RollupState.objects.get(campaign__slug="shanxi-sanling", year=2022)
-        window = (state.computed_at.timestamp(), state.computed_at.timestamp() + state.duration_ms / 1000)
+        # the full run's start: the time it wrote on every snapshot row (the approvals'
+        # updates after it rewrite only their townships' paths, and RollupState's time)
+        from django.db.models import Count
+
+        from reports.models import AttainmentSnapshot
+
+        full_at = (
+            AttainmentSnapshot.objects.filter(campaign__slug="shanxi-sanling", year=2022)
+            .values("computed_at")
+            .annotate(n=Count("id"))
+            .order_by("-n")[0]["computed_at"]
+        )
+        window = (full_at.timestamp(), full_at.timestamp() + state.duration_ms / 1000)
         lost = []
         for o in load_plan["officers"]:
             version = Assessment.objects.get(pk=o["assessment"]).lock_version - o["start_version"]
