@@ -208,6 +208,8 @@ def test_the_health_check_sends_nothing_on_an_idle_connection_and_finds_a_termin
             if _last_query(other, pid) is None:
                 break
             time.sleep(0.02)
+        else:
+            pytest.fail("the terminated backend did not go")
         assert not conn.is_usable()
         # as at the start of a request: the check closes it and the query gets a new one
         conn.health_check_done = False
@@ -229,5 +231,37 @@ def test_the_health_check_asks_the_server_when_a_transaction_is_open():
             pid = conn.connection.info.backend_pid
             assert conn.is_usable()
             assert _last_query(other, pid) == "SELECT 1"  # Django's own check, in the transaction
+    finally:
+        other.close()
+
+
+def test_the_health_check_asks_the_server_after_a_quiet_spell_or_when_something_arrived(monkeypatch):
+    """Past the trust window a kept connection is asked (a host that crashed or failed over
+    says nothing on the socket until a write is answered by a reset); and something harmless
+    on the socket (a notification) gets the server asked, not the connection dropped."""
+    from sanling.kernel.postgresql import base
+
+    conn = connections["default"]
+    other = _other_session()
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SELECT 'quiet-marker'")
+            pid = conn.connection.info.backend_pid
+        monkeypatch.setattr(base, "TRUST_SECONDS", 0.0)
+        assert conn.is_usable()
+        assert _last_query(other, pid) == "SELECT 1"
+        monkeypatch.undo()
+
+        with conn.cursor() as cur:
+            cur.execute("LISTEN sanling_health")
+            cur.execute("SELECT 'listening-marker'")
+        with other.cursor() as cur:
+            cur.execute("NOTIFY sanling_health")
+        time.sleep(0.2)  # the notification reaches the socket
+        assert conn.is_usable()  # asked, and alive
+        assert _last_query(other, pid) == "SELECT 1"
+        assert conn.connection.info.backend_pid == pid  # the same connection, kept
+        with conn.cursor() as cur:
+            cur.execute("UNLISTEN *")
     finally:
         other.close()
