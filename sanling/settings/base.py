@@ -102,8 +102,8 @@ DATABASES["default"]["ATOMIC_REQUESTS"] = True
 # before reuse so a restarted database is reconnected transparently.
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
-# PostgreSQL's health check polls the socket instead of a `SELECT 1` round trip where it can
-# (sanling.kernel.postgresql.base)
+# PostgreSQL's health check skips the `SELECT 1` round trip on an idle connection the server
+# answered within a few seconds and that has nothing on its socket (sanling.kernel.postgresql.base)
 POSTGRESQL_ENGINE = "sanling.kernel.postgresql"
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"]["ENGINE"] = POSTGRESQL_ENGINE

@@ -190,8 +190,9 @@ def _last_query(other, pid: int) -> str | None:
 
 def test_the_health_check_sends_nothing_on_an_idle_connection_and_finds_a_terminated_one():
     """CONN_HEALTH_CHECKS without a round trip (sanling.kernel.postgresql): an idle kept
-    connection is taken as it is; one the server terminated is found dead (the FATAL
-    message is on its socket) and the next request's query reconnects."""
+    connection the server has just answered is taken as it is; one the server terminated
+    is found dead (the FATAL message is on its socket) and the next request's query
+    reconnects."""
     conn = connections["default"]
     assert conn.vendor == "postgresql" and type(conn).__module__ == "sanling.kernel.postgresql.base"
     other = _other_session()
